@@ -1,0 +1,108 @@
+import { z } from "zod";
+import { AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
+import { ErrorBody } from "./errors.ts";
+import { FileRef, JobError, JobId, JobProgress, LogStream } from "./job.ts";
+
+/** Version of the agent protocol (WebSocket `GET /v1/agent/ws` and the HTTP fallback). */
+export const AGENT_PROTOCOL_VERSION = 1;
+
+const Epoch = z.number().int().positive();
+/** Frames that need a reply carry `ref`; the server answers `ack` or `nack` with the same ref. */
+const Ref = z.number().int().nonnegative();
+export const HeldJob = z.object({ jobId: JobId, epoch: Epoch });
+export type HeldJob = z.infer<typeof HeldJob>;
+
+/** A job as pushed to an agent: what it needs to run one attempt. */
+export const AssignedJob = z.object({
+  id: JobId,
+  capability: z.string(),
+  payload: z.unknown(),
+  inputs: z.array(FileRef),
+  epoch: Epoch,
+  attempt: z.number().int().positive(),
+  runtimeSecs: z.number().nullable(),
+  leaseExpiresAt: z.string(),
+});
+export type AssignedJob = z.infer<typeof AssignedJob>;
+
+/**
+ * Agent → server messages. A WebSocket frame holds one message or an array of them (batching).
+ * The job messages are also accepted over HTTP: `POST /v1/agent/messages`.
+ */
+export const AgentToServer = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("hello"),
+    protocolVersion: z.number().int(),
+    /** Jobs the agent is still running (after a reconnect); the server keeps or drops each. */
+    running: z.array(HeldJob).default([]),
+  }),
+  z.strictObject({
+    type: z.literal("heartbeat"),
+    status: AgentStatus,
+    running: z.array(HeldJob).default([]),
+    metrics: AgentMetrics.optional(),
+    health: AgentHealth.optional(),
+  }),
+  z.strictObject({ type: z.literal("job:started"), ref: Ref, jobId: JobId, epoch: Epoch }),
+  z.strictObject({ type: z.literal("job:progress"), ref: Ref, jobId: JobId, epoch: Epoch, progress: JobProgress }),
+  z.strictObject({
+    type: z.literal("job:log"),
+    ref: Ref,
+    jobId: JobId,
+    epoch: Epoch,
+    lines: z
+      .array(z.strictObject({ stream: LogStream, line: z.string().max(65_536) }))
+      .min(1)
+      .max(1000),
+  }),
+  z.strictObject({
+    type: z.literal("job:completed"),
+    ref: Ref,
+    jobId: JobId,
+    epoch: Epoch,
+    output: z.unknown(),
+    outputFiles: z.array(FileRef).optional(),
+  }),
+  z.strictObject({ type: z.literal("job:failed"), ref: Ref, jobId: JobId, epoch: Epoch, error: JobError }),
+  /** Acknowledges a job:cancel: the attempt has stopped. */
+  z.strictObject({ type: z.literal("job:cancelled"), ref: Ref, jobId: JobId, epoch: Epoch }),
+  /** The agent will not run a pushed job (draining, or no slot): requeue without spending an attempt. */
+  z.strictObject({
+    type: z.literal("job:rejected"),
+    ref: Ref,
+    jobId: JobId,
+    epoch: Epoch,
+    reason: z.string().max(500),
+  }),
+  z.strictObject({ type: z.literal("token:refresh"), ref: Ref }),
+  z.strictObject({ type: z.literal("deregister"), ref: Ref }),
+]);
+export type AgentToServer = z.infer<typeof AgentToServer>;
+export type AgentToServerType = AgentToServer["type"];
+export const AgentToServerFrame = z.union([AgentToServer, z.array(AgentToServer).min(1).max(10_000)]);
+
+/** Server → agent messages. */
+export const ServerToAgent = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("welcome"),
+    protocolVersion: z.number().int(),
+    agentId: z.string(),
+    heartbeatIntervalSecs: z.number(),
+    leaseSecs: z.number(),
+    /** Jobs from hello.running that are no longer this agent's: stop them, drop their results. */
+    drop: z.array(HeldJob),
+  }),
+  z.object({ type: z.literal("job:assign"), job: AssignedJob }),
+  z.object({ type: z.literal("job:cancel"), jobId: JobId, epoch: Epoch }),
+  z.object({ type: z.literal("ack"), ref: Ref, duplicate: z.boolean().optional() }),
+  z.object({ type: z.literal("nack"), ref: Ref, status: z.number().int(), error: ErrorBody }),
+  z.object({ type: z.literal("token"), token: z.string(), expiresIn: z.number().int() }),
+  /** A protocol-level problem with a frame that had no ref. */
+  z.object({ type: z.literal("error"), error: ErrorBody }),
+]);
+export type ServerToAgent = z.infer<typeof ServerToAgent>;
+export const ServerToAgentFrame = z.union([ServerToAgent, z.array(ServerToAgent)]);
+
+/** `POST /v1/agent/messages` (HTTP fallback): job messages in, their replies and pending cancels out. */
+export const AgentMessagesRequest = z.strictObject({ messages: z.array(AgentToServer).min(1).max(1000) });
+export const AgentMessagesResponse = z.object({ replies: z.array(ServerToAgent) });
