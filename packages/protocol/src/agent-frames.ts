@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
+import { AGENT_CAPABILITIES_MAX, AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
+import { CapabilityString } from "./capability.ts";
 import { ErrorBody } from "./errors.ts";
 import { FileRef, JobError, JobId, JobProgress, LogStream } from "./job.ts";
 
@@ -33,8 +34,15 @@ export const AgentToServer = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("hello"),
     protocolVersion: z.number().int(),
-    /** Jobs the agent is still running (after a reconnect); the server keeps or drops each. */
+    /**
+     * Jobs the agent still holds after a reconnect: running, or finished with a result still in its
+     * outbox. The server keeps each one that is still this agent's and lists the rest in welcome.drop.
+     */
     running: z.array(HeldJob).default([]),
+    /** What the agent offers now, if it changed since registration (executors detected anew, flags). */
+    capabilities: z.array(CapabilityString).max(AGENT_CAPABILITIES_MAX).optional(),
+    capacity: z.number().int().min(1).max(1024).optional(),
+    tier: z.number().int().min(0).max(255).optional(),
   }),
   z.strictObject({
     type: z.literal("heartbeat"),

@@ -1,0 +1,54 @@
+import swagger from "@fastify/swagger";
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { GantryContext } from "./context.ts";
+import { installErrorHandler } from "./errors/error-handler.ts";
+import { clientWsRoutes } from "./events/client-ws-route.ts";
+import { sseRoutes } from "./events/sse-route.ts";
+import { agentHttpRoutes } from "./routes/agent-http.ts";
+import { agentWsRoutes } from "./routes/agent-ws.ts";
+import { agentsAdminRoutes } from "./routes/agents-admin.ts";
+import { authRoutes } from "./routes/auth-routes.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+
+/** Assembles the Fastify app: validation from protocol schemas, the one error handler, every route plugin. */
+export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: ctx.options.logLevel,
+      // Never log credentials: the Authorization header and tokens in query strings.
+      redact: ["req.headers.authorization", "req.query.token"],
+    },
+    logController: new LogController({
+      disableRequestLogging: ctx.options.logLevel !== "debug" && ctx.options.logLevel !== "trace",
+    }),
+    bodyLimit: 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Gantry", version: ctx.version, description: "Offload compute work to a fleet of machines." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
+  for (const plugin of [
+    healthRoutes,
+    authRoutes,
+    jobRoutes,
+    sseRoutes,
+    clientWsRoutes,
+    agentHttpRoutes,
+    agentWsRoutes,
+    agentsAdminRoutes,
+  ]) {
+    await app.register(plugin, { ctx });
+  }
+  return app;
+}

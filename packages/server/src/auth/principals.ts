@@ -1,0 +1,55 @@
+import { GantryError } from "@gantry/protocol";
+import type { ApiKeyRecord, Store } from "../store/store.ts";
+import { hashSecret, KEY_PREFIX } from "./secrets.ts";
+import { type Tokens, USER_AUDIENCE } from "./tokens.ts";
+
+export const SCOPES = ["jobs:read", "jobs:write", "agents:read", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling: an API key or a logged-in user. Jobs are owned by `owner`. */
+export interface Principal {
+  id: string;
+  kind: "api_key" | "user";
+  owner: string;
+  scopes: string[];
+}
+
+/** Resolves Bearer credentials to principals; API key lookups are cached (keys are immutable but for revocation). */
+export class Principals {
+  readonly #store: Store;
+  readonly #tokens: Tokens;
+  readonly #keys = new Map<string, ApiKeyRecord | null>();
+
+  constructor(store: Store, tokens: Tokens) {
+    this.#store = store;
+    this.#tokens = tokens;
+  }
+
+  async fromBearer(credential: string): Promise<Principal> {
+    if (credential.startsWith(KEY_PREFIX.client)) {
+      const hash = hashSecret(credential);
+      let key = this.#keys.get(hash);
+      if (key === undefined) {
+        key = (await this.#store.findApiKeyByHash(hash)) ?? null;
+        this.#keys.set(hash, key);
+      }
+      if (key?.kind !== "client" || key.revokedAt !== null) throw new GantryError("auth_invalid");
+      return { id: key.id, kind: "api_key", owner: key.owner, scopes: key.scopes };
+    }
+    const claims = await this.#tokens.verify(credential, USER_AUDIENCE);
+    if (!claims) throw new GantryError("auth_invalid");
+    return { id: claims.sub, kind: "user", owner: claims.sub, scopes: claims.scopes };
+  }
+}
+
+export function hasScope(p: Principal, scope: Scope): boolean {
+  return p.scopes.includes(scope) || p.scopes.includes("admin");
+}
+
+/** Parses `Authorization: Bearer x`; returns undefined when absent. */
+export function bearerOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw new GantryError("auth_required", "Authorization must be 'Bearer <key or token>'.");
+  return m[1];
+}

@@ -1,0 +1,34 @@
+import type { AssignedJob, ServerToAgent } from "@gantry/protocol";
+
+/**
+ * One connected agent, whatever its transport. The dispatcher only asks how many slots are free and
+ * hands over jobs; the transport decides how they travel (a WebSocket frame, or a parked long-poll).
+ */
+export interface AgentLink {
+  readonly agentId: string;
+  readonly transport: "ws" | "poll";
+  tier: number;
+  capacity: number;
+  /** Base capability names this agent serves. */
+  capabilities: Set<string>;
+  /** Jobs held (assigned or running) by this agent. */
+  held: number;
+  /** Slots promised to an in-flight claim. */
+  reserved: number;
+  /** False once the transport is gone; jobs assigned to a closed link are requeued. */
+  open: boolean;
+  /** Last sign of life (any message, or a parked poll). */
+  readonly lastSeenAt: number;
+  /** When the credential behind the link runs out, if the link holds one. */
+  readonly tokenExpiresAt?: number;
+  /** Slots the transport can take right now, before held/reserved (a poll link: only while parked). */
+  acceptable(): number;
+  deliver(jobs: AssignedJob[]): void;
+  send(messages: ServerToAgent[]): void;
+  close(code: number, reason: string): void;
+}
+
+export function freeSlots(link: AgentLink): number {
+  if (!link.open) return 0;
+  return Math.max(0, Math.min(link.acceptable(), link.capacity - link.held - link.reserved));
+}

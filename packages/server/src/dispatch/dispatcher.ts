@@ -1,0 +1,132 @@
+import type { AssignedJob } from "@gantry/protocol";
+import type { JobRecord, Store } from "../store/store.ts";
+import { getOrCreate } from "../util/get-or-create.ts";
+import { type AgentLink, freeSlots } from "./agent-link.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
+
+/** The most jobs one claim takes: bounds one transaction and one push frame. */
+const MAX_CLAIM = 512;
+
+export interface DispatcherDeps {
+  store: Store;
+  registry: AgentRegistry;
+  leaseMs: number;
+  /** Called with jobs claimed for a link that closed meanwhile: the lifecycle requeues them. */
+  onOrphaned: (jobs: JobRecord[]) => void;
+  /** Called after jobs are pushed (status events). */
+  onAssigned: (jobs: JobRecord[]) => void;
+  onError: (err: unknown) => void;
+}
+
+/**
+ * Push dispatch. A kick (submit, agent connect, slot release, backoff expiry) marks a capability; one
+ * pass per event-loop turn claims queued jobs for every free slot (higher tiers first, round-robin
+ * within a tier) in one store call, and pushes them once the claim is durable.
+ */
+export class Dispatcher {
+  readonly #d: DispatcherDeps;
+  readonly #pending = new Set<string>();
+  #scheduled = false;
+
+  constructor(deps: DispatcherDeps) {
+    this.#d = deps;
+  }
+
+  kick(capability: string): void {
+    this.#pending.add(capability);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#pass());
+  }
+
+  kickLink(link: AgentLink): void {
+    for (const cap of link.capabilities) this.kick(cap);
+  }
+
+  #pass(): void {
+    this.#scheduled = false;
+    const caps = [...this.#pending];
+    this.#pending.clear();
+    for (const cap of caps) this.#dispatch(cap);
+  }
+
+  #dispatch(capability: string): void {
+    const slots = slotsFor(this.#d.registry.linksFor(capability));
+    if (slots.length === 0) return;
+    const offered = new Map<AgentLink, number>();
+    for (const link of slots) offered.set(link, (offered.get(link) ?? 0) + 1);
+    for (const [link, n] of offered) link.reserved += n;
+    const now = Date.now();
+    this.#d.store
+      .claimJobs(
+        capability,
+        slots.map((l) => l.agentId),
+        now,
+        now + this.#d.leaseMs,
+      )
+      .then(
+        (jobs) => this.#deliver(jobs, offered),
+        (err) => {
+          for (const [link, n] of offered) link.reserved -= n;
+          this.#d.onError(err);
+        },
+      );
+  }
+
+  #deliver(jobs: JobRecord[], offered: Map<AgentLink, number>): void {
+    const byLink = new Map<AgentLink, AssignedJob[]>();
+    const orphaned: JobRecord[] = [];
+    const links = new Map([...offered.keys()].map((l) => [l.agentId, l]));
+    for (const [link, n] of offered) link.reserved -= n;
+    for (const job of jobs) {
+      const link = links.get(job.agentId!)!;
+      if (!link.open) {
+        orphaned.push(job);
+        continue;
+      }
+      link.held += 1;
+      getOrCreate(byLink, link, () => []).push(assignedJob(job));
+    }
+    for (const [link, list] of byLink) link.deliver(list);
+    if (orphaned.length > 0) this.#d.onOrphaned(orphaned);
+    if (jobs.length > orphaned.length) this.#d.onAssigned(jobs.filter((j) => !orphaned.includes(j)));
+  }
+}
+
+/** Slot list for one claim: tiers high to low; inside a tier, agents take turns. */
+export function slotsFor(candidates: Iterable<AgentLink>): AgentLink[] {
+  const byTier = new Map<number, Array<{ link: AgentLink; free: number }>>();
+  for (const link of candidates) {
+    const free = freeSlots(link);
+    if (free === 0) continue;
+    getOrCreate(byTier, link.tier, () => []).push({ link, free });
+  }
+  const slots: AgentLink[] = [];
+  for (const tier of [...byTier.keys()].sort((a, b) => b - a)) {
+    const group = byTier.get(tier)!;
+    let more = true;
+    while (more && slots.length < MAX_CLAIM) {
+      more = false;
+      for (const entry of group) {
+        if (entry.free === 0 || slots.length >= MAX_CLAIM) continue;
+        slots.push(entry.link);
+        entry.free -= 1;
+        more = more || entry.free > 0;
+      }
+    }
+  }
+  return slots;
+}
+
+export function assignedJob(job: JobRecord): AssignedJob {
+  return {
+    id: job.id,
+    capability: job.capabilityFull,
+    payload: job.payload,
+    inputs: job.inputs,
+    epoch: job.epoch,
+    attempt: job.attemptsUsed,
+    runtimeSecs: job.runtimeSecs,
+    leaseExpiresAt: new Date(job.leaseExpiresAt!).toISOString(),
+  };
+}

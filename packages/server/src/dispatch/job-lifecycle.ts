@@ -1,0 +1,293 @@
+import { createHash } from "node:crypto";
+import {
+  CapabilityParseError,
+  type FileRef,
+  GantryError,
+  JOB_DEFAULTS,
+  type JobError,
+  type JobProgress,
+  type JobStatus,
+  parseCapability,
+  type SubmitJobRequest,
+} from "@gantry/protocol";
+import { monotonicFactory } from "ulid";
+import type { JobEvents } from "../events/job-events.ts";
+import {
+  type FenceOutcome,
+  IdempotencyConflict,
+  type JobRecord,
+  type LogLineInput,
+  type NewJob,
+  type Store,
+} from "../store/store.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import { endAfterFailure } from "./retry-policy.ts";
+
+const nextId = monotonicFactory();
+
+export interface LifecycleDeps {
+  store: Store;
+  events: JobEvents;
+  registry: AgentRegistry;
+  dispatcher: Dispatcher;
+  onError: (err: unknown) => void;
+}
+
+/**
+ * The job state machine's policy: what each client request, agent message and timer does to a job,
+ * and which events, pushes and kicks follow the commit. Store verbs enforce fencing; this decides.
+ */
+export class JobLifecycle {
+  readonly #d: LifecycleDeps;
+  readonly #wakeups = new Map<string, NodeJS.Timeout>();
+
+  constructor(deps: LifecycleDeps) {
+    this.#d = deps;
+  }
+
+  async submit(owner: string, requests: SubmitJobRequest[]): Promise<{ job: JobRecord; created: boolean }[]> {
+    const now = Date.now();
+    const rows: NewJob[] = requests.map((r) => newJob(owner, r, now));
+    const outcomes = await this.#d.store.insertJobs(rows).catch((err: unknown) => {
+      if (err instanceof IdempotencyConflict) {
+        throw new GantryError("job_idempotency_conflict", undefined, { jobId: err.jobId });
+      }
+      throw err;
+    });
+    const caps = new Set<string>();
+    for (const o of outcomes) {
+      if (!o.created) continue;
+      caps.add(o.job.capability);
+      this.#status(o.job);
+    }
+    for (const cap of caps) this.#d.dispatcher.kick(cap);
+    return outcomes;
+  }
+
+  async cancel(job: JobRecord): Promise<JobRecord> {
+    if (job.status === "completed" || job.status === "failed" || job.status === "cancelled") {
+      throw new GantryError("job_not_cancellable", undefined, { status: job.status });
+    }
+    const updated = (await this.#d.store.requestCancel(job.id, Date.now()))!;
+    if (updated.status === "cancelled") this.#status(updated);
+    else if (updated.agentId) {
+      this.#d.registry.get(updated.agentId)?.send([{ type: "job:cancel", jobId: updated.id, epoch: updated.epoch }]);
+    }
+    return updated;
+  }
+
+  async retry(job: JobRecord): Promise<JobRecord> {
+    if (job.status !== "failed" && job.status !== "cancelled") {
+      throw new GantryError("job_not_retryable", undefined, { status: job.status });
+    }
+    const updated = (await this.#d.store.retryJob(job.id, Date.now()))!;
+    this.#status(updated);
+    this.#d.dispatcher.kick(updated.capability);
+    return updated;
+  }
+
+  // ---- agent messages: each returns the fence outcome; the transport turns it into ack/nack ----
+
+  async started(agentId: string, jobId: string, epoch: number): Promise<FenceOutcome> {
+    const out = await this.#d.store.markStarted(jobId, agentId, epoch, Date.now());
+    if (out.kind === "ok") {
+      this.#status(out.job);
+      // A cancel requested before the agent started still has to reach it.
+      if (out.job.cancelRequestedAt !== null)
+        this.#d.registry.get(agentId)?.send([{ type: "job:cancel", jobId, epoch }]);
+    }
+    return out;
+  }
+
+  async progress(agentId: string, jobId: string, epoch: number, progress: JobProgress): Promise<FenceOutcome> {
+    const out = await this.#d.store.setProgress(jobId, agentId, epoch, progress, Date.now());
+    if (out.kind === "ok") this.#d.events.emit({ type: "progress", jobId, progress, at: new Date().toISOString() });
+    return out;
+  }
+
+  async log(agentId: string, jobId: string, epoch: number, lines: LogLineInput[]): Promise<FenceOutcome> {
+    const { outcome, records } = await this.#d.store.appendLogs(jobId, agentId, epoch, lines, Date.now());
+    for (const r of records) {
+      this.#d.events.emit({
+        type: "log",
+        jobId,
+        seq: r.seq,
+        stream: r.stream,
+        line: r.line,
+        at: new Date(r.ts).toISOString(),
+      });
+    }
+    return outcome;
+  }
+
+  async completed(agentId: string, jobId: string, epoch: number, output: unknown, files: FileRef[]) {
+    const out = await this.#d.store.completeAttempt(jobId, agentId, epoch, output, files, Date.now());
+    if (out.kind === "ok") {
+      this.#d.events.emit({ type: "output", jobId, at: new Date().toISOString() });
+      this.#released(agentId, out.job);
+    }
+    return out;
+  }
+
+  async failed(agentId: string, jobId: string, epoch: number, error: JobError): Promise<FenceOutcome> {
+    const job = await this.#d.store.getJob(jobId);
+    if (!job) return { kind: "missing" };
+    const now = Date.now();
+    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now), now);
+    if (out.kind === "ok") this.#released(agentId, out.job);
+    return out;
+  }
+
+  async cancelled(agentId: string, jobId: string, epoch: number): Promise<FenceOutcome> {
+    const end = { next: "cancelled", error: null } as const;
+    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, end, Date.now());
+    if (out.kind === "ok") this.#released(agentId, out.job);
+    return out;
+  }
+
+  /** The agent will not run a pushed job: back to the queue at once, the attempt not spent. */
+  async rejected(agentId: string, jobId: string, epoch: number, reason: string): Promise<FenceOutcome> {
+    const job = await this.#d.store.getJob(jobId);
+    if (!job) return { kind: "missing" };
+    const now = Date.now();
+    const error: JobError = { category: "transient", message: `agent rejected the job: ${reason}`, code: "rejected" };
+    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now, false), now);
+    if (out.kind === "ok") this.#released(agentId, out.job);
+    return out;
+  }
+
+  // ---- server-side ends ----
+
+  /** A lease ran out: the agent is dead or cut off. Its late messages will be stale. */
+  async leaseExpired(job: JobRecord): Promise<void> {
+    const now = Date.now();
+    const error: JobError = {
+      category: "lease_expired",
+      message: `agent ${job.agentId} stopped renewing the lease`,
+      code: "lease_expired",
+    };
+    const out = await this.#d.store.endAttempt(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
+    if (out.kind === "ok") this.#released(job.agentId!, out.job);
+  }
+
+  /** Jobs an agent held but has not started when its connection ended go back at once. */
+  async releaseUnstarted(agentId: string, jobs: JobRecord[], reason: string): Promise<void> {
+    await Promise.all(
+      jobs
+        .filter((j) => j.status === "assigned")
+        .map(async (j) => {
+          const now = Date.now();
+          const error: JobError = { category: "agent_lost", message: reason, code: "agent_disconnected" };
+          const out = await this.#d.store.endAttempt(
+            j.id,
+            agentId,
+            j.epoch,
+            endAfterFailure(j, error, now, false),
+            now,
+          );
+          if (out.kind === "ok") this.#released(agentId, out.job);
+        }),
+    );
+  }
+
+  /** An agent says it no longer has a job it was running (it restarted without its outbox). */
+  async lost(agentId: string, job: JobRecord, reason: string): Promise<void> {
+    const now = Date.now();
+    const error: JobError = { category: "agent_lost", message: reason, code: "agent_lost" };
+    const out = await this.#d.store.endAttempt(job.id, agentId, job.epoch, endAfterFailure(job, error, now), now);
+    if (out.kind === "ok") this.#released(agentId, out.job);
+  }
+
+  /** timeoutSecs or maxWaitSecs passed. */
+  async deadline(job: JobRecord, now: number): Promise<void> {
+    const pickup = job.status === "queued" && job.epoch === 0 && job.maxWaitSecs !== null;
+    const overTimeout = job.timeoutSecs !== null && now >= job.createdAt + job.timeoutSecs * 1000;
+    const error: JobError = overTimeout
+      ? { category: "timeout", message: `not finished within timeoutSecs=${job.timeoutSecs}`, code: "timeout" }
+      : {
+          category: "timeout",
+          message: `no agent picked it up within maxWaitSecs=${job.maxWaitSecs}`,
+          code: "max_wait",
+        };
+    if (!overTimeout && !pickup) return;
+    const updated = await this.#d.store.finishJob(job.id, "failed", error, now);
+    if (updated?.status !== "failed") return;
+    if (job.agentId && (job.status === "assigned" || job.status === "running")) {
+      const link = this.#d.registry.get(job.agentId);
+      link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
+      if (link) this.#release(link.agentId, job.capability);
+    }
+    this.#status(updated);
+  }
+
+  /** Re-emits a job's status after a change made elsewhere (e.g. a requeue on reconnect). */
+  #released(agentId: string, job: JobRecord): void {
+    this.#status(job);
+    this.#release(agentId, job.capability);
+    if (job.status === "queued") this.#wake(job);
+  }
+
+  #release(agentId: string, capability: string): void {
+    const link = this.#d.registry.get(agentId);
+    if (link && link.held > 0) link.held -= 1;
+    if (link) this.#d.dispatcher.kickLink(link);
+    this.#d.dispatcher.kick(capability);
+  }
+
+  /** A requeued job with a backoff: kick its capability when the delay is over. */
+  #wake(job: JobRecord): void {
+    const delay = (job.runAfter ?? 0) - Date.now();
+    if (delay <= 0) {
+      this.#d.dispatcher.kick(job.capability);
+      return;
+    }
+    if (this.#wakeups.has(job.id)) clearTimeout(this.#wakeups.get(job.id));
+    const t = setTimeout(() => {
+      this.#wakeups.delete(job.id);
+      this.#d.dispatcher.kick(job.capability);
+    }, delay + 5);
+    t.unref();
+    this.#wakeups.set(job.id, t);
+  }
+
+  #status(job: JobRecord): void {
+    emitStatus(this.#d.events, job.id, job.status, job.epoch);
+  }
+
+  stop(): void {
+    for (const t of this.#wakeups.values()) clearTimeout(t);
+    this.#wakeups.clear();
+  }
+}
+
+export function emitStatus(events: JobEvents, jobId: string, status: JobStatus, epoch: number): void {
+  events.emit({ type: "status", jobId, status, epoch, at: new Date().toISOString() });
+}
+
+function newJob(owner: string, r: SubmitJobRequest, now: number): NewJob {
+  let name: string;
+  try {
+    name = parseCapability(r.capability).name;
+  } catch (err) {
+    if (err instanceof CapabilityParseError) throw new GantryError("invalid_capability", err.message);
+    throw err;
+  }
+  return {
+    id: nextId(now),
+    capability: name,
+    capabilityFull: r.capability,
+    payload: r.payload ?? {},
+    inputs: r.inputs ?? [],
+    priority: r.priority ?? JOB_DEFAULTS.priority,
+    owner,
+    idempotencyKey: r.idempotencyKey ?? null,
+    requestHash: r.idempotencyKey ? createHash("sha256").update(JSON.stringify(r)).digest("hex") : null,
+    timeoutSecs: r.timeoutSecs ?? null,
+    maxWaitSecs: r.maxWaitSecs ?? null,
+    runtimeSecs: r.runtimeSecs ?? null,
+    maxAttempts: r.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+    backoffMs: r.backoffMs ?? JOB_DEFAULTS.backoffMs,
+    createdAt: now,
+  };
+}

@@ -1,0 +1,63 @@
+import type { Store } from "../store/store.ts";
+import type { AgentLink } from "./agent-link.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import type { JobLifecycle } from "./job-lifecycle.ts";
+
+export interface SweeperDeps {
+  store: Store;
+  lifecycle: JobLifecycle;
+  registry: AgentRegistry;
+  dispatcher: Dispatcher;
+  intervalMs: number;
+  /** A link silent this long is dead (missed heartbeats on a half-open socket, a poller gone). */
+  silenceMs: number;
+  onDisconnect: (link: AgentLink) => void;
+  onError: (err: unknown) => void;
+}
+
+const BATCH = 500;
+
+/**
+ * The timer loop: expired leases, job deadlines, silent links, and a periodic kick of every served
+ * capability (a safety net for backoff wake-ups lost across a restart).
+ */
+export class Sweeper {
+  readonly #d: SweeperDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #ticks = 0;
+
+  constructor(deps: SweeperDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.tick(), this.#d.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async tick(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      const now = Date.now();
+      for (const job of await this.#d.store.expiredLeases(now, BATCH)) await this.#d.lifecycle.leaseExpired(job);
+      for (const job of await this.#d.store.overdueJobs(now, BATCH)) await this.#d.lifecycle.deadline(job, now);
+      for (const link of [...this.#d.registry.all()]) {
+        const silent = now - link.lastSeenAt > this.#d.silenceMs;
+        const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
+        if (silent || expired) this.#d.onDisconnect(link);
+      }
+      if (++this.#ticks % 5 === 0) for (const cap of this.#d.registry.capabilities()) this.#d.dispatcher.kick(cap);
+    } catch (err) {
+      this.#d.onError(err);
+    } finally {
+      this.#running = false;
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  CLIENT_PROTOCOL_VERSION,
+  ClientToServer,
+  GantryError,
+  type JobEvent,
+  type ServerToClient,
+} from "@gantry/protocol";
+import type { FastifyPluginAsync } from "fastify";
+import { hasScope } from "../auth/principals.ts";
+import { principalOf, requireScope } from "../auth/require-scope.ts";
+import type { GantryContext } from "../context.ts";
+
+/**
+ * `GET /v1/events/ws`: one WebSocket watching many jobs. Each `subscribed` reply is followed by a
+ * status event per job, so a watcher never misses a job that finished before it subscribed.
+ */
+export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (app, { ctx }) => {
+  app.get(
+    "/v1/events/ws",
+    { websocket: true, preHandler: requireScope(ctx.principals, "jobs:read") },
+    (socket, request) => {
+      const principal = principalOf(request);
+      const subs = new Map<string, () => void>();
+      const send = (m: ServerToClient) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
+      const onEvent = (event: JobEvent) => send({ type: "event", event });
+      send({ type: "hello", protocolVersion: CLIENT_PROTOCOL_VERSION });
+      socket.on("message", async (data) => {
+        let msg: ClientToServer;
+        try {
+          msg = ClientToServer.parse(JSON.parse(data.toString()));
+        } catch (err) {
+          const message = err instanceof SyntaxError ? "frame is not JSON" : "frame does not match the protocol";
+          return send({ type: "error", error: new GantryError("validation_failed", message).toEnvelope().error });
+        }
+        if (msg.type === "unsubscribe") {
+          for (const id of msg.jobIds) subs.get(id)?.();
+          for (const id of msg.jobIds) subs.delete(id);
+          return;
+        }
+        await ctx.store.barrier();
+        const found: string[] = [];
+        const missing: string[] = [];
+        const snapshots: JobEvent[] = [];
+        for (const id of msg.jobIds) {
+          const job = await ctx.store.getJob(id);
+          if (!job || (job.owner !== principal.owner && !hasScope(principal, "admin"))) {
+            missing.push(id);
+            continue;
+          }
+          found.push(id);
+          if (!subs.has(id)) subs.set(id, ctx.events.subscribe(id, onEvent));
+          const at = new Date().toISOString();
+          snapshots.push({ type: "status", jobId: id, status: job.status, epoch: job.epoch, at });
+        }
+        send({ type: "subscribed", jobIds: found, missing });
+        for (const e of snapshots) onEvent(e);
+      });
+      socket.on("close", () => {
+        for (const off of subs.values()) off();
+        subs.clear();
+      });
+    },
+  );
+};

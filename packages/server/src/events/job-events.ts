@@ -1,0 +1,42 @@
+import type { JobEvent } from "@gantry/protocol";
+import { getOrCreate } from "../util/get-or-create.ts";
+
+export type JobEventListener = (event: JobEvent) => void;
+
+/**
+ * The in-process job event stream, emitted after the commit that records each change. Feeds SSE,
+ * the client WebSocket and (later) MQTT and LISTEN/NOTIFY. A throwing listener is isolated.
+ */
+export class JobEvents {
+  readonly #byJob = new Map<string, Set<JobEventListener>>();
+  readonly #all = new Set<JobEventListener>();
+  onListenerError: (err: unknown) => void = () => {};
+
+  subscribe(jobId: string, listener: JobEventListener): () => void {
+    const set = getOrCreate(this.#byJob, jobId, () => new Set<JobEventListener>());
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#byJob.delete(jobId);
+    };
+  }
+
+  subscribeAll(listener: JobEventListener): () => void {
+    this.#all.add(listener);
+    return () => this.#all.delete(listener);
+  }
+
+  emit(event: JobEvent): void {
+    const set = this.#byJob.get(event.jobId);
+    if (set) for (const l of [...set]) this.#call(l, event);
+    for (const l of this.#all) this.#call(l, event);
+  }
+
+  #call(listener: JobEventListener, event: JobEvent): void {
+    try {
+      listener(event);
+    } catch (err) {
+      this.onListenerError(err);
+    }
+  }
+}

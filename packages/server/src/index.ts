@@ -1,0 +1,4 @@
+export type { Bootstrap } from "./bootstrap.ts";
+export { SERVER_DEFAULTS, type ServerOptions } from "./server-options.ts";
+export { type GantryServer, startServer, VERSION } from "./start-server.ts";
+export type { Store } from "./store/store.ts";

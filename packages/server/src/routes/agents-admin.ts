@@ -1,0 +1,66 @@
+import { AgentIdParams, type AgentView, ErrorEnvelope, GantryError, ListAgentsResponse } from "@gantry/protocol";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { requireScope } from "../auth/require-scope.ts";
+import type { GantryContext } from "../context.ts";
+import type { AgentRecord } from "../store/store.ts";
+
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The fleet as clients see it, and revocation for admins. */
+export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
+  const view = async (a: AgentRecord): Promise<AgentView> => {
+    const link = ctx.registry.get(a.id);
+    const held = await ctx.store.heldJobs(a.id);
+    return {
+      id: a.id,
+      name: a.name,
+      capabilities: a.capabilities,
+      tier: a.tier,
+      capacity: a.capacity,
+      online: link?.open ?? false,
+      status: link?.open ? a.status : null,
+      transport: link?.open ? link.transport : null,
+      runningJobs: held.map((j) => j.id),
+      systemInfo: a.systemInfo,
+      metrics: a.metrics,
+      health: a.health,
+      registeredAt: iso(a.registeredAt)!,
+      lastSeenAt: iso(a.lastSeenAt),
+      revokedAt: iso(a.revokedAt),
+    };
+  };
+
+  app.get(
+    "/v1/agents",
+    {
+      preHandler: requireScope(ctx.principals, "agents:read"),
+      schema: {
+        summary: "List agents with capabilities, tier, capacity and latest heartbeat",
+        response: { 200: ListAgentsResponse, ...errors },
+      },
+    },
+    async () => {
+      await ctx.store.barrier();
+      return { agents: await Promise.all((await ctx.store.listAgents()).map(view)) };
+    },
+  );
+
+  app.post(
+    "/v1/agents/:id/revoke",
+    {
+      preHandler: requireScope(ctx.principals, "admin"),
+      schema: { summary: "Revoke an agent: it is disconnected and can no longer authenticate", params: AgentIdParams },
+    },
+    async (request) => {
+      const agent = await ctx.store.revokeAgent(request.params.id, Date.now());
+      if (!agent) throw new GantryError("agent_not_found");
+      const link = ctx.registry.get(agent.id);
+      if (link) {
+        link.close(4403, "agent revoked");
+        await ctx.agents.disconnected(link);
+      }
+      return view(agent);
+    },
+  );
+};

@@ -1,0 +1,165 @@
+import {
+  ErrorEnvelope,
+  GantryError,
+  Job,
+  JobIdParams,
+  JobLogsQuery,
+  JobLogsResponse,
+  ListJobsQuery,
+  ListJobsResponse,
+  SubmitJobRequest,
+  SubmitJobsBatchRequest,
+  SubmitJobsBatchResponse,
+} from "@gantry/protocol";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { hasScope, type Principal } from "../auth/principals.ts";
+import { principalOf, requireScope } from "../auth/require-scope.ts";
+import type { GantryContext } from "../context.ts";
+import { jobView } from "../job-view.ts";
+import type { JobRecord } from "../store/store.ts";
+
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
+
+/** The native job API: submit, batch submit, get, list, cancel, retry, logs. */
+export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
+  const read = requireScope(ctx.principals, "jobs:read");
+  const write = requireScope(ctx.principals, "jobs:write");
+
+  const visible = async (principal: Principal, id: string): Promise<JobRecord> => {
+    await ctx.store.barrier();
+    const job = await ctx.store.getJob(id);
+    if (!job || (job.owner !== principal.owner && !hasScope(principal, "admin")))
+      throw new GantryError("job_not_found");
+    return job;
+  };
+  const withAttempts = async (jobs: JobRecord[]) => {
+    const attempts = await ctx.store.getAttempts(jobs.map((j) => j.id));
+    return jobs.map((j) => jobView(j, attempts.get(j.id)));
+  };
+
+  app.post(
+    "/v1/jobs",
+    {
+      preHandler: write,
+      schema: {
+        summary: "Submit a job",
+        body: SubmitJobRequest,
+        response: { 200: Job, 201: Job, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const [outcome] = await ctx.lifecycle.submit(principalOf(request).owner, [request.body]);
+      const job = (await withAttempts([outcome!.job]))[0]!;
+      return reply.status(outcome!.created ? 201 : 200).send(job);
+    },
+  );
+
+  app.post(
+    "/v1/jobs/batch",
+    {
+      preHandler: write,
+      schema: {
+        summary: "Submit up to 1000 jobs in one durable commit",
+        body: SubmitJobsBatchRequest,
+        response: { 201: SubmitJobsBatchResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const outcomes = await ctx.lifecycle.submit(principalOf(request).owner, request.body.jobs);
+      return reply.status(201).send({ jobs: outcomes.map((o) => jobView(o.job)) });
+    },
+  );
+
+  app.get(
+    "/v1/jobs/:id",
+    { preHandler: read, schema: { summary: "Get a job", params: JobIdParams, response: { 200: Job, ...errors } } },
+    async (request) => {
+      const job = await visible(principalOf(request), request.params.id);
+      return (await withAttempts([job]))[0]!;
+    },
+  );
+
+  app.get(
+    "/v1/jobs",
+    {
+      preHandler: read,
+      schema: {
+        summary: "List jobs, newest first",
+        querystring: ListJobsQuery,
+        response: { 200: ListJobsResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const q = request.query;
+      await ctx.store.barrier();
+      const jobs = await ctx.store.listJobs({
+        owner: hasScope(p, "admin") ? null : p.owner,
+        statuses: q.status ?? null,
+        capability: q.capability ?? null,
+        beforeId: q.cursor === undefined ? null : decodeCursor(q.cursor),
+        limit: q.limit,
+      });
+      const last = jobs.length === q.limit ? jobs[jobs.length - 1] : undefined;
+      return { jobs: await withAttempts(jobs), nextCursor: last ? encodeCursor(last.id) : null };
+    },
+  );
+
+  app.post(
+    "/v1/jobs/:id/cancel",
+    {
+      preHandler: write,
+      schema: { summary: "Cancel a job", params: JobIdParams, response: { 200: Job, ...errors } },
+    },
+    async (request) => {
+      const job = await visible(principalOf(request), request.params.id);
+      return (await withAttempts([await ctx.lifecycle.cancel(job)]))[0]!;
+    },
+  );
+
+  app.post(
+    "/v1/jobs/:id/retry",
+    {
+      preHandler: write,
+      schema: { summary: "Retry a failed or cancelled job", params: JobIdParams, response: { 200: Job, ...errors } },
+    },
+    async (request) => {
+      const job = await visible(principalOf(request), request.params.id);
+      return (await withAttempts([await ctx.lifecycle.retry(job)]))[0]!;
+    },
+  );
+
+  app.get(
+    "/v1/jobs/:id/logs",
+    {
+      preHandler: read,
+      schema: {
+        summary: "Read a job's log lines after a sequence number",
+        params: JobIdParams,
+        querystring: JobLogsQuery,
+        response: { 200: JobLogsResponse, ...errors },
+      },
+    },
+    async (request) => {
+      await visible(principalOf(request), request.params.id);
+      const lines = await ctx.store.getLogs(request.params.id, request.query.after, request.query.limit);
+      return {
+        lines: lines.map((l) => ({ ...l, ts: new Date(l.ts).toISOString() })),
+        nextAfter: lines.length ? lines[lines.length - 1]!.seq : request.query.after,
+      };
+    },
+  );
+};
+
+const CURSOR = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+function encodeCursor(id: string): string {
+  return Buffer.from(`j:${id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  const raw = Buffer.from(cursor, "base64url").toString();
+  const id = raw.slice(2);
+  if (!raw.startsWith("j:") || !CURSOR.test(id)) throw new GantryError("invalid_cursor");
+  return id;
+}

@@ -1,0 +1,40 @@
+/** Options for one Gantry server. Resolved once (resolveServerOptions) and passed down. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. @defaultValue 7070 */
+  port?: number;
+  /** Interface to listen on. @defaultValue "127.0.0.1" */
+  host?: string;
+  /** Holds the database, keys and bootstrap.json. @defaultValue "./.gantry" */
+  dataDir?: string;
+  /** How often agents send heartbeats (told to them at registration and welcome). @defaultValue 10 */
+  heartbeatIntervalSecs?: number;
+  /** A held job's lease; every heartbeat renews it. @defaultValue 30 */
+  leaseSecs?: number;
+  /** Lifetime of agent and user access JWTs. @defaultValue 900 */
+  tokenTtlSecs?: number;
+  /** Highest tier an agent may claim for itself; higher claims are capped. @defaultValue 255 */
+  maxTier?: number;
+  /** How often deadlines and leases are checked. @defaultValue 200 */
+  sweepIntervalMs?: number;
+  /** pino level for the server log. @defaultValue "info" */
+  logLevel?: string;
+}
+
+export const SERVER_DEFAULTS = {
+  port: 7070,
+  host: "127.0.0.1",
+  dataDir: "./.gantry",
+  heartbeatIntervalSecs: 10,
+  leaseSecs: 30,
+  tokenTtlSecs: 900,
+  maxTier: 255,
+  sweepIntervalMs: 200,
+  logLevel: "info",
+} satisfies Required<ServerOptions>;
+
+export type ResolvedServerOptions = Required<ServerOptions>;
+
+export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...SERVER_DEFAULTS, ...defined };
+}

@@ -1,0 +1,112 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { AgentService } from "./agents/agent-service.ts";
+import { buildApp } from "./app.ts";
+import { Principals } from "./auth/principals.ts";
+import { loadServerKeys } from "./auth/server-keys.ts";
+import { Tokens } from "./auth/tokens.ts";
+import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
+import type { GantryContext } from "./context.ts";
+import { AgentRegistry } from "./dispatch/agent-registry.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
+import { Sweeper } from "./dispatch/sweeper.ts";
+import { JobEvents } from "./events/job-events.ts";
+import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
+
+export const VERSION = "0.1.0";
+
+export interface GantryServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  bootstrapPath: string;
+  /** The first-start credentials, while bootstrap.json exists. */
+  bootstrap: Bootstrap;
+  close(): Promise<void>;
+}
+
+/** Starts a Gantry server on the embedded store. */
+export async function startServer(options: ServerOptions = {}): Promise<GantryServer> {
+  const opts = resolveServerOptions(options);
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = openSqliteStore(join(dataDir, "gantry.db"));
+  const keys = await loadServerKeys(dataDir);
+  const tokens = new Tokens(keys, opts.tokenTtlSecs);
+  const events = new JobEvents();
+  const registry = new AgentRegistry();
+  const leaseMs = opts.leaseSecs * 1000;
+  let log: (err: unknown, msg: string) => void = (err, msg) => console.error(msg, err);
+  // The lifecycle and dispatcher need each other: the dispatcher reports orphans to the lifecycle.
+  let lifecycle: JobLifecycle | undefined;
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    leaseMs,
+    onOrphaned: (jobs) => {
+      for (const j of jobs) void lifecycle?.releaseUnstarted(j.agentId!, [j], "agent left before the push");
+    },
+    onAssigned: (jobs) => {
+      for (const j of jobs)
+        events.emit({ type: "status", jobId: j.id, status: j.status, epoch: j.epoch, at: new Date().toISOString() });
+    },
+    onError: (err) => log(err, "dispatch failed"),
+  });
+  lifecycle = new JobLifecycle({ store, events, registry, dispatcher, onError: (err) => log(err, "lifecycle failed") });
+  const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts });
+  const ctx: GantryContext = {
+    options: opts,
+    store,
+    events,
+    registry,
+    dispatcher,
+    lifecycle,
+    agents,
+    principals: new Principals(store, tokens),
+    tokens,
+    version: VERSION,
+  };
+  const bootstrap = await ensureBootstrap(store, dataDir);
+  const app = await buildApp(ctx);
+  log = (err, msg) => app.log.error({ err }, msg);
+  events.onListenerError = (err) => log(err, "event listener failed");
+
+  // After a restart, give agents one lease period to reconnect before their jobs count as lost.
+  await store.extendAllLeases(Date.now() + leaseMs);
+  const sweeper = new Sweeper({
+    store,
+    lifecycle,
+    registry,
+    dispatcher,
+    intervalMs: opts.sweepIntervalMs,
+    silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
+    onDisconnect: (link) => {
+      link.close(4401, "silent or token expired");
+      void agents.disconnected(link);
+    },
+    onError: (err) => log(err, "sweep failed"),
+  });
+  await app.listen({ port: opts.port, host: opts.host });
+  sweeper.start();
+  for (const cap of await store.queuedCapabilities()) dispatcher.kick(cap);
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : opts.port;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    port,
+    dataDir,
+    bootstrapPath: bootstrapPath(dataDir),
+    bootstrap: bootstrap as Bootstrap,
+    close: async () => {
+      sweeper.stop();
+      lifecycle?.stop();
+      for (const link of [...registry.all()]) link.close(1001, "server shutting down");
+      await app.close();
+      await store.barrier();
+      await store.close();
+    },
+  };
+}

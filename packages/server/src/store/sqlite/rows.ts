@@ -1,0 +1,174 @@
+import type { JobError, JobStatus } from "@gantry/protocol";
+import type { AgentRecord, ApiKeyRecord, AttemptRecord, JobRecord, UserRecord } from "../store.ts";
+
+/** Row ↔ record mapping for the SQLite store: JSON columns parsed, snake_case to camelCase. */
+
+export interface JobRow {
+  id: string;
+  capability: string;
+  capability_full: string;
+  payload: string;
+  inputs: string;
+  priority: number;
+  owner: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  timeout_secs: number | null;
+  max_wait_secs: number | null;
+  runtime_secs: number | null;
+  max_attempts: number;
+  backoff_ms: number;
+  status: JobStatus;
+  progress: string | null;
+  output: string | null;
+  output_files: string;
+  error: string | null;
+  epoch: number;
+  attempts_used: number;
+  agent_id: string | null;
+  lease_expires_at: number | null;
+  cancel_requested_at: number | null;
+  run_after: number | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+export function jobFromRow(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    capability: r.capability,
+    capabilityFull: r.capability_full,
+    payload: JSON.parse(r.payload),
+    inputs: JSON.parse(r.inputs),
+    priority: r.priority,
+    owner: r.owner,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    timeoutSecs: r.timeout_secs,
+    maxWaitSecs: r.max_wait_secs,
+    runtimeSecs: r.runtime_secs,
+    maxAttempts: r.max_attempts,
+    backoffMs: r.backoff_ms,
+    status: r.status,
+    progress: parse(r.progress) as JobRecord["progress"],
+    output: r.output === null ? undefined : JSON.parse(r.output),
+    outputFiles: JSON.parse(r.output_files),
+    error: parse(r.error) as JobError | null,
+    epoch: r.epoch,
+    attemptsUsed: r.attempts_used,
+    agentId: r.agent_id,
+    leaseExpiresAt: r.lease_expires_at,
+    cancelRequestedAt: r.cancel_requested_at,
+    runAfter: r.run_after,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+export interface AttemptRow {
+  job_id: string;
+  epoch: number;
+  n: number;
+  agent_id: string;
+  started_at: number;
+  ended_at: number | null;
+  error: string | null;
+}
+
+export function attemptFromRow(r: AttemptRow): AttemptRecord {
+  return {
+    jobId: r.job_id,
+    epoch: r.epoch,
+    n: r.n,
+    agentId: r.agent_id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    error: parse(r.error) as JobError | null,
+  };
+}
+
+export interface AgentRow {
+  id: string;
+  name: string | null;
+  key_hash: string;
+  enrolment_key_id: string | null;
+  capabilities: string;
+  tier: number;
+  capacity: number;
+  system_info: string;
+  status: string | null;
+  metrics: string | null;
+  health: string | null;
+  registered_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
+}
+
+export function agentFromRow(r: AgentRow): AgentRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    keyHash: r.key_hash,
+    enrolmentKeyId: r.enrolment_key_id,
+    capabilities: JSON.parse(r.capabilities),
+    tier: r.tier,
+    capacity: r.capacity,
+    systemInfo: JSON.parse(r.system_info),
+    status: r.status as AgentRecord["status"],
+    metrics: parse(r.metrics) as AgentRecord["metrics"],
+    health: parse(r.health) as AgentRecord["health"],
+    registeredAt: r.registered_at,
+    lastSeenAt: r.last_seen_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export interface ApiKeyRow {
+  id: string;
+  kind: "client" | "enrolment";
+  prefix: string;
+  hash: string;
+  owner: string;
+  scopes: string;
+  name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export function apiKeyFromRow(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    prefix: r.prefix,
+    hash: r.hash,
+    owner: r.owner,
+    scopes: JSON.parse(r.scopes),
+    name: r.name,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  scopes: string;
+  created_at: number;
+}
+
+export function userFromRow(r: UserRow): UserRecord {
+  return {
+    id: r.id,
+    username: r.username,
+    passwordHash: r.password_hash,
+    scopes: JSON.parse(r.scopes),
+    createdAt: r.created_at,
+  };
+}

@@ -1,0 +1,318 @@
+import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
+import type Database from "better-sqlite3";
+import { getOrCreate } from "../../util/get-or-create.ts";
+import {
+  type AttemptEnd,
+  type AttemptRecord,
+  type FenceOutcome,
+  IdempotencyConflict,
+  type InsertOutcome,
+  type JobFilter,
+  type JobRecord,
+  type LogLineInput,
+  type LogRecord,
+  type NewJob,
+} from "../store.ts";
+import type { GroupCommit } from "./group-commit.ts";
+import { type AttemptRow, attemptFromRow, type JobRow, jobFromRow } from "./rows.ts";
+
+const HELD = "status IN ('assigned','running')";
+const AGENT_CATEGORIES = new Set(["transient", "model", "inference", "fatal"]);
+
+/**
+ * The job verbs of the SQLite store. Statements are prepared once. Writes go through GroupCommit, so
+ * they run synchronously in the open batch and resolve after its commit.
+ */
+export class SqliteJobs {
+  readonly #db: Database.Database;
+  readonly #gc: GroupCommit;
+  readonly #s;
+  readonly #listCache = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database, gc: GroupCommit) {
+    this.#db = db;
+    this.#gc = gc;
+    const p = (sql: string) => db.prepare(sql);
+    this.#s = {
+      insert: p(`INSERT INTO jobs (id, capability, capability_full, payload, inputs, priority, owner, idempotency_key,
+        request_hash, timeout_secs, max_wait_secs, runtime_secs, max_attempts, backoff_ms, status, created_at, updated_at,
+        deadline_at, pickup_deadline_at)
+        VALUES (@id, @capability, @capabilityFull, @payload, @inputs, @priority, @owner, @idempotencyKey, @requestHash,
+        @timeoutSecs, @maxWaitSecs, @runtimeSecs, @maxAttempts, @backoffMs, 'queued', @createdAt, @createdAt,
+        @deadlineAt, @pickupDeadlineAt)`),
+      byIdem: p("SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?"),
+      get: p("SELECT * FROM jobs WHERE id = ?"),
+      // Contract: the queue head of one capability, priority desc then age; eligible = run_after passed.
+      // Reads the partial index jobs_queue; touches at most `limit` rows.
+      eligible: p(`SELECT * FROM jobs WHERE capability = ? AND status = 'queued'
+        AND (run_after IS NULL OR run_after <= ?) ORDER BY priority DESC, id LIMIT ?`),
+      assign: p(`UPDATE jobs SET status = 'assigned', epoch = epoch + 1, attempts_used = attempts_used + 1,
+        agent_id = ?, lease_expires_at = ?, run_after = NULL, updated_at = ? WHERE id = ?`),
+      attemptInsert: p("INSERT INTO job_attempts (job_id, epoch, n, agent_id, started_at) VALUES (?, ?, ?, ?, ?)"),
+      attemptEnd: p(
+        "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
+      ),
+      attemptGet: p("SELECT * FROM job_attempts WHERE job_id = ? AND epoch = ?"),
+      started: p(
+        "UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
+      ),
+      progress: p("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?"),
+      logSeq: p("UPDATE jobs SET log_seq = log_seq + ?, updated_at = ? WHERE id = ? RETURNING log_seq"),
+      logInsert: p("INSERT INTO job_logs (job_id, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?)"),
+      logs: p("SELECT seq, ts, stream, line FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
+      complete: p(`UPDATE jobs SET status = 'completed', output = ?, output_files = ?, lease_expires_at = NULL,
+        progress = COALESCE(progress, NULL), ended_at = ?, updated_at = ? WHERE id = ?`),
+      requeue: p(`UPDATE jobs SET status = 'queued', error = ?, lease_expires_at = NULL, run_after = ?,
+        attempts_used = attempts_used - ?, updated_at = ? WHERE id = ?`),
+      finish: p(`UPDATE jobs SET status = ?, error = ?, lease_expires_at = NULL, cancel_requested_at = NULL,
+        ended_at = ?, updated_at = ? WHERE id = ?`),
+      renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE agent_id = ? AND ${HELD}`),
+      held: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD}`),
+      cancelFlag: p("UPDATE jobs SET cancel_requested_at = ?, updated_at = ? WHERE id = ?"),
+      retry: p(`UPDATE jobs SET status = 'queued', error = NULL, output = NULL, output_files = '[]', progress = NULL,
+        attempts_used = 0, run_after = NULL, cancel_requested_at = NULL, ended_at = NULL, updated_at = ?,
+        deadline_at = CASE WHEN timeout_secs IS NULL THEN NULL ELSE ? + timeout_secs * 1000 END,
+        pickup_deadline_at = NULL WHERE id = ?`),
+      expired: p(`SELECT * FROM jobs WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`),
+      overdue: p(`SELECT * FROM jobs WHERE deadline_at <= ? AND status IN ('queued','assigned','running') LIMIT ?`),
+      pickupOverdue: p(`SELECT * FROM jobs WHERE pickup_deadline_at <= ? AND status = 'queued' AND epoch = 0 LIMIT ?`),
+      extendAll: p(`UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE ${HELD}`),
+      queuedCaps: p("SELECT DISTINCT capability FROM jobs WHERE status = 'queued'"),
+    };
+  }
+
+  insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]> {
+    return this.#gc.write(() =>
+      jobs.map((j) => {
+        if (j.idempotencyKey !== null) {
+          const existing = this.#s.byIdem.get(j.owner, j.idempotencyKey) as JobRow | undefined;
+          if (existing && existing.request_hash !== j.requestHash) throw new IdempotencyConflict(existing.id);
+          if (existing) return { job: jobFromRow(existing), created: false };
+        }
+        this.#s.insert.run({
+          ...j,
+          payload: JSON.stringify(j.payload ?? null),
+          inputs: JSON.stringify(j.inputs),
+          deadlineAt: j.timeoutSecs === null ? null : j.createdAt + j.timeoutSecs * 1000,
+          pickupDeadlineAt: j.maxWaitSecs === null ? null : j.createdAt + j.maxWaitSecs * 1000,
+        });
+        return { job: this.#getSync(j.id)!, created: true };
+      }),
+    );
+  }
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return Promise.resolve(this.#getSync(id));
+  }
+
+  getAttempts(jobIds: string[]): Promise<Map<string, AttemptRecord[]>> {
+    const out = new Map<string, AttemptRecord[]>();
+    if (jobIds.length === 0) return Promise.resolve(out);
+    const rows = this.#db
+      .prepare(`SELECT * FROM job_attempts WHERE job_id IN (${jobIds.map(() => "?").join(",")}) ORDER BY job_id, epoch`)
+      .all(...jobIds) as AttemptRow[];
+    for (const r of rows) {
+      const list = out.get(r.job_id) ?? [];
+      list.push(attemptFromRow(r));
+      out.set(r.job_id, list);
+    }
+    return Promise.resolve(out);
+  }
+
+  listJobs(f: JobFilter): Promise<JobRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      args.push(...values);
+    };
+    if (f.owner !== null) add("owner = ?", f.owner);
+    if (f.statuses !== null) add(`status IN (${f.statuses.map(() => "?").join(",")})`, ...f.statuses);
+    if (f.capability !== null) add("capability = ?", f.capability);
+    if (f.beforeId !== null) add("id < ?", f.beforeId);
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const stmt = getOrCreate(this.#listCache, sql, () => this.#db.prepare(sql));
+    return Promise.resolve((stmt.all([...args, f.limit]) as JobRow[]).map(jobFromRow));
+  }
+
+  claimJobs(capability: string, slots: string[], now: number, leaseExpiresAt: number): Promise<JobRecord[]> {
+    return this.#gc.write(() => {
+      const rows = this.#s.eligible.all(capability, now, slots.length) as JobRow[];
+      return rows.map((row, i) => {
+        const agentId = slots[i]!;
+        this.#s.assign.run(agentId, leaseExpiresAt, now, row.id);
+        const job = jobFromRow(row);
+        job.status = "assigned";
+        job.epoch += 1;
+        job.attemptsUsed += 1;
+        job.agentId = agentId;
+        job.leaseExpiresAt = leaseExpiresAt;
+        job.runAfter = null;
+        job.updatedAt = now;
+        this.#s.attemptInsert.run(job.id, job.epoch, job.attemptsUsed, agentId, now);
+        return job;
+      });
+    });
+  }
+
+  markStarted(jobId: string, agentId: string, epoch: number, now: number): Promise<FenceOutcome> {
+    return this.#gc.write(() => {
+      const f = this.#fence(jobId, agentId, epoch);
+      if (f.kind !== "ok") return f;
+      if (f.job.status === "running") return { kind: "duplicate", job: f.job } as const;
+      this.#s.started.run(now, now, jobId);
+      return { kind: "ok", job: this.#getSync(jobId)! } as const;
+    });
+  }
+
+  setProgress(
+    jobId: string,
+    agentId: string,
+    epoch: number,
+    progress: JobProgress,
+    now: number,
+  ): Promise<FenceOutcome> {
+    return this.#gc.write(() => {
+      const f = this.#fence(jobId, agentId, epoch);
+      if (f.kind !== "ok") return f;
+      this.#s.progress.run(JSON.stringify(progress), now, jobId);
+      f.job.progress = progress;
+      return f;
+    });
+  }
+
+  appendLogs(jobId: string, agentId: string, epoch: number, lines: LogLineInput[], now: number) {
+    return this.#gc.write(() => {
+      const outcome = this.#fence(jobId, agentId, epoch);
+      const records: LogRecord[] = [];
+      if (outcome.kind !== "ok") return { outcome, records };
+      const { log_seq: last } = this.#s.logSeq.get(lines.length, now, jobId) as { log_seq: number };
+      let seq = last - lines.length;
+      for (const l of lines) {
+        seq += 1;
+        this.#s.logInsert.run(jobId, seq, now, l.stream, l.line);
+        records.push({ seq, ts: now, stream: l.stream, line: l.line });
+      }
+      return { outcome, records };
+    });
+  }
+
+  completeAttempt(jobId: string, agentId: string, epoch: number, output: unknown, files: FileRef[], now: number) {
+    return this.#gc.write((): FenceOutcome => {
+      const f = this.#fence(jobId, agentId, epoch);
+      if (f.kind === "stale" && f.job.status === "completed" && f.job.epoch === epoch && f.job.agentId === agentId) {
+        return { kind: "duplicate", job: f.job };
+      }
+      if (f.kind !== "ok") return f;
+      this.#s.complete.run(JSON.stringify(output ?? null), JSON.stringify(files), now, now, jobId);
+      this.#s.attemptEnd.run(now, null, jobId, epoch);
+      return { kind: "ok", job: this.#getSync(jobId)! };
+    });
+  }
+
+  endAttempt(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome> {
+    return this.#gc.write((): FenceOutcome => {
+      const f = this.#fence(jobId, agentId, epoch);
+      if (f.kind === "stale" && this.#isResend(f.job, agentId, epoch, end)) return { kind: "duplicate", job: f.job };
+      if (f.kind !== "ok") return f;
+      this.#s.attemptEnd.run(now, end.error ? JSON.stringify(end.error) : null, jobId, epoch);
+      if (end.next === "queued") {
+        this.#s.requeue.run(JSON.stringify(end.error), end.runAfter, end.countsAsAttempt ? 0 : 1, now, jobId);
+      } else {
+        this.#s.finish.run(end.next, end.error ? JSON.stringify(end.error) : null, now, now, jobId);
+      }
+      return { kind: "ok", job: this.#getSync(jobId)! };
+    });
+  }
+
+  renewLeases(agentId: string, leaseExpiresAt: number): Promise<void> {
+    return this.#gc.write(() => {
+      this.#s.renew.run(leaseExpiresAt, agentId);
+    });
+  }
+
+  heldJobs(agentId: string): Promise<JobRecord[]> {
+    return Promise.resolve((this.#s.held.all(agentId) as JobRow[]).map(jobFromRow));
+  }
+
+  requestCancel(jobId: string, now: number): Promise<JobRecord | undefined> {
+    return this.#gc.write(() => {
+      const job = this.#getSync(jobId);
+      if (!job) return undefined;
+      if (job.status === "queued") this.#s.finish.run("cancelled", null, now, now, jobId);
+      else if ((job.status === "assigned" || job.status === "running") && job.cancelRequestedAt === null)
+        this.#s.cancelFlag.run(now, now, jobId);
+      else return job;
+      return this.#getSync(jobId);
+    });
+  }
+
+  retryJob(jobId: string, now: number): Promise<JobRecord | undefined> {
+    return this.#gc.write(() => {
+      const job = this.#getSync(jobId);
+      if (!job || (job.status !== "failed" && job.status !== "cancelled")) return job;
+      this.#s.retry.run(now, now, jobId);
+      return this.#getSync(jobId);
+    });
+  }
+
+  finishJob(jobId: string, status: "failed" | "cancelled", error: JobError | null, now: number) {
+    return this.#gc.write(() => {
+      const job = this.#getSync(jobId);
+      if (!job || job.status === "completed" || job.status === "failed" || job.status === "cancelled") return job;
+      if (job.status !== "queued") this.#s.attemptEnd.run(now, error ? JSON.stringify(error) : null, jobId, job.epoch);
+      this.#s.finish.run(status, error ? JSON.stringify(error) : null, now, now, jobId);
+      return this.#getSync(jobId);
+    });
+  }
+
+  getLogs(jobId: string, after: number, limit: number): Promise<LogRecord[]> {
+    return Promise.resolve(this.#s.logs.all(jobId, after, limit) as LogRecord[]);
+  }
+
+  expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
+    return Promise.resolve((this.#s.expired.all(now, limit) as JobRow[]).map(jobFromRow));
+  }
+
+  overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
+    const rows = [
+      ...(this.#s.overdue.all(now, limit) as JobRow[]),
+      ...(this.#s.pickupOverdue.all(now, limit) as JobRow[]),
+    ];
+    const seen = new Set<string>();
+    return Promise.resolve(rows.filter((r) => !seen.has(r.id) && seen.add(r.id)).map(jobFromRow));
+  }
+
+  extendAllLeases(leaseExpiresAt: number): Promise<void> {
+    return this.#gc.write(() => {
+      this.#s.extendAll.run(leaseExpiresAt);
+    });
+  }
+
+  queuedCapabilities(): Promise<string[]> {
+    return Promise.resolve((this.#s.queuedCaps.all() as { capability: string }[]).map((r) => r.capability));
+  }
+
+  #getSync(id: string): JobRecord | undefined {
+    const row = this.#s.get.get(id) as JobRow | undefined;
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  #fence(jobId: string, agentId: string, epoch: number): FenceOutcome {
+    const job = this.#getSync(jobId);
+    if (!job) return { kind: "missing" };
+    const held = job.status === "assigned" || job.status === "running";
+    if (held && job.epoch === epoch && job.agentId === agentId) return { kind: "ok", job };
+    return { kind: "stale", job };
+  }
+
+  /** A resend of an end this agent already reported at this epoch (its ack was lost). */
+  #isResend(job: JobRecord, agentId: string, epoch: number, end: AttemptEnd): boolean {
+    if (job.agentId !== agentId) return false;
+    const row = this.#s.attemptGet.get(job.id, epoch) as AttemptRow | undefined;
+    if (!row || row.ended_at === null) return false;
+    const recorded = row.error === null ? null : (JSON.parse(row.error) as JobError);
+    if (end.next === "cancelled") return job.status === "cancelled" && job.epoch === epoch;
+    return recorded !== null && AGENT_CATEGORIES.has(recorded.category) && recorded.category === end.error?.category;
+  }
+}

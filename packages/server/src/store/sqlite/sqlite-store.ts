@@ -1,0 +1,135 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { AgentHealth, AgentMetrics, AgentStatus } from "@gantry/protocol";
+import Database from "better-sqlite3";
+import type { AgentRecord, ApiKeyRecord, Store, UserRecord } from "../store.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { migrate } from "./migrate.ts";
+import { type AgentRow, type ApiKeyRow, agentFromRow, apiKeyFromRow, type UserRow, userFromRow } from "./rows.ts";
+import { SqliteJobs } from "./sqlite-jobs.ts";
+
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL (an fsync per
+ * commit, so an acknowledged write survives kill -9 and power loss), writes grouped per event-loop turn.
+ */
+export function openSqliteStore(path: string): Store {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = OFF");
+  migrate(db);
+  const gc = new GroupCommit(db);
+  const jobs = new SqliteJobs(db, gc);
+  const p = (sql: string) => db.prepare(sql);
+  const s = {
+    agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
+      registered_at) VALUES (@id, @name, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
+    agentGet: p("SELECT * FROM agents WHERE id = ?"),
+    agentList: p("SELECT * FROM agents ORDER BY registered_at"),
+    agentState: p(`UPDATE agents SET status = COALESCE(?, status), metrics = COALESCE(?, metrics),
+      health = COALESCE(?, health), last_seen_at = ? WHERE id = ?`),
+    agentProfile: p("UPDATE agents SET capabilities = ?, capacity = ?, tier = ? WHERE id = ?"),
+    agentRevoke: p("UPDATE agents SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"),
+    keyInsert: p(`INSERT INTO api_keys (id, kind, prefix, hash, owner, scopes, name, created_at)
+      VALUES (@id, @kind, @prefix, @hash, @owner, @scopes, @name, @createdAt)`),
+    keyByHash: p("SELECT * FROM api_keys WHERE hash = ?"),
+    userInsert: p(`INSERT INTO users (id, username, password_hash, scopes, created_at)
+      VALUES (@id, @username, @passwordHash, @scopes, @createdAt)`),
+    userByName: p("SELECT * FROM users WHERE username = ?"),
+    userGet: p("SELECT * FROM users WHERE id = ?"),
+    refreshInsert: p("INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES (?, ?, ?)"),
+    refreshUse: p(`UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?
+      RETURNING user_id`),
+    metaGet: p("SELECT value FROM meta WHERE key = ?"),
+    metaSet: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+  };
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+
+  return {
+    barrier: () => gc.barrier(),
+    close: async () => {
+      gc.flush();
+      db.close();
+    },
+    insertJobs: (j) => jobs.insertJobs(j),
+    getJob: (id) => jobs.getJob(id),
+    getAttempts: (ids) => jobs.getAttempts(ids),
+    listJobs: (f) => jobs.listJobs(f),
+    claimJobs: (c, slots, now, lease) => jobs.claimJobs(c, slots, now, lease),
+    markStarted: (id, a, e, now) => jobs.markStarted(id, a, e, now),
+    setProgress: (id, a, e, pr, now) => jobs.setProgress(id, a, e, pr, now),
+    appendLogs: (id, a, e, lines, now) => jobs.appendLogs(id, a, e, lines, now),
+    completeAttempt: (id, a, e, out, files, now) => jobs.completeAttempt(id, a, e, out, files, now),
+    endAttempt: (id, a, e, end, now) => jobs.endAttempt(id, a, e, end, now),
+    renewLeases: (a, lease) => jobs.renewLeases(a, lease),
+    heldJobs: (a) => jobs.heldJobs(a),
+    requestCancel: (id, now) => jobs.requestCancel(id, now),
+    retryJob: (id, now) => jobs.retryJob(id, now),
+    finishJob: (id, st, err, now) => jobs.finishJob(id, st, err, now),
+    getLogs: (id, after, limit) => jobs.getLogs(id, after, limit),
+    expiredLeases: (now, limit) => jobs.expiredLeases(now, limit),
+    overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
+    extendAllLeases: (lease) => jobs.extendAllLeases(lease),
+    queuedCapabilities: () => jobs.queuedCapabilities(),
+
+    insertAgent: (a: AgentRecord) =>
+      gc.write(() => {
+        s.agentInsert.run({
+          ...a,
+          capabilities: JSON.stringify(a.capabilities),
+          systemInfo: JSON.stringify(a.systemInfo),
+        });
+      }),
+    getAgent: (id) => Promise.resolve(maybe(s.agentGet.get(id) as AgentRow | undefined, agentFromRow)),
+    listAgents: () => Promise.resolve((s.agentList.all() as AgentRow[]).map(agentFromRow)),
+    updateAgentState: (
+      id: string,
+      st: {
+        status?: AgentStatus | null;
+        metrics?: AgentMetrics | null;
+        health?: AgentHealth | null;
+        lastSeenAt: number;
+      },
+    ) =>
+      gc.write(() => {
+        s.agentState.run(st.status ?? null, json(st.metrics), json(st.health), st.lastSeenAt, id);
+      }),
+    updateAgentProfile: (id, pr) =>
+      gc.write(() => {
+        s.agentProfile.run(JSON.stringify(pr.capabilities), pr.capacity, pr.tier, id);
+      }),
+    revokeAgent: (id, now) =>
+      gc.write(() => {
+        s.agentRevoke.run(now, id);
+        return maybe(s.agentGet.get(id) as AgentRow | undefined, agentFromRow);
+      }),
+    insertApiKey: (k: ApiKeyRecord) =>
+      gc.write(() => {
+        s.keyInsert.run({ ...k, scopes: JSON.stringify(k.scopes) });
+      }),
+    findApiKeyByHash: (hash) => Promise.resolve(maybe(s.keyByHash.get(hash) as ApiKeyRow | undefined, apiKeyFromRow)),
+    insertUser: (u: UserRecord) =>
+      gc.write(() => {
+        s.userInsert.run({ ...u, scopes: JSON.stringify(u.scopes) });
+      }),
+    findUserByName: (name) => Promise.resolve(maybe(s.userByName.get(name) as UserRow | undefined, userFromRow)),
+    getUser: (id) => Promise.resolve(maybe(s.userGet.get(id) as UserRow | undefined, userFromRow)),
+    insertRefreshToken: (hash, userId, expiresAt) =>
+      gc.write(() => {
+        s.refreshInsert.run(hash, userId, expiresAt);
+      }),
+    consumeRefreshToken: (hash, now) =>
+      gc.write(() => (s.refreshUse.get(now, hash, now) as { user_id: string } | undefined)?.user_id),
+    getMeta: (key) => Promise.resolve((s.metaGet.get(key) as { value: string } | undefined)?.value),
+    setMeta: (key, value) =>
+      gc.write(() => {
+        s.metaSet.run(key, value);
+      }),
+  };
+}
+
+function maybe<R, T>(row: R | undefined, map: (r: R) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}

@@ -1,0 +1,251 @@
+import type {
+  AgentHealth,
+  AgentMetrics,
+  AgentStatus,
+  FileRef,
+  JobError,
+  JobProgress,
+  JobStatus,
+} from "@gantry/protocol";
+
+/** A job row as the server sees it; times in epoch milliseconds. */
+export interface JobRecord {
+  id: string;
+  capability: string;
+  capabilityFull: string;
+  payload: unknown;
+  inputs: FileRef[];
+  priority: number;
+  owner: string;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  timeoutSecs: number | null;
+  maxWaitSecs: number | null;
+  runtimeSecs: number | null;
+  maxAttempts: number;
+  backoffMs: number;
+  status: JobStatus;
+  progress: JobProgress | null;
+  output: unknown;
+  outputFiles: FileRef[];
+  error: JobError | null;
+  epoch: number;
+  attemptsUsed: number;
+  agentId: string | null;
+  leaseExpiresAt: number | null;
+  cancelRequestedAt: number | null;
+  runAfter: number | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface AttemptRecord {
+  jobId: string;
+  epoch: number;
+  n: number;
+  agentId: string;
+  startedAt: number;
+  endedAt: number | null;
+  error: JobError | null;
+}
+
+export type NewJob = Omit<
+  JobRecord,
+  | "status"
+  | "progress"
+  | "output"
+  | "outputFiles"
+  | "error"
+  | "epoch"
+  | "attemptsUsed"
+  | "agentId"
+  | "leaseExpiresAt"
+  | "cancelRequestedAt"
+  | "runAfter"
+  | "updatedAt"
+  | "startedAt"
+  | "endedAt"
+>;
+
+/** Thrown by insertJobs (rolling the whole call back) when an idempotency key is reused for another request. */
+export class IdempotencyConflict extends Error {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super(`idempotency key already used by job ${jobId}`);
+    this.jobId = jobId;
+  }
+}
+
+/** Outcome of inserting a job: created, or an existing job with the same owner + idempotency key. */
+export interface InsertOutcome {
+  job: JobRecord;
+  created: boolean;
+}
+
+/**
+ * Outcome of a fenced write (an agent message about a job at an epoch):
+ * - ok: applied; the returned job is the new state
+ * - duplicate: the same message was applied before (a resend); nothing changed
+ * - stale: the job is not held by this agent at this epoch; nothing changed (409)
+ * - missing: no such job
+ */
+export type FenceOutcome =
+  | { kind: "ok"; job: JobRecord }
+  | { kind: "duplicate"; job: JobRecord }
+  | { kind: "stale"; job: JobRecord }
+  | { kind: "missing" };
+
+/** What happens to a held job when its attempt ends without success. */
+export type AttemptEnd =
+  | { next: "queued"; runAfter: number; error: JobError; countsAsAttempt: boolean }
+  | { next: "failed"; error: JobError }
+  | { next: "cancelled"; error: JobError | null };
+
+export interface JobFilter {
+  owner: string | null;
+  statuses: JobStatus[] | null;
+  capability: string | null;
+  /** Exclusive: list jobs with id < beforeId (newest first). */
+  beforeId: string | null;
+  limit: number;
+}
+
+export interface LogLineInput {
+  stream: "stdout" | "stderr" | "system";
+  line: string;
+}
+export interface LogRecord extends LogLineInput {
+  seq: number;
+  ts: number;
+}
+
+export interface AgentRecord {
+  id: string;
+  name: string | null;
+  keyHash: string;
+  enrolmentKeyId: string | null;
+  capabilities: string[];
+  tier: number;
+  capacity: number;
+  systemInfo: Record<string, unknown>;
+  status: AgentStatus | null;
+  metrics: AgentMetrics | null;
+  health: AgentHealth | null;
+  registeredAt: number;
+  lastSeenAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  kind: "client" | "enrolment";
+  prefix: string;
+  hash: string;
+  owner: string;
+  scopes: string[];
+  name: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  scopes: string[];
+  createdAt: number;
+}
+
+/**
+ * The store speaks queue verbs, never SQL. Every write resolves only once it is durable (group
+ * commit for SQLite); reads resolve at once. Implementations: SQLite (embedded), PostgreSQL (later).
+ */
+export interface Store {
+  /** Resolves when every write issued so far is durable (use before answering a read). */
+  barrier(): Promise<void>;
+  close(): Promise<void>;
+
+  // jobs
+  insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  getAttempts(jobIds: string[]): Promise<Map<string, AttemptRecord[]>>;
+  listJobs(filter: JobFilter): Promise<JobRecord[]>;
+  /**
+   * Claims queued, eligible jobs of one capability (priority desc, then age) and assigns the i-th to
+   * slots[i]: epoch + 1, status assigned, lease set, attempt row written. Returns the claimed jobs.
+   */
+  claimJobs(capability: string, slots: string[], now: number, leaseExpiresAt: number): Promise<JobRecord[]>;
+  markStarted(jobId: string, agentId: string, epoch: number, now: number): Promise<FenceOutcome>;
+  setProgress(jobId: string, agentId: string, epoch: number, progress: JobProgress, now: number): Promise<FenceOutcome>;
+  appendLogs(
+    jobId: string,
+    agentId: string,
+    epoch: number,
+    lines: LogLineInput[],
+    now: number,
+  ): Promise<{ outcome: FenceOutcome; records: LogRecord[] }>;
+  completeAttempt(
+    jobId: string,
+    agentId: string,
+    epoch: number,
+    output: unknown,
+    outputFiles: FileRef[],
+    now: number,
+  ): Promise<FenceOutcome>;
+  /** Ends a held attempt badly: requeue (with backoff), fail, or cancel. */
+  endAttempt(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome>;
+  /** Renews the leases of every job the agent holds. */
+  renewLeases(agentId: string, leaseExpiresAt: number): Promise<void>;
+  heldJobs(agentId: string): Promise<JobRecord[]>;
+  /** queued → cancelled at once; held → cancel flag set (the agent must acknowledge). */
+  requestCancel(jobId: string, now: number): Promise<JobRecord | undefined>;
+  /** failed/cancelled → queued, with a fresh attempt budget. */
+  retryJob(jobId: string, now: number): Promise<JobRecord | undefined>;
+  /** Ends a job that is not held (queued) or is held, with a final status; used for deadlines. */
+  finishJob(
+    jobId: string,
+    status: "failed" | "cancelled",
+    error: JobError | null,
+    now: number,
+  ): Promise<JobRecord | undefined>;
+  getLogs(jobId: string, after: number, limit: number): Promise<LogRecord[]>;
+  /** Held jobs whose lease ran out before `now`. */
+  expiredLeases(now: number, limit: number): Promise<JobRecord[]>;
+  /** Non-terminal jobs past their timeoutSecs, and never-picked-up jobs past maxWaitSecs. */
+  overdueJobs(now: number, limit: number): Promise<JobRecord[]>;
+  /** Extends every held lease to at least `leaseExpiresAt` (after a restart, to let agents reconnect). */
+  extendAllLeases(leaseExpiresAt: number): Promise<void>;
+  /** Capabilities with queued jobs (to kick dispatch on start). */
+  queuedCapabilities(): Promise<string[]>;
+
+  // agents
+  insertAgent(agent: AgentRecord): Promise<void>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  updateAgentState(
+    id: string,
+    state: {
+      status?: AgentStatus | null;
+      metrics?: AgentMetrics | null;
+      health?: AgentHealth | null;
+      lastSeenAt: number;
+    },
+  ): Promise<void>;
+  updateAgentProfile(id: string, profile: { capabilities: string[]; capacity: number; tier: number }): Promise<void>;
+  revokeAgent(id: string, now: number): Promise<AgentRecord | undefined>;
+
+  // credentials
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  insertUser(user: UserRecord): Promise<void>;
+  findUserByName(username: string): Promise<UserRecord | undefined>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  insertRefreshToken(hash: string, userId: string, expiresAt: number): Promise<void>;
+  /** Marks a refresh token used and returns its user if it was valid and unused. */
+  consumeRefreshToken(hash: string, now: number): Promise<string | undefined>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+}
