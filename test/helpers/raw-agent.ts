@@ -91,7 +91,21 @@ export class RawAgent {
     });
   }
 
+  #beat: NodeJS.Timeout | undefined;
+
+  /** Heartbeats keep this agent's leases alive; stop them to simulate a hung agent. */
+  startHeartbeats(intervalMs: number): void {
+    this.#beat = setInterval(() => {
+      if (this.ws?.readyState === this.ws?.OPEN) this.send({ type: "heartbeat", status: "busy", running: [] });
+    }, intervalMs);
+  }
+
+  stopHeartbeats(): void {
+    clearInterval(this.#beat);
+  }
+
   close(): Promise<void> {
+    this.stopHeartbeats();
     const ws = this.ws;
     if (!ws || ws.readyState === ws.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {

@@ -69,6 +69,7 @@ export const CapabilityString = z.string().superRefine((value, ctx) => {
   try {
     parseCapability(value);
   } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    // params.code lets the server answer with the specific registry code instead of validation_failed.
+    ctx.addIssue({ code: "custom", message: (err as Error).message, params: { code: "invalid_capability" } });
   }
 });

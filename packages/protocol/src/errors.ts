@@ -17,7 +17,6 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, message: "The request body is larger than the server accepts." },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   route_not_found: { status: 404, message: "No such route; see /openapi.json for the API." },
-  method_not_allowed: { status: 405, message: "This route does not accept that method." },
   // auth
   auth_required: { status: 401, message: "Send Authorization: Bearer <key or token>." },
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },

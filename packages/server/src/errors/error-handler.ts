@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, GantryError } from "@gantry/protocol";
+import { ERROR_CODES, type ErrorCode, GantryError, isErrorCode } from "@gantry/protocol";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 
@@ -17,6 +17,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * errors are logged and answered as internal_error without internals.
  */
 export function installErrorHandler(app: FastifyInstance): void {
+  // JSON only: without Fastify's text/plain parser, other media types get a clean 415.
+  app.removeContentTypeParser("text/plain");
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof GantryError) {
       return reply.status(err.status).send(err.toEnvelope());
@@ -30,7 +32,13 @@ export function installErrorHandler(app: FastifyInstance): void {
       const where = err.validationContext ?? "body";
       const first = details[0];
       const message = `Invalid ${where}: ${first ? `${first.path} ${first.message}` : "does not match the schema"}.`;
-      return reply.status(400).send(new GantryError("validation_failed", message, details).toEnvelope());
+      // Schemas may name a more specific registry code for an issue (e.g. invalid_capability).
+      // zod keeps a custom issue's params under issue.params; the provider nests the issue under params.
+      const named = err.validation.map((v) => (v.params as { params?: { code?: unknown } } | undefined)?.params?.code);
+      const code = named.every((c) => c === named[0] && typeof c === "string" && isErrorCode(c))
+        ? (named[0] as ErrorCode)
+        : "validation_failed";
+      return reply.status(400).send(new GantryError(code, message, details).toEnvelope());
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return reply.status(ERROR_CODES[mapped].status).send(new GantryError(mapped, err.message).toEnvelope());
