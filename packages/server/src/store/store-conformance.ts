@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { monotonicFactory } from "ulid";
+import { IdempotencyConflict, type NewJob, type Store } from "./store.ts";
+
+const nextId = monotonicFactory();
+
+export function newJob(over: Partial<NewJob> = {}): NewJob {
+  const now = over.createdAt ?? Date.now();
+  return {
+    id: nextId(now),
+    capability: "conf.cap",
+    capabilityFull: "conf.cap",
+    payload: { a: 1 },
+    inputs: [],
+    priority: 0,
+    owner: "owner-1",
+    idempotencyKey: null,
+    requestHash: null,
+    timeoutSecs: null,
+    maxWaitSecs: null,
+    runtimeSecs: null,
+    maxAttempts: 3,
+    backoffMs: 1000,
+    createdAt: now,
+    ...over,
+  };
+}
+
+/**
+ * The behaviour every Store must have, whatever its backend. Each implementation's test file calls
+ * this with a factory for a fresh, empty store.
+ */
+export function storeConformance(name: string, open: () => Promise<Store>): void {
+  const withStore = (title: string, fn: (s: Store) => Promise<void>) =>
+    test(`${name}: ${title}`, async () => {
+      const s = await open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    });
+
+  withStore("insert and get round-trip every field", async (s) => {
+    const j = newJob({ payload: { deep: [1, { x: "y" }] }, priority: 4, timeoutSecs: 9, runtimeSecs: 3 });
+    const [out] = await s.insertJobs([j]);
+    assert.equal(out!.created, true);
+    const got = (await s.getJob(j.id))!;
+    assert.deepEqual(got.payload, j.payload);
+    assert.equal(got.status, "queued");
+    assert.equal(got.epoch, 0);
+    assert.equal(got.priority, 4);
+    assert.equal(got.timeoutSecs, 9);
+    assert.equal(await s.getJob("01ARZ3NDEKTSV4RRFFQ69G5FAV"), undefined);
+  });
+
+  withStore("idempotency: a replay returns the existing job; another request under the key rolls back", async (s) => {
+    const a = newJob({ idempotencyKey: "k", requestHash: "h1" });
+    await s.insertJobs([a]);
+    const [replay] = await s.insertJobs([newJob({ idempotencyKey: "k", requestHash: "h1" })]);
+    assert.equal(replay!.created, false);
+    assert.equal(replay!.job.id, a.id);
+    const other = newJob();
+    await assert.rejects(
+      s.insertJobs([other, newJob({ idempotencyKey: "k", requestHash: "h2" })]),
+      IdempotencyConflict,
+    );
+    assert.equal(await s.getJob(other.id), undefined, "the whole call rolled back");
+  });
+
+  withStore("claim: priority desc then age; assigns slot by slot; epoch and attempts rise", async (s) => {
+    const t = Date.now();
+    const low = newJob({ priority: 0, createdAt: t });
+    const high = newJob({ priority: 9, createdAt: t + 1 });
+    const other = newJob({ capability: "conf.other", createdAt: t + 2 });
+    const delayed = newJob({ priority: 10, createdAt: t + 3 });
+    await s.insertJobs([low, high, other, delayed]);
+    // Delay the top job: claim it, then requeue it with a runAfter in the future.
+    const [d] = await s.claimJobs("conf.cap", ["Z"], t, t + 1000);
+    assert.equal(d!.id, delayed.id);
+    const error = { category: "transient" as const, message: "x" };
+    await s.endAttempt(delayed.id, "Z", 1, { next: "queued", runAfter: t + 60_000, error, countsAsAttempt: true }, t);
+    const claimed = await s.claimJobs("conf.cap", ["A", "B", "A"], t + 10, t + 1000);
+    assert.deepEqual(
+      claimed.map((j) => [j.id, j.agentId, j.epoch, j.status]),
+      [
+        [high.id, "A", 1, "assigned"],
+        [low.id, "B", 1, "assigned"],
+      ],
+    );
+    assert.deepEqual(await s.claimJobs("conf.cap", ["A"], t + 10, t + 1000), [], "nothing eligible is left");
+    assert.equal((await s.heldJobs("A")).length, 1);
+    const attempts = await s.getAttempts([high.id]);
+    assert.deepEqual(
+      attempts.get(high.id)!.map((a) => [a.n, a.epoch, a.agentId]),
+      [[1, 1, "A"]],
+    );
+  });
+
+  withStore("fencing: ok, duplicate, stale and missing", async (s) => {
+    const j = newJob();
+    await s.insertJobs([j]);
+    const now = Date.now();
+    const [c] = await s.claimJobs("conf.cap", ["A"], now, now + 1000);
+    assert.equal((await s.markStarted(j.id, "A", c!.epoch, now)).kind, "ok");
+    assert.equal((await s.markStarted(j.id, "A", c!.epoch, now)).kind, "duplicate");
+    assert.equal((await s.markStarted(j.id, "B", c!.epoch, now)).kind, "stale");
+    assert.equal((await s.completeAttempt(j.id, "A", c!.epoch + 1, 1, [], now)).kind, "stale");
+    assert.equal((await s.completeAttempt(j.id, "A", c!.epoch, { r: 1 }, [], now)).kind, "ok");
+    assert.equal((await s.completeAttempt(j.id, "A", c!.epoch, { r: 2 }, [], now)).kind, "duplicate");
+    assert.deepEqual((await s.getJob(j.id))!.output, { r: 1 });
+    assert.equal((await s.completeAttempt("01ARZ3NDEKTSV4RRFFQ69G5FAV", "A", 1, 1, [], now)).kind, "missing");
+  });
+
+  withStore(
+    "ending attempts: requeue with backoff, fail, cancel; a resend of the same failure is a duplicate",
+    async (s) => {
+      const j = newJob();
+      await s.insertJobs([j]);
+      const now = Date.now();
+      const [c] = await s.claimJobs("conf.cap", ["A"], now, now + 1000);
+      const error = { category: "transient" as const, message: "x" };
+      const end = { next: "queued" as const, runAfter: now + 500, error, countsAsAttempt: true };
+      assert.equal((await s.endAttempt(j.id, "A", c!.epoch, end, now)).kind, "ok");
+      assert.equal((await s.endAttempt(j.id, "A", c!.epoch, end, now)).kind, "duplicate");
+      const q = (await s.getJob(j.id))!;
+      assert.equal(q.status, "queued");
+      assert.equal(q.runAfter, now + 500);
+      assert.equal(q.attemptsUsed, 1);
+      const [c2] = await s.claimJobs("conf.cap", ["B"], now + 600, now + 2000);
+      assert.equal(c2!.epoch, 2);
+      await s.endAttempt(j.id, "B", 2, { next: "failed", error }, now);
+      assert.equal((await s.getJob(j.id))!.status, "failed");
+      const r = (await s.retryJob(j.id, now))!;
+      assert.equal(r.status, "queued");
+      assert.equal(r.attemptsUsed, 0);
+    },
+  );
+
+  withStore("cancel: queued at once; held jobs get a flag", async (s) => {
+    const a = newJob();
+    const b = newJob();
+    await s.insertJobs([a, b]);
+    assert.equal((await s.requestCancel(a.id, Date.now()))!.status, "cancelled");
+    const now = Date.now();
+    await s.claimJobs("conf.cap", ["A"], now, now + 1000);
+    const flagged = (await s.requestCancel(b.id, now))!;
+    assert.equal(flagged.status, "assigned");
+    assert.equal(flagged.cancelRequestedAt, now);
+  });
+
+  withStore("leases: renewal, expiry and the post-restart extension", async (s) => {
+    const j = newJob();
+    await s.insertJobs([j]);
+    const now = Date.now();
+    await s.claimJobs("conf.cap", ["A"], now, now + 100);
+    assert.equal((await s.expiredLeases(now + 200, 10)).length, 1);
+    await s.renewLeases("A", now + 300);
+    assert.equal((await s.expiredLeases(now + 200, 10)).length, 0);
+    await s.extendAllLeases(now + 5000);
+    assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 5000);
+  });
+
+  withStore("deadlines: timeoutSecs and never-picked-up maxWaitSecs", async (s) => {
+    const t = Date.now();
+    const timed = newJob({ timeoutSecs: 1, createdAt: t });
+    const waiting = newJob({ maxWaitSecs: 2, createdAt: t });
+    const free = newJob({ createdAt: t });
+    await s.insertJobs([timed, waiting, free]);
+    assert.deepEqual(
+      (await s.overdueJobs(t + 500, 10)).map((j) => j.id),
+      [],
+    );
+    assert.deepEqual(
+      (await s.overdueJobs(t + 1500, 10)).map((j) => j.id),
+      [timed.id],
+    );
+    assert.deepEqual((await s.overdueJobs(t + 2500, 10)).map((j) => j.id).sort(), [timed.id, waiting.id].sort());
+    await s.finishJob(timed.id, "failed", { category: "timeout", message: "t" }, t + 1500);
+    assert.equal((await s.getJob(timed.id))!.status, "failed");
+  });
+
+  withStore("logs: numbered in order, only for the holder", async (s) => {
+    const j = newJob();
+    await s.insertJobs([j]);
+    const now = Date.now();
+    const [c] = await s.claimJobs("conf.cap", ["A"], now, now + 1000);
+    const lines = [
+      { stream: "stdout" as const, line: "a" },
+      { stream: "stderr" as const, line: "b" },
+    ];
+    const r1 = await s.appendLogs(j.id, "A", c!.epoch, lines, now);
+    const r2 = await s.appendLogs(j.id, "A", c!.epoch, [{ stream: "stdout", line: "c" }], now);
+    assert.deepEqual(
+      [...r1.records, ...r2.records].map((r) => r.seq),
+      [1, 2, 3],
+    );
+    assert.equal((await s.appendLogs(j.id, "B", c!.epoch, lines, now)).outcome.kind, "stale");
+    assert.deepEqual(
+      (await s.getLogs(j.id, 1, 10)).map((l) => l.line),
+      ["b", "c"],
+    );
+  });
+
+  withStore("listing: filters and id cursor, newest first", async (s) => {
+    const jobs = [newJob(), newJob({ owner: "owner-2" }), newJob(), newJob({ capability: "conf.x" })];
+    await s.insertJobs(jobs);
+    const mine = await s.listJobs({
+      owner: "owner-1",
+      statuses: ["queued"],
+      capability: null,
+      beforeId: null,
+      limit: 10,
+    });
+    assert.deepEqual(
+      mine.map((j) => j.id),
+      [jobs[3]!.id, jobs[2]!.id, jobs[0]!.id],
+    );
+    const page2 = await s.listJobs({
+      owner: null,
+      statuses: null,
+      capability: "conf.cap",
+      beforeId: jobs[2]!.id,
+      limit: 10,
+    });
+    assert.deepEqual(
+      page2.map((j) => j.id),
+      [jobs[1]!.id, jobs[0]!.id],
+    );
+  });
+}
