@@ -27,6 +27,14 @@ describe("dispatch", () => {
     await assert.rejects(a.nextJob(300), /timed out/);
   });
 
+  test("an agent with several capabilities and one slot gets work for any of them", async () => {
+    const job = await t.api.submit({ capability: "multi.two" });
+    const a = await t.agent({ capabilities: ["multi.one", "multi.two", "multi.three"], capacity: 1 });
+    a.startHeartbeats(200);
+    await a.connect();
+    assert.equal((await a.nextJob()).id, job.id);
+  });
+
   test("tier: higher tiers get work first, lower tiers get it when higher ones are full", async () => {
     const high = await t.agent({ capabilities: ["cap.tier"], tier: 9, capacity: 1 });
     const low = await t.agent({ capabilities: ["cap.tier"], tier: 1, capacity: 1 });

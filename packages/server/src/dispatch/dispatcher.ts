@@ -26,6 +26,8 @@ export interface DispatcherDeps {
 export class Dispatcher {
   readonly #d: DispatcherDeps;
   readonly #pending = new Set<string>();
+  /** Capabilities that found slots only reserved by another capability's in-flight claim. */
+  readonly #blocked = new Set<string>();
   #scheduled = false;
 
   constructor(deps: DispatcherDeps) {
@@ -51,7 +53,13 @@ export class Dispatcher {
   }
 
   #dispatch(capability: string): void {
-    const slots = slotsFor(this.#d.registry.linksFor(capability));
+    const links = this.#d.registry.linksFor(capability);
+    const slots = slotsFor(links);
+    // An agent serving several capabilities may have its free slots promised to another capability's
+    // claim still in flight; if that claim comes back short, this capability must be tried again.
+    for (const link of links) {
+      if (link.open && link.reserved > 0 && link.held + link.reserved >= link.capacity) this.#blocked.add(capability);
+    }
     if (slots.length === 0) return;
     const offered = new Map<AgentLink, number>();
     for (const link of slots) offered.set(link, (offered.get(link) ?? 0) + 1);
@@ -78,6 +86,11 @@ export class Dispatcher {
     const orphaned: JobRecord[] = [];
     const links = new Map([...offered.keys()].map((l) => [l.agentId, l]));
     for (const [link, n] of offered) link.reserved -= n;
+    if (jobs.length < [...offered.values()].reduce((a, b) => a + b, 0) && this.#blocked.size > 0) {
+      const retry = [...this.#blocked];
+      this.#blocked.clear();
+      for (const cap of retry) this.kick(cap);
+    }
     for (const job of jobs) {
       const link = links.get(job.agentId!)!;
       if (!link.open) {
