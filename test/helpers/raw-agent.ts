@@ -8,6 +8,8 @@ import WebSocket from "ws";
 export class RawAgent {
   agentId = "";
   key = "";
+  /** The server's command-signing key, as pinned at registration. */
+  commandKey = "";
   token = "";
   ws: WebSocket | undefined;
   readonly received: ServerToAgent[] = [];
@@ -25,6 +27,7 @@ export class RawAgent {
     if (reg.status !== 200) throw new Error(`register failed ${reg.status} ${JSON.stringify(reg.body)}`);
     a.agentId = reg.body.agentId;
     a.key = reg.body.key;
+    a.commandKey = reg.body.commandKey;
     await a.auth();
     return a;
   }

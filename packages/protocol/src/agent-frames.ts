@@ -84,6 +84,18 @@ export const AgentToServer = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("token:refresh"), ref: Ref }),
   z.strictObject({ type: z.literal("deregister"), ref: Ref }),
+  /**
+   * The outcome of a server command. `refused` = failed verification (unsigned, tampered, expired,
+   * replayed, not addressed to this agent); commandId is then whatever id could be read, if any.
+   */
+  z.strictObject({
+    type: z.literal("command:result"),
+    ref: Ref,
+    commandId: z.string().max(100),
+    status: z.enum(["completed", "failed", "refused"]),
+    output: z.unknown().optional(),
+    error: z.string().max(10_000).optional(),
+  }),
 ]);
 export type AgentToServer = z.infer<typeof AgentToServer>;
 export type AgentToServerType = AgentToServer["type"];
@@ -105,6 +117,8 @@ export const ServerToAgent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ack"), ref: Ref, duplicate: z.boolean().optional() }),
   z.object({ type: z.literal("nack"), ref: Ref, status: z.number().int(), error: ErrorBody }),
   z.object({ type: z.literal("token"), token: z.string(), expiresIn: z.number().int() }),
+  /** A signed command: a compact JWS (EdDSA) over a CommandBody (agent-commands.ts). */
+  z.object({ type: z.literal("command"), jws: z.string() }),
   /** A protocol-level problem with a frame that had no ref. */
   z.object({ type: z.literal("error"), error: ErrorBody }),
 ]);

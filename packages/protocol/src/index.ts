@@ -1,3 +1,4 @@
+export * from "./agent-commands.ts";
 export * from "./agent-frames.ts";
 export * from "./agent-http.ts";
 export * from "./auth.ts";

@@ -1,4 +1,5 @@
 import type { AgentService } from "./agents/agent-service.ts";
+import type { CommandService } from "./agents/command-service.ts";
 import type { Principals } from "./auth/principals.ts";
 import type { Tokens } from "./auth/tokens.ts";
 import type { AgentRegistry } from "./dispatch/agent-registry.ts";
@@ -17,6 +18,7 @@ export interface GantryContext {
   dispatcher: Dispatcher;
   lifecycle: JobLifecycle;
   agents: AgentService;
+  commands: CommandService;
   principals: Principals;
   tokens: Tokens;
   version: string;

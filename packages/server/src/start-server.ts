@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { AgentService } from "./agents/agent-service.ts";
+import { CommandService } from "./agents/command-service.ts";
 import { buildApp } from "./app.ts";
 import { Principals } from "./auth/principals.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
@@ -55,7 +56,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     onError: (err) => log(err, "dispatch failed"),
   });
   lifecycle = new JobLifecycle({ store, events, registry, dispatcher, onError: (err) => log(err, "lifecycle failed") });
-  const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts });
+  const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
+  const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts, commands });
   const ctx: GantryContext = {
     options: opts,
     store,
@@ -64,6 +66,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     dispatcher,
     lifecycle,
     agents,
+    commands,
     principals: new Principals(store, tokens),
     tokens,
     version: VERSION,

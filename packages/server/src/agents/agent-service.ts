@@ -19,6 +19,7 @@ import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { JobLifecycle } from "../dispatch/job-lifecycle.ts";
 import type { ResolvedServerOptions } from "../server-options.ts";
 import type { AgentRecord, FenceOutcome, Store } from "../store/store.ts";
+import type { CommandService } from "./command-service.ts";
 
 type RefMessage = Extract<AgentToServer, { ref: number }>;
 
@@ -30,6 +31,7 @@ export interface AgentServiceDeps {
   dispatcher: Dispatcher;
   lifecycle: JobLifecycle;
   options: ResolvedServerOptions;
+  commands: CommandService;
 }
 
 /**
@@ -134,6 +136,7 @@ export class AgentService {
     const replaced = this.#d.registry.add(link);
     if (replaced && replaced !== link) replaced.close(4000, "replaced by a newer connection");
     this.#d.dispatcher.kickLink(link);
+    await this.#d.commands.deliverPending(link);
     return {
       type: "welcome",
       protocolVersion: 1,
@@ -160,6 +163,8 @@ export class AgentService {
         return [protocolError("hello is only valid as the first message")];
       case "heartbeat": {
         const now = Date.now();
+        // An agent shutting down reports draining; only a resume command or a new connection undoes it.
+        if (link && msg.status === "draining") link.draining = true;
         await Promise.all([
           this.#d.store.renewLeases(agentId, now + this.#d.options.leaseSecs * 1000),
           this.#d.store.updateAgentState(agentId, {
@@ -191,6 +196,10 @@ export class AgentService {
           { type: "token", token, expiresIn: this.#d.tokens.ttlSecs },
           { type: "ack", ref: msg.ref },
         ];
+      }
+      case "command:result": {
+        await this.#d.commands.result(agentId, msg);
+        return [{ type: "ack", ref: msg.ref }];
       }
       case "deregister": {
         if (link) await this.disconnected(link);

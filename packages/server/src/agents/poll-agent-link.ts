@@ -19,6 +19,7 @@ export class PollAgentLink implements AgentLink {
   capabilities = new Set<string>();
   held = 0;
   reserved = 0;
+  draining = false;
   open = true;
   #lastSeenAt = Date.now();
   #parked: Parked | null = null;

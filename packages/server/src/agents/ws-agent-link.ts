@@ -14,6 +14,7 @@ export class WsAgentLink implements AgentLink {
   capabilities = new Set<string>();
   held = 0;
   reserved = 0;
+  draining = false;
   open = true;
   lastSeenAt = Date.now();
   tokenExpiresAt: number;

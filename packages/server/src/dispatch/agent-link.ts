@@ -15,6 +15,8 @@ export interface AgentLink {
   held: number;
   /** Slots promised to an in-flight claim. */
   reserved: number;
+  /** A draining agent finishes what it holds and takes nothing new. */
+  draining: boolean;
   /** False once the transport is gone; jobs assigned to a closed link are requeued. */
   open: boolean;
   /** Last sign of life (any message, or a parked poll). */
@@ -29,6 +31,6 @@ export interface AgentLink {
 }
 
 export function freeSlots(link: AgentLink): number {
-  if (!link.open) return 0;
+  if (!link.open || link.draining) return 0;
   return Math.max(0, Math.min(link.acceptable(), link.capacity - link.held - link.reserved));
 }

@@ -13,6 +13,7 @@ function link(agentId: string, tier: number, capacity: number, held = 0): AgentL
     capabilities: new Set(["x"]),
     held,
     reserved: 0,
+    draining: false,
     open: true,
     lastSeenAt: 0,
     acceptable: () => Number.POSITIVE_INFINITY,

@@ -1,5 +1,15 @@
-import { AgentIdParams, type AgentView, ErrorEnvelope, GantryError, ListAgentsResponse } from "@gantry/protocol";
+import {
+  AgentIdParams,
+  type AgentView,
+  CommandView,
+  ErrorEnvelope,
+  GantryError,
+  ListAgentsResponse,
+  ListCommandsResponse,
+  SendCommandRequest,
+} from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { commandView } from "../agents/command-service.ts";
 import { requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 import type { AgentRecord } from "../store/store.ts";
@@ -43,6 +53,40 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
     async () => {
       await ctx.store.barrier();
       return { agents: await Promise.all((await ctx.store.listAgents()).map(view)) };
+    },
+  );
+
+  app.post(
+    "/v1/agents/:id/commands",
+    {
+      preHandler: requireScope(ctx.principals, "admin"),
+      schema: {
+        summary: "Send a signed command (drain, resume, update, rescan, diagnostics, restart) to an agent",
+        params: AgentIdParams,
+        body: SendCommandRequest,
+        response: { 201: CommandView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const command = await ctx.commands.send(request.params.id, request.body);
+      return reply.status(201).send(commandView(command));
+    },
+  );
+
+  app.get(
+    "/v1/agents/:id/commands",
+    {
+      preHandler: requireScope(ctx.principals, "admin"),
+      schema: {
+        summary: "Recent commands sent to an agent and their outcomes",
+        params: AgentIdParams,
+        response: { 200: ListCommandsResponse, ...errors },
+      },
+    },
+    async (request) => {
+      await ctx.store.barrier();
+      if (!(await ctx.store.getAgent(request.params.id))) throw new GantryError("agent_not_found");
+      return { commands: await ctx.commands.list(request.params.id) };
     },
   );
 

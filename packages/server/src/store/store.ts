@@ -2,6 +2,8 @@ import type {
   AgentHealth,
   AgentMetrics,
   AgentStatus,
+  CommandStatus,
+  CommandType,
   FileRef,
   JobError,
   JobProgress,
@@ -150,6 +152,20 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+export interface CommandRecord {
+  id: string;
+  agentId: string;
+  type: CommandType;
+  params: unknown;
+  jws: string;
+  status: CommandStatus;
+  output: unknown;
+  error: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  completedAt: number | null;
+}
+
 export interface UserRecord {
   id: string;
   username: string;
@@ -235,6 +251,20 @@ export interface Store {
   ): Promise<void>;
   updateAgentProfile(id: string, profile: { capabilities: string[]; capacity: number; tier: number }): Promise<void>;
   revokeAgent(id: string, now: number): Promise<AgentRecord | undefined>;
+
+  // commands
+  insertCommand(command: CommandRecord): Promise<void>;
+  getCommand(id: string): Promise<CommandRecord | undefined>;
+  listCommands(agentId: string, limit: number): Promise<CommandRecord[]>;
+  /** Sets a command's outcome; only from a non-final status (pending/sent). Returns the new record. */
+  settleCommand(
+    id: string,
+    agentId: string,
+    status: CommandStatus,
+    output: unknown,
+    error: string | null,
+    now: number,
+  ): Promise<CommandRecord | undefined>;
 
   // credentials
   insertApiKey(key: ApiKeyRecord): Promise<void>;

@@ -1,5 +1,5 @@
 import type { JobError, JobStatus } from "@gantry/protocol";
-import type { AgentRecord, ApiKeyRecord, AttemptRecord, JobRecord, UserRecord } from "../store.ts";
+import type { AgentRecord, ApiKeyRecord, AttemptRecord, CommandRecord, JobRecord, UserRecord } from "../store.ts";
 
 /** Row ↔ record mapping for the SQLite store: JSON columns parsed, snake_case to camelCase. */
 
@@ -170,5 +170,35 @@ export function userFromRow(r: UserRow): UserRecord {
     passwordHash: r.password_hash,
     scopes: JSON.parse(r.scopes),
     createdAt: r.created_at,
+  };
+}
+
+export interface CommandRow {
+  id: string;
+  agent_id: string;
+  type: CommandRecord["type"];
+  params: string | null;
+  jws: string;
+  status: CommandRecord["status"];
+  output: string | null;
+  error: string | null;
+  issued_at: number;
+  expires_at: number;
+  completed_at: number | null;
+}
+
+export function commandFromRow(r: CommandRow): CommandRecord {
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    type: r.type,
+    params: parse(r.params),
+    jws: r.jws,
+    status: r.status,
+    output: parse(r.output),
+    error: r.error,
+    issuedAt: r.issued_at,
+    expiresAt: r.expires_at,
+    completedAt: r.completed_at,
   };
 }

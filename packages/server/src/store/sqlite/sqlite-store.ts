@@ -2,10 +2,19 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { AgentHealth, AgentMetrics, AgentStatus } from "@gantry/protocol";
 import Database from "better-sqlite3";
-import type { AgentRecord, ApiKeyRecord, Store, UserRecord } from "../store.ts";
+import type { AgentRecord, ApiKeyRecord, CommandRecord, Store, UserRecord } from "../store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { migrate } from "./migrate.ts";
-import { type AgentRow, type ApiKeyRow, agentFromRow, apiKeyFromRow, type UserRow, userFromRow } from "./rows.ts";
+import {
+  type AgentRow,
+  type ApiKeyRow,
+  agentFromRow,
+  apiKeyFromRow,
+  type CommandRow,
+  commandFromRow,
+  type UserRow,
+  userFromRow,
+} from "./rows.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
 
 /**
@@ -42,6 +51,12 @@ export function openSqliteStore(path: string): Store {
     refreshInsert: p("INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES (?, ?, ?)"),
     refreshUse: p(`UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?
       RETURNING user_id`),
+    cmdInsert: p(`INSERT INTO agent_commands (id, agent_id, type, params, jws, status, issued_at, expires_at)
+      VALUES (@id, @agentId, @type, @params, @jws, @status, @issuedAt, @expiresAt)`),
+    cmdGet: p("SELECT * FROM agent_commands WHERE id = ?"),
+    cmdList: p("SELECT * FROM agent_commands WHERE agent_id = ? ORDER BY issued_at DESC LIMIT ?"),
+    cmdSettle: p(`UPDATE agent_commands SET status = ?, output = ?, error = ?, completed_at = ?
+      WHERE id = ? AND agent_id = ? AND status IN ('pending', 'sent')`),
     metaGet: p("SELECT value FROM meta WHERE key = ?"),
     metaSet: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
   };
@@ -104,6 +119,18 @@ export function openSqliteStore(path: string): Store {
       gc.write(() => {
         s.agentRevoke.run(now, id);
         return maybe(s.agentGet.get(id) as AgentRow | undefined, agentFromRow);
+      }),
+    insertCommand: (c: CommandRecord) =>
+      gc.write(() => {
+        s.cmdInsert.run({ ...c, params: json(c.params) });
+      }),
+    getCommand: (id) => Promise.resolve(maybe(s.cmdGet.get(id) as CommandRow | undefined, commandFromRow)),
+    listCommands: (agentId, limit) =>
+      Promise.resolve((s.cmdList.all(agentId, limit) as CommandRow[]).map(commandFromRow)),
+    settleCommand: (id, agentId, status, output, error, now) =>
+      gc.write(() => {
+        s.cmdSettle.run(status, json(output), error, status === "sent" ? null : now, id, agentId);
+        return maybe(s.cmdGet.get(id) as CommandRow | undefined, commandFromRow);
       }),
     insertApiKey: (k: ApiKeyRecord) =>
       gc.write(() => {
