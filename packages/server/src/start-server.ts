@@ -106,7 +106,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     close: async () => {
       sweeper.stop();
       lifecycle?.stop();
-      for (const link of [...registry.all()]) link.close(1001, "server shutting down");
+      // Out of the registry first, so close handlers find nothing to requeue in a closing store.
+      for (const link of [...registry.all()]) {
+        registry.remove(link);
+        link.close(1001, "server shutting down");
+      }
       await app.close();
       await store.barrier();
       await store.close();

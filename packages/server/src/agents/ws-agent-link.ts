@@ -37,7 +37,8 @@ export class WsAgentLink implements AgentLink {
   }
 
   send(messages: ServerToAgent[]): void {
-    if (!this.open || messages.length === 0) return;
+    // A link closed for dispatch may still answer (the ack of a deregister); the socket decides.
+    if (messages.length === 0) return;
     this.#out.push(...messages);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;

@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+const csv = z
+  .string()
+  .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+  .optional();
+
+/**
+ * The agent's environment, parsed once. Flags beat these; these beat the config file.
+ * `XDG_CONFIG_HOME`, `APPDATA` and `HOME` pick the platform config location.
+ */
+export const AgentEnv = z.object({
+  GANTRY_AGENT_SERVER: z.string().url().optional(),
+  GANTRY_AGENT_KEY: z.string().min(1).optional(),
+  GANTRY_AGENT_CONFIG: z.string().min(1).optional(),
+  GANTRY_AGENT_DATA: z.string().min(1).optional(),
+  GANTRY_AGENT_NAME: z.string().min(1).optional(),
+  GANTRY_AGENT_TIER: z.coerce.number().int().min(0).max(255).optional(),
+  GANTRY_AGENT_CAPACITY: z.coerce.number().int().min(1).max(1024).optional(),
+  GANTRY_AGENT_CAPS: csv,
+  GANTRY_AGENT_TRANSPORT: z.enum(["ws", "poll"]).optional(),
+  GANTRY_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
+  XDG_CONFIG_HOME: z.string().min(1).optional(),
+  APPDATA: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
+});
+export type AgentEnv = z.infer<typeof AgentEnv>;
+
+/** Parses the environment; the one place the agent reads `process.env`. */
+export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
+  const parsed = AgentEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment variable ${String(issue?.path[0])}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

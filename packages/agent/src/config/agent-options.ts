@@ -1,0 +1,78 @@
+import type { Logger } from "pino";
+import type { TlsOptions } from "../connection/tls-options.ts";
+
+/** Options for `startAgent`. Anything left out comes from the config file, then from AGENT_DEFAULTS. */
+export interface AgentOptions {
+  /** Server base URL, e.g. `https://gantry.example.com`. Required on the first run; saved in the config. */
+  server?: string;
+  /** Enrolment key (`gnt_a_…`). Required on the first run; saved in the config as `apiKey`. */
+  key?: string;
+  /** Performance tier 0–255; higher tiers get work first. @defaultValue 5 */
+  tier?: number;
+  /** Capabilities to advertise in addition to what the executors detect. @defaultValue [] */
+  capabilities?: string[];
+  /** Jobs run at once. @defaultValue 1 */
+  capacity?: number;
+  /** Friendly name shown in `GET /v1/agents`. @defaultValue the hostname */
+  name?: string;
+  /** Config + identity file. @defaultValue `./.offload-client.json`, or the platform file written by `gantry agent init` */
+  configPath?: string;
+  /** Outbox, PID and status-port files. @defaultValue beside the config: `<config name>.data/` */
+  dataDir?: string;
+  /** `ws` (pushed jobs) or `poll` (HTTP long-poll, where sockets are blocked). @defaultValue "ws" */
+  transport?: "ws" | "poll";
+  /** On stop, how long running jobs may take to finish before they are aborted. @defaultValue 60 */
+  drainTimeoutSecs?: number;
+  /** pino level. @defaultValue "info" */
+  logLevel?: string;
+  /** Log to this file (rotated at 10 MB, 5 kept) instead of stdout. */
+  logFile?: string;
+  /** Use this logger instead of creating one (tests, embedding). */
+  logger?: Logger;
+  /** Where the human-readable startup lines go ("Registration successful!"). @defaultValue console.log */
+  print?: (line: string) => void;
+  /** First reconnect delay. @defaultValue 1000 */
+  reconnectBaseMs?: number;
+  /** Longest reconnect delay. @defaultValue 30000 */
+  reconnectCapMs?: number;
+  /** Tries for registration/auth HTTP calls on transient errors. @defaultValue 5 */
+  httpTries?: number;
+  /** Extra executor modules (URLs or package names with a default `Executor` export). @defaultValue [] */
+  executors?: string[];
+  /** Load the built-in `debug.*` executors. @defaultValue true */
+  builtinExecutors?: boolean;
+  /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
+  workerThreads?: number;
+  /** How long an aborted executor may take to stop before its job is given up on. @defaultValue 2000 */
+  abortGraceMs?: number;
+  /** Outbox fsync policy; see OutboxOptions.fsyncIntervalMs. @defaultValue 1000 */
+  outboxFsyncIntervalMs?: number;
+  /** Long-poll wait in seconds (`--transport poll`). @defaultValue 30 */
+  pollWaitSecs?: number;
+  /** TLS/mTLS for the HTTP and WebSocket clients. @defaultValue {} */
+  tls?: TlsOptions;
+  /** Serve the loopback status endpoint and write the PID/port files. @defaultValue true */
+  statusServer?: boolean;
+  /** Collect heartbeat metrics (CPU, memory, disk, network, GPUs). @defaultValue true */
+  metrics?: boolean;
+}
+
+export const AGENT_DEFAULTS = {
+  tier: 5,
+  capabilities: [],
+  capacity: 1,
+  transport: "ws",
+  drainTimeoutSecs: 60,
+  logLevel: "info",
+  reconnectBaseMs: 1000,
+  reconnectCapMs: 30_000,
+  httpTries: 5,
+  executors: [],
+  builtinExecutors: true,
+  abortGraceMs: 2000,
+  outboxFsyncIntervalMs: 1000,
+  pollWaitSecs: 30,
+  tls: {},
+  statusServer: true,
+  metrics: true,
+} as const satisfies Partial<AgentOptions>;

@@ -1,0 +1,56 @@
+import path from "node:path";
+import type { AgentEnv } from "./agent-env.ts";
+import { type AgentConfigFile, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { defaultDataDir, platformConfigPath, resolveConfigPath } from "./config-location.ts";
+
+/** Where an agent's config and data live, resolved the same way `startAgent` does. */
+export function locateAgent(
+  flags: { configPath?: string; dataDir?: string },
+  env: AgentEnv,
+): { configPath: string; dataDir: string; config: AgentConfigFile } {
+  const configPath = resolveConfigPath(flags.configPath ?? env.GANTRY_AGENT_CONFIG, env);
+  const config = readConfigFile(configPath);
+  const dataDir = path.resolve(flags.dataDir ?? env.GANTRY_AGENT_DATA ?? config.dataDir ?? defaultDataDir(configPath));
+  return { configPath, dataDir, config };
+}
+
+const IDENTITY_FIELDS = ["agentId", "key", "jwtToken", "tokenExpiresIn", "commandKey", "registered"] as const;
+
+/**
+ * `gantry agent init`: writes server, enrolment key and settings to the config file (the platform
+ * location unless one is given). A different server drops the saved identity; the same one keeps it.
+ */
+export function initAgentConfig(
+  input: {
+    server: string;
+    key: string;
+    name?: string;
+    tier?: number;
+    capacity?: number;
+    capabilities?: string[];
+    transport?: "ws" | "poll";
+    configPath?: string;
+  },
+  env: AgentEnv,
+): { configPath: string; config: AgentConfigFile } {
+  const configPath = path.resolve(input.configPath ?? platformConfigPath(env));
+  const existing = readConfigFile(configPath);
+  const config: AgentConfigFile = { ...existing, server: input.server, apiKey: input.key };
+  if (existing.server && existing.server !== input.server) for (const f of IDENTITY_FIELDS) delete config[f];
+  if (input.name !== undefined) config.name = input.name;
+  if (input.tier !== undefined) config.tier = input.tier;
+  if (input.capacity !== undefined) config.capacity = input.capacity;
+  if (input.capabilities !== undefined) config.capabilities = input.capabilities;
+  if (input.transport !== undefined) config.transport = input.transport;
+  writeConfigFile(configPath, config);
+  return { configPath, config };
+}
+
+/** `gantry agent unregister`: forgets the saved identity (server and enrolment key stay). Returns false if none. */
+export function forgetIdentity(configPath: string): boolean {
+  const config = readConfigFile(configPath);
+  if (!config.agentId && !config.key) return false;
+  for (const f of IDENTITY_FIELDS) delete config[f];
+  writeConfigFile(configPath, config);
+  return true;
+}

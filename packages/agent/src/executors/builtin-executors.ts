@@ -1,0 +1,6 @@
+/** Module URLs of the executors that ship with the agent. Each is loaded inside a worker thread. */
+export const BUILTIN_EXECUTORS: readonly string[] = [
+  new URL("./debug/echo.ts", import.meta.url).href,
+  new URL("./debug/sleep.ts", import.meta.url).href,
+  new URL("./debug/fail.ts", import.meta.url).href,
+];

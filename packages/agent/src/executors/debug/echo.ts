@@ -1,0 +1,8 @@
+import { defineExecutor } from "../../runner/executor.ts";
+
+/** `debug.echo`: the output is the payload. The benchmark's no-op job. */
+export default defineExecutor({
+  name: "debug.echo",
+  detect: () => true,
+  run: async (ctx) => ctx.payload ?? null,
+});

@@ -1,0 +1,23 @@
+import { ErrorCategory } from "@gantry/protocol";
+import { defineExecutor, ExecutorError } from "../../runner/executor.ts";
+
+/**
+ * `debug.fail` `{failAttempts:n, category?}`: fails while attempt <= n (category default transient),
+ * then succeeds with `{attempt}`. Exercises retries and error categories.
+ */
+export default defineExecutor({
+  name: "debug.fail",
+  detect: () => true,
+  run: async (ctx) => {
+    const p = (ctx.payload ?? {}) as { failAttempts?: unknown; category?: unknown };
+    const failAttempts = typeof p.failAttempts === "number" ? p.failAttempts : Number.POSITIVE_INFINITY;
+    const category = ErrorCategory.safeParse(p.category ?? "transient");
+    if (ctx.attempt <= failAttempts) {
+      throw new ExecutorError(
+        category.success ? category.data : "transient",
+        `debug.fail: attempt ${ctx.attempt} fails`,
+      );
+    }
+    return { attempt: ctx.attempt };
+  },
+});

@@ -1,0 +1,22 @@
+/**
+ * The agent's lifecycle.
+ *
+ * - running  → draining (stop requested: new pushes are rejected, running jobs may finish)
+ * - running  → stopped  (fatal: revoked identity, forced stop)
+ * - draining → stopping (jobs done or drain timeout: outbox flush, deregister)
+ * - draining → stopped  (second stop request: at once)
+ * - stopping → stopped
+ */
+export type AgentState = "running" | "draining" | "stopping" | "stopped";
+
+/**
+ * One connection attempt's state.
+ *
+ * - idle       → connecting (start)
+ * - connecting → handshake (socket open / poll session started; hello sent), backoff (failed), closed
+ * - handshake  → ready (welcome received), backoff (closed before welcome), closed
+ * - ready      → backoff (closed by network/server), connecting (closed 4401: re-auth at once), closed
+ * - backoff    → connecting (timer)
+ * - closed is final (agent stopped, or revoked)
+ */
+export type ConnectionState = "idle" | "connecting" | "handshake" | "ready" | "backoff" | "closed";

@@ -1,0 +1,28 @@
+import { type Logger, pino } from "pino";
+
+export interface LoggerOptions {
+  /** pino level (trace, debug, info, warn, error, fatal, silent). @defaultValue "info" */
+  level?: string;
+  /** Write to this file, rotated at 10 MB with 5 files kept (pino-roll), instead of stdout. */
+  file?: string;
+}
+
+/**
+ * The agent's logger. Stdout writes are synchronous so nothing is lost when the process exits right
+ * after a warning (the SIGSTOP test reads "stale epoch" from our output). Secrets are redacted.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const base = {
+    level: options.level ?? "info",
+    base: { pid: process.pid, component: "agent" },
+    redact: ["key", "apiKey", "token", "jwtToken", "*.key", "*.apiKey", "*.token"],
+  };
+  if (options.file) {
+    const transport = pino.transport({
+      target: "pino-roll",
+      options: { file: options.file, size: "10m", limit: { count: 5 }, mkdir: true },
+    });
+    return pino(base, transport);
+  }
+  return pino(base, pino.destination({ dest: 1, sync: true }));
+}

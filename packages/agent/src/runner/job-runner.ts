@@ -1,0 +1,150 @@
+import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
+import { capabilityName } from "@gantry/protocol";
+import type { AbortReason } from "./worker-messages.ts";
+import type { WorkerPool } from "./worker-pool.ts";
+
+/** How one attempt ended, as the runner saw it. */
+export type JobOutcome =
+  | { kind: "completed"; output: unknown }
+  | { kind: "failed"; error: JobError }
+  | { kind: "aborted"; reason: AbortReason };
+
+/** The runner's reports; the control loop turns them into wire messages. The runner never touches the socket. */
+export interface RunnerEvents {
+  started(job: AssignedJob): void;
+  progress(job: AssignedJob, progress: JobProgress): void;
+  log(job: AssignedJob, stream: "stdout" | "stderr", line: string): void;
+  finished(job: AssignedJob, outcome: JobOutcome): void;
+}
+
+export interface JobRunnerOptions {
+  pool: WorkerPool;
+  /** Base capability names this agent has an executor for. */
+  executors: ReadonlySet<string>;
+  /** After an abort, how long an executor may take to stop before it is given up on. */
+  abortGraceMs: number;
+  events: RunnerEvents;
+}
+
+interface Running {
+  job: AssignedJob;
+  timer: NodeJS.Timeout | undefined;
+  abort: AbortReason | undefined;
+  grace: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Runs assigned jobs in the worker pool: enforces `runtimeSecs`, turns cancels into aborts and gives up
+ * on executors that ignore them. Capacity is checked by the caller (`size`), which also owns rejection.
+ */
+export class JobRunner {
+  readonly #o: JobRunnerOptions;
+  readonly #running = new Map<string, Running>();
+  #idle: Array<() => void> = [];
+
+  constructor(options: JobRunnerOptions) {
+    this.#o = options;
+  }
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  has(jobId: string): boolean {
+    return this.#running.has(jobId);
+  }
+
+  epochOf(jobId: string): number | undefined {
+    return this.#running.get(jobId)?.job.epoch;
+  }
+
+  held(): HeldJob[] {
+    return [...this.#running.values()].map((r) => ({ jobId: r.job.id, epoch: r.job.epoch }));
+  }
+
+  jobs(): AssignedJob[] {
+    return [...this.#running.values()].map((r) => r.job);
+  }
+
+  canRun(job: AssignedJob): boolean {
+    try {
+      return this.#o.executors.has(capabilityName(job.capability));
+    } catch {
+      return false;
+    }
+  }
+
+  start(job: AssignedJob): void {
+    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined };
+    this.#running.set(job.id, r);
+    if (job.runtimeSecs != null && job.runtimeSecs > 0) {
+      r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
+    }
+    this.#o.events.started(job);
+    this.#o.pool.run(
+      {
+        t: "run",
+        id: job.id,
+        name: capabilityName(job.capability),
+        capability: job.capability,
+        payload: job.payload,
+        inputs: job.inputs,
+        attempt: job.attempt,
+      },
+      {
+        onMessage: (msg) => {
+          if (this.#running.get(job.id) !== r) return;
+          if (msg.t === "progress") this.#o.events.progress(job, msg.p);
+          else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
+          else if (msg.t === "done") {
+            if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
+            else if (msg.ok) this.#finish(r, { kind: "completed", output: msg.output });
+            else this.#finish(r, { kind: "failed", error: msg.error });
+          }
+        },
+        onLost: (reason) => {
+          if (this.#running.get(job.id) !== r) return;
+          if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
+          else this.#finish(r, { kind: "failed", error: { category: "transient", message: reason } });
+        },
+      },
+    );
+  }
+
+  /** Aborts a running job; the outcome is reported as `aborted` with this reason (first reason wins). */
+  abort(jobId: string, reason: AbortReason): boolean {
+    const r = this.#running.get(jobId);
+    if (!r) return false;
+    if (r.abort) return true;
+    r.abort = reason;
+    this.#o.pool.abort(jobId, reason);
+    r.grace = setTimeout(() => {
+      if (this.#running.get(jobId) !== r) return;
+      this.#o.pool.forget(jobId, this.#o.abortGraceMs);
+      this.#finish(r, { kind: "aborted", reason });
+    }, this.#o.abortGraceMs);
+    return true;
+  }
+
+  abortAll(reason: AbortReason): void {
+    for (const id of [...this.#running.keys()]) this.abort(id, reason);
+  }
+
+  /** Resolves when nothing is running. */
+  whenIdle(): Promise<void> {
+    if (this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #finish(r: Running, outcome: JobOutcome): void {
+    this.#running.delete(r.job.id);
+    if (r.timer) clearTimeout(r.timer);
+    if (r.grace) clearTimeout(r.grace);
+    this.#o.events.finished(r.job, outcome);
+    if (this.#running.size === 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const w of waiters) w();
+    }
+  }
+}

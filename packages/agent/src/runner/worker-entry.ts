@@ -1,0 +1,114 @@
+/**
+ * The executor worker thread. Imports executor modules, runs jobs on request and posts progress,
+ * log lines and results back. Several jobs share a thread (executors are async); a job that ignores
+ * its abort is handled by the control thread (see worker-pool.ts).
+ */
+import { parentPort } from "node:worker_threads";
+import type { ErrorCategory, JobError } from "@gantry/protocol";
+import { ErrorCategory as ErrorCategorySchema } from "@gantry/protocol";
+import type { Executor } from "./executor.ts";
+import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
+
+const port = parentPort;
+if (!port) throw new Error("worker-entry.ts must run in a worker thread");
+
+const executors = new Map<string, Executor>();
+const running = new Map<string, AbortController>();
+let ready: Promise<void> = Promise.resolve();
+
+function post(msg: FromWorker): void {
+  port!.postMessage(msg);
+}
+
+async function init(modules: string[]): Promise<void> {
+  const found: DetectedExecutor[] = [];
+  for (const module of modules) {
+    try {
+      const mod = (await import(module)) as { default?: Executor };
+      const ex = mod.default;
+      if (!ex || typeof ex.run !== "function" || typeof ex.name !== "string") {
+        found.push({ name: module, attributes: [], detected: false, module, problem: "no default executor export" });
+        continue;
+      }
+      let detected = false;
+      let problem: string | undefined;
+      try {
+        detected = Boolean(await ex.detect());
+      } catch (err) {
+        problem = `detect() failed: ${(err as Error).message}`;
+      }
+      executors.set(ex.name, ex);
+      found.push({ name: ex.name, attributes: ex.attributes ?? [], detected, module, ...(problem ? { problem } : {}) });
+    } catch (err) {
+      found.push({ name: module, attributes: [], detected: false, module, problem: (err as Error).message });
+    }
+  }
+  post({ t: "ready", executors: found });
+}
+
+function toJobError(err: unknown, signal: AbortSignal): JobError {
+  if (signal.aborted) return { category: "cancelled", message: `aborted: ${String(signal.reason)}` };
+  const e = err as { category?: unknown; message?: unknown; code?: unknown };
+  const category = ErrorCategorySchema.safeParse(e?.category);
+  const error: JobError = {
+    category: category.success ? (category.data as ErrorCategory) : "inference",
+    message: String(e?.message ?? err).slice(0, 10_000),
+  };
+  if (typeof e?.code === "string") error.code = e.code.slice(0, 100);
+  return error;
+}
+
+async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
+  await ready;
+  const ex = executors.get(msg.name);
+  if (!ex) {
+    post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: `no executor for ${msg.name}` } });
+    return;
+  }
+  const ac = new AbortController();
+  running.set(msg.id, ac);
+  try {
+    const output = await ex.run({
+      jobId: msg.id,
+      capability: msg.capability,
+      payload: msg.payload,
+      inputs: msg.inputs,
+      attempt: msg.attempt,
+      signal: ac.signal,
+      progress: (p) => post({ t: "progress", id: msg.id, p }),
+      log: (s, l) => post({ t: "log", id: msg.id, s, l }),
+    });
+    try {
+      post({ t: "done", id: msg.id, ok: true, output: output === undefined ? null : output });
+    } catch (err) {
+      // Not structured-cloneable (a function, a class instance with handles…).
+      post({
+        t: "done",
+        id: msg.id,
+        ok: false,
+        error: { category: "fatal", message: `output is not serialisable: ${(err as Error).message}` },
+      });
+    }
+  } catch (err) {
+    post({ t: "done", id: msg.id, ok: false, error: toJobError(err, ac.signal) });
+  } finally {
+    running.delete(msg.id);
+  }
+}
+
+port.on("message", (msg: ToWorker) => {
+  switch (msg.t) {
+    case "init":
+      ready = init(msg.modules);
+      break;
+    case "run":
+      void run(msg);
+      break;
+    case "abort":
+      running.get(msg.id)?.abort(msg.reason);
+      break;
+    case "ping":
+      post({ t: "pong", n: msg.n });
+      break;
+  }
+});

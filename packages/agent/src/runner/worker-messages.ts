@@ -1,0 +1,38 @@
+import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
+
+/** Why the runner aborted a job; also the AbortSignal reason the executor sees. */
+export type AbortReason = "cancel" | "timeout" | "stale" | "dropped" | "shutdown";
+
+/** Messages from the control thread to an executor worker thread (internal, not wire). */
+export type ToWorker =
+  | { t: "init"; modules: string[] }
+  | {
+      t: "run";
+      id: string;
+      name: string;
+      capability: string;
+      payload: unknown;
+      inputs: FileRef[];
+      attempt: number;
+    }
+  | { t: "abort"; id: string; reason: AbortReason }
+  | { t: "ping"; n: number };
+
+/** What an executor module advertises after `detect()`. */
+export interface DetectedExecutor {
+  name: string;
+  attributes: string[];
+  detected: boolean;
+  module: string;
+  /** Why detection or loading failed, if it did. */
+  problem?: string;
+}
+
+/** Messages from an executor worker thread back to the control thread. */
+export type FromWorker =
+  | { t: "ready"; executors: DetectedExecutor[] }
+  | { t: "progress"; id: string; p: JobProgress }
+  | { t: "log"; id: string; s: "stdout" | "stderr"; l: string }
+  | { t: "done"; id: string; ok: true; output: unknown }
+  | { t: "done"; id: string; ok: false; error: JobError }
+  | { t: "pong"; n: number };

@@ -1,0 +1,275 @@
+import {
+  EXIT as AGENT_EXIT,
+  AgentStartError,
+  type AgentStatusSnapshot,
+  fetchAgentStatus,
+  forgetIdentity,
+  initAgentConfig,
+  installService,
+  isAlive,
+  locateAgent,
+  readAgentEnv,
+  readPid,
+  type ServiceScope,
+  serviceStatus,
+  startAgent,
+  uninstallService,
+} from "@gantry/agent";
+import { type Command, InvalidArgumentError, Option } from "commander";
+
+/** Output and exit code; the CLI's CliContext fits. Without one, process streams and process.exitCode. */
+export interface AgentCliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  exitCode: number;
+}
+
+interface AgentFlags {
+  server?: string;
+  key?: string;
+  tier?: number;
+  caps?: string[];
+  capacity?: number;
+  name?: string;
+  config?: string;
+  data?: string;
+  transport?: "ws" | "poll";
+  drainTimeout?: number;
+  logLevel?: string;
+  logFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  ca?: string;
+  insecure?: boolean;
+}
+
+const int = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`must be ${min}-${max}`);
+  return n;
+};
+
+function processIo(): AgentCliIo {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    set exitCode(code: number) {
+      process.exitCode = code;
+    },
+    get exitCode() {
+      return Number(process.exitCode ?? 0);
+    },
+  };
+}
+
+/**
+ * `gantry agent` (run the agent; the seed's flags) and its subcommands: init, status, stop,
+ * unregister, service. Flags > GANTRY_AGENT_* environment > config file > defaults.
+ */
+export function registerAgentCommands(program: Command, io: AgentCliIo = processIo()): Command {
+  const agent = program
+    .command("agent")
+    .description("run a Gantry agent: register on first run, then connect and run jobs until SIGTERM")
+    .option("--server <url>", "server URL (first run; saved in the config)")
+    .option("--key <key>", "enrolment key gnt_a_… (first run; saved in the config)")
+    .option("--tier <n>", "performance tier 0-255, higher gets work first (default 5)", int(0, 255))
+    .option("--caps <caps...>", "capabilities to advertise besides the detected executors, e.g. llm.mistral-7b")
+    .option("--capacity <n>", "jobs to run at once (default 1)", int(1, 1024))
+    .option("--name <name>", "friendly name shown in the agent list (default: hostname)")
+    .option("--config <file>", "config/identity file (default ./.offload-client.json or the `agent init` file)")
+    .option("--data <dir>", "data directory for the outbox, PID and status files (default: beside the config)")
+    .addOption(
+      new Option("--transport <kind>", "ws (pushed jobs) or poll (HTTP long-poll where sockets are blocked)").choices([
+        "ws",
+        "poll",
+      ]),
+    )
+    .option("--drain-timeout <secs>", "on SIGTERM, how long running jobs may finish (default 60)", int(0, 86_400))
+    .option("--log-level <level>", "trace, debug, info, warn, error, fatal or silent (default info)")
+    .option("--log-file <file>", "log to this file (rotated at 10 MB, 5 kept) instead of stdout")
+    .option("--tls-cert <file>", "client certificate (PEM) for mTLS")
+    .option("--tls-key <file>", "client private key (PEM) for mTLS")
+    .option("--ca <file>", "CA bundle (PEM) to trust for the server's certificate")
+    .option("--insecure", "do not verify the server's TLS certificate (development only)")
+    .action(async (flags: AgentFlags) => {
+      const env = readAgentEnv();
+      try {
+        const options = {
+          server: flags.server ?? env.GANTRY_AGENT_SERVER,
+          key: flags.key ?? env.GANTRY_AGENT_KEY,
+          tier: flags.tier ?? env.GANTRY_AGENT_TIER,
+          capabilities: flags.caps ?? env.GANTRY_AGENT_CAPS,
+          capacity: flags.capacity ?? env.GANTRY_AGENT_CAPACITY,
+          name: flags.name ?? env.GANTRY_AGENT_NAME,
+          configPath: flags.config ?? env.GANTRY_AGENT_CONFIG,
+          dataDir: flags.data ?? env.GANTRY_AGENT_DATA,
+          transport: flags.transport ?? env.GANTRY_AGENT_TRANSPORT,
+          drainTimeoutSecs: flags.drainTimeout,
+          logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
+          logFile: flags.logFile,
+          tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
+          print: (line: string) => io.stdout(`${line}\n`),
+        };
+        // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
+        let code: number = AGENT_EXIT.restart;
+        while (code === AGENT_EXIT.restart) {
+          const running = await startAgent(options);
+          const onSignal = (signal: NodeJS.Signals) => {
+            io.stderr(`${signal}: stopping the agent (again to stop at once)\n`);
+            void running.stop();
+          };
+          process.on("SIGTERM", onSignal);
+          process.on("SIGINT", onSignal);
+          code = await running.done;
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          if (code === AGENT_EXIT.restart) io.stderr("restarting the agent (server command)\n");
+        }
+        io.exitCode = code;
+      } catch (err) {
+        if (err instanceof AgentStartError) {
+          io.stderr(`error: ${err.message}\n`);
+          io.exitCode = err.exitCode;
+          return;
+        }
+        throw err;
+      }
+    });
+
+  agent
+    .command("init")
+    .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
+    .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …]")
+    .action((_flags: unknown, cmd: Command) => {
+      // --server, --key, --name… are the parent's options (commander hands them to `agent`).
+      const g = cmd.optsWithGlobals() as AgentFlags;
+      const env = readAgentEnv();
+      const server = g.server ?? env.GANTRY_AGENT_SERVER;
+      const key = g.key ?? env.GANTRY_AGENT_KEY;
+      if (!server || !key) {
+        io.stderr("error: gantry agent init needs --server URL and --key <enrolment key>\n");
+        io.exitCode = AGENT_EXIT.usage;
+        return;
+      }
+      const { configPath } = initAgentConfig(
+        {
+          server,
+          key,
+          name: g.name,
+          tier: g.tier,
+          capacity: g.capacity,
+          capabilities: g.caps,
+          transport: g.transport,
+          configPath: g.config ?? env.GANTRY_AGENT_CONFIG,
+        },
+        env,
+      );
+      io.stdout(`Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`);
+    });
+
+  agent
+    .command("status")
+    .description("is the agent running and what is it doing (asks its loopback status endpoint)")
+    .option("--json", "print the status as JSON")
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as AgentFlags;
+      const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
+      const status = await fetchAgentStatus(where.dataDir);
+      if (flags.json) io.stdout(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
+      else io.stdout(status ? describeStatus(status) : `not running (config ${where.configPath})\n`);
+      if (!status) io.exitCode = 3;
+    });
+
+  agent
+    .command("stop")
+    .description("send SIGTERM to the running agent (PID file in its data directory); it drains first")
+    .option("--wait", "wait until it has exited")
+    .action(async (flags: { wait?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as AgentFlags;
+      const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
+      const pid = readPid(where.dataDir);
+      if (pid === null) {
+        io.stdout("not running\n");
+        io.exitCode = 3;
+        return;
+      }
+      process.kill(pid, "SIGTERM");
+      io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
+      if (flags.wait) {
+        while (isAlive(pid)) await new Promise((r) => setTimeout(r, 200));
+        io.stdout("stopped\n");
+      }
+    });
+
+  agent
+    .command("unregister")
+    .description("delete the saved agent identity; the next start registers again with the enrolment key")
+    .action((_flags: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as AgentFlags;
+      const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
+      if (readPid(where.dataDir) !== null) {
+        io.stderr("error: the agent is running; stop it first (gantry agent stop --wait)\n");
+        io.exitCode = AGENT_EXIT.usage;
+        return;
+      }
+      const removed = forgetIdentity(where.configPath);
+      io.stdout(removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`);
+    });
+
+  const service = agent
+    .command("service")
+    .description("run the agent as a service: systemd unit (Linux) or launchd plist (macOS)");
+  const scopeOptions = (c: Command) =>
+    c
+      .option("--user", "per-user service (default): ~/.config/systemd/user or ~/Library/LaunchAgents")
+      .option("--system", "system-wide service: /etc/systemd/system or /Library/LaunchDaemons (needs root)")
+      .option("--dry-run", "print the file and the commands instead of writing and running them");
+  type ServiceFlags = { user?: boolean; system?: boolean; dryRun?: boolean; runAs?: string };
+  const request = (flags: ServiceFlags, cmd: Command) => {
+    const g = cmd.optsWithGlobals() as AgentFlags & ServiceFlags;
+    const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
+    const scope: ServiceScope = flags.system ? "system" : "user";
+    const drain = g.drainTimeout ?? 60;
+    return {
+      scope,
+      dryRun: flags.dryRun,
+      print: (line: string) => io.stdout(`${line}\n`),
+      spec: {
+        execPath: process.execPath,
+        args: [process.argv[1] ?? "gantry", "agent", "--config", where.configPath, "--data", where.dataDir],
+        workingDirectory: where.dataDir,
+        user: flags.runAs,
+        stopTimeoutSecs: drain + 30,
+        logFile: `${where.dataDir}/agent.log`,
+      },
+    };
+  };
+  scopeOptions(service.command("install").description("write the unit/plist, enable and start it"))
+    .option("--run-as <user>", "system scope: the user the agent runs as")
+    .action(async (flags: ServiceFlags, cmd: Command) => {
+      io.exitCode = await installService(request(flags, cmd));
+    });
+  scopeOptions(service.command("uninstall").description("stop, disable and remove the service")).action(
+    async (flags: ServiceFlags, cmd: Command) => {
+      io.exitCode = await uninstallService(request(flags, cmd));
+    },
+  );
+  scopeOptions(service.command("status").description("show the service manager's status")).action(
+    async (flags: ServiceFlags, cmd: Command) => {
+      io.exitCode = await serviceStatus(request(flags, cmd));
+    },
+  );
+
+  return agent;
+}
+
+function describeStatus(s: AgentStatusSnapshot): string {
+  const jobs = s.jobs.map((j) => `    ${j.id}  ${j.capability}  attempt ${j.attempt}\n`).join("");
+  return (
+    `agent ${s.agentId}${s.name ? ` (${s.name})` : ""}: ${s.activity}, pid ${s.pid}, up ${s.uptimeSecs}s\n` +
+    `  server:     ${s.server} (${s.transport}, ${s.connection})\n` +
+    `  jobs:       ${s.jobs.length}/${s.capacity}\n${jobs}` +
+    `  unacked:    ${s.outboxPending} messages in the outbox\n` +
+    `  caps:       ${s.capabilities.join(", ")}\n`
+  );
+}
