@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
@@ -15,7 +16,19 @@ import { jobRoutes } from "./routes/jobs.ts";
 
 /** Assembles the Fastify app: validation from protocol schemas, the one error handler, every route plugin. */
 export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
+  const tls = ctx.options.tls;
   const app = Fastify({
+    ...(tls
+      ? {
+          https: {
+            cert: readFileSync(tls.certFile),
+            key: readFileSync(tls.keyFile),
+            ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+            requestCert: Boolean(tls.requireClientCert),
+            rejectUnauthorized: Boolean(tls.requireClientCert),
+          },
+        }
+      : {}),
     logger: {
       level: ctx.options.logLevel,
       // Never log credentials: the Authorization header and tokens in query strings.

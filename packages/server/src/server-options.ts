@@ -18,6 +18,11 @@ export interface ServerOptions {
   sweepIntervalMs?: number;
   /** pino level for the server log. @defaultValue "info" */
   logLevel?: string;
+  /**
+   * Serve HTTPS: PEM file paths. With `ca` and `requireClientCert`, clients (agents) must present a
+   * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
+   */
+  tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean } | null;
 }
 
 export const SERVER_DEFAULTS = {
@@ -30,6 +35,7 @@ export const SERVER_DEFAULTS = {
   maxTier: 255,
   sweepIntervalMs: 200,
   logLevel: "info",
+  tls: null,
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

@@ -98,7 +98,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const port = typeof address === "object" && address ? address.port : opts.port;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    url: `${opts.tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     port,
     dataDir,
     bootstrapPath: bootstrapPath(dataDir),
