@@ -21,3 +21,4 @@ export const MeResponse = z.object({
 });
 
 export const HealthResponse = z.object({ status: z.literal("ok"), version: z.string() });
+export type HealthResponse = z.infer<typeof HealthResponse>;

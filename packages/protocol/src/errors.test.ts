@@ -8,7 +8,7 @@ const DOC = new URL("../../../docs/errors.md", import.meta.url);
 test("docs/errors.md lists every registry code with its status, and nothing else", () => {
   const rows = readFileSync(DOC, "utf8")
     .split("\n")
-    .map((l) => /^\| `([a-z_]+)` \| (\d{3}) \|/.exec(l))
+    .map((l) => /^\|\s*`([a-z_]+)`\s*\|\s*(\d{3})\s*\|/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => [m[1] ?? "", Number(m[2])] as const);
   const documented = new Map(rows);

@@ -38,6 +38,8 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
       disableRequestLogging: ctx.options.logLevel !== "debug" && ctx.options.logLevel !== "trace",
     }),
     bodyLimit: 1024 * 1024,
+    // close() must not wait for open SSE streams or idle keep-alive sockets.
+    forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

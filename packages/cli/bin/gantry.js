@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The `gantry` launcher. Plain JavaScript so that any Node can start it: the CLI itself is TypeScript
+// run by Node >= 22.18's type stripping. An older `node` found first on PATH re-executes this file
+// with the repository's own Node (the `node` devDependency), forwarding exit code and signals.
+import { spawn } from "node:child_process";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+const canStripTypes = major > 22 || (major === 22 && minor >= 18);
+
+if (canStripTypes) {
+  await import("../src/main.ts");
+} else {
+  const self = realpathSync(fileURLToPath(import.meta.url));
+  const node = findRepoNode(dirname(self));
+  if (!node) {
+    process.stderr.write(
+      `gantry needs Node >= 22.18 (this is ${process.version}); run \`npm install\` in the Gantry repository ` +
+        "to get its pinned Node, or put a newer node on PATH.\n",
+    );
+    process.exit(1);
+  }
+  const child = spawn(node, [self, ...process.argv.slice(2)], { stdio: "inherit" });
+  const forward = (signal) => child.kill(signal);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, forward);
+  child.on("error", (error) => {
+    process.stderr.write(`gantry: cannot start ${node}: ${error.message}\n`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    if (signal) {
+      // Die of the same signal so our parent sees what really happened.
+      for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.off(s, forward);
+      process.kill(process.pid, signal);
+    } else {
+      process.exit(code ?? 1);
+    }
+  });
+}
+
+/** Walks up from the launcher looking for the repository's `node` devDependency. */
+function findRepoNode(start) {
+  for (let dir = start; ; dir = dirname(dir)) {
+    for (const candidate of ["node_modules/node/bin/node", "node_modules/.bin/node"]) {
+      const path = join(dir, candidate);
+      if (existsSync(path) && realpathSync(path) !== realpathSync(process.execPath)) return path;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}

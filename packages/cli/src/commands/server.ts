@@ -1,0 +1,57 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import type { CliContext } from "../cli-context.ts";
+import { parsePort, parseSeconds } from "../option-parsers.ts";
+import { shutdownSignal } from "../shutdown-signal.ts";
+
+export interface ServerFlags {
+  port?: number;
+  host?: string;
+  data?: string;
+  heartbeatInterval?: number;
+  lease?: number;
+  logLevel?: string;
+}
+
+/** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
+export function registerServer(parent: Command, ctx: CliContext): void {
+  parent
+    .command("server")
+    .description("run the Gantry server (SQLite store in --data) until Ctrl+C / SIGTERM")
+    .option("--port <port>", "TCP port; 0 picks a free one (default: $GANTRY_PORT or 7070)", parsePort)
+    .option("--host <host>", "address to listen on (default: $GANTRY_HOST or 127.0.0.1)")
+    .option("--data <dir>", "data directory: database, keys, bootstrap.json (default: $GANTRY_DATA_DIR or ./.gantry)")
+    .option("--heartbeat-interval <secs>", "how often agents send heartbeats (default 10)", parseSeconds)
+    .option("--lease <secs>", "how long a held job survives without a heartbeat (default 30)", parseSeconds)
+    .option(
+      "--log-level <level>",
+      "fatal, error, warn, info, debug, trace or silent (default: $GANTRY_LOG_LEVEL or info)",
+    )
+    .action(async (flags: ServerFlags) => {
+      // Loaded here so client commands do not pay for the server's dependencies at startup.
+      const { startServer } = await import("@gantry/server");
+      const server = await startServer(serverOptions(flags, ctx));
+      ctx.stderr(
+        `Gantry server listening on ${server.url}\n` +
+          `  data dir:  ${server.dataDir}\n` +
+          `  bootstrap: ${server.bootstrapPath} (admin login, clientKey, agentKey)\n`,
+      );
+      const signal = await shutdownSignal();
+      ctx.stderr(`${signal}: shutting down\n`);
+      await server.close();
+    });
+}
+
+/** Flags > environment > the server's own defaults. */
+export function serverOptions(flags: ServerFlags, ctx: CliContext) {
+  const env = ctx.env;
+  const dataDir = flags.data ?? env.GANTRY_DATA_DIR;
+  return {
+    port: flags.port ?? env.GANTRY_PORT ?? 7070,
+    host: flags.host ?? env.GANTRY_HOST ?? "127.0.0.1",
+    dataDir: resolve(dataDir ?? ".gantry"),
+    heartbeatIntervalSecs: flags.heartbeatInterval,
+    leaseSecs: flags.lease,
+    logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Unset and empty variables both mean "not given". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
+
+/**
+ * The CLI's environment, parsed once at startup; nothing else reads process.env. Flags win over
+ * these, and these over defaults.
+ */
+export const CliEnv = z.object({
+  /** Server URL for client commands (`--url`). */
+  GANTRY_URL: optional(z.url({ protocol: /^https?$/, error: "GANTRY_URL must be an http(s) URL" })),
+  /** Client API key or access token for client commands (`--key`). */
+  GANTRY_API_KEY: optional(z.string()),
+  /** `gantry server` / `gantry dev`: port (`--port`). */
+  GANTRY_PORT: optional(z.coerce.number().int().min(0).max(65_535)),
+  /** `gantry server`: bind address (`--host`). */
+  GANTRY_HOST: optional(z.string()),
+  /** `gantry server` / `gantry dev`: data directory (`--data`). */
+  GANTRY_DATA_DIR: optional(z.string()),
+  /** `gantry server` / `gantry dev`: log level (`--log-level`). */
+  GANTRY_LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
+});
+export type CliEnv = z.infer<typeof CliEnv>;
+
+/** Parses an environment; throws a message naming each bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): CliEnv {
+  const parsed = CliEnv.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new EnvError(`bad environment: ${problems}`);
+}
+
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+}
+
+/** The process environment, parsed. The one place process.env is read. */
+export function loadEnv(): CliEnv {
+  return parseEnv(process.env);
+}

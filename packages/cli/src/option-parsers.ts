@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { JobStatus } from "@gantry/protocol";
+import { InvalidArgumentError } from "commander";
+
+/** Commander argument parsers: a bad value becomes a usage error naming the option. */
+
+export function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError("must be an integer");
+  return Number(value);
+}
+
+export function parseNonNegativeInteger(value: string): number {
+  const n = parseInteger(value);
+  if (n < 0) throw new InvalidArgumentError("must be 0 or more");
+  return n;
+}
+
+export function parsePositiveInteger(value: string): number {
+  const n = parseInteger(value);
+  if (n < 1) throw new InvalidArgumentError("must be 1 or more");
+  return n;
+}
+
+/** Seconds (may be fractional), > 0. */
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError("must be a number of seconds > 0");
+  return n;
+}
+
+export function parsePort(value: string): number {
+  const n = parseInteger(value);
+  if (n < 0 || n > 65_535) throw new InvalidArgumentError("must be a port number 0-65535 (0 = any free port)");
+  return n;
+}
+
+/** A JSON value given inline, or `@path` to read it from a file. */
+export function parseJson(value: string): unknown {
+  let text = value;
+  if (value.startsWith("@")) {
+    try {
+      text = readFileSync(value.slice(1), "utf8");
+    } catch (error) {
+      throw new InvalidArgumentError(`cannot read ${value.slice(1)}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** `queued,running` → ["queued", "running"], each checked against JobStatus. */
+export function parseStatusList(value: string): JobStatus[] {
+  const parts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = parts.filter((s) => !JobStatus.safeParse(s).success);
+  if (parts.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`must be a comma-separated list of ${JobStatus.options.join(", ")}`);
+  }
+  return parts as JobStatus[];
+}

@@ -1,0 +1,47 @@
+import { Command } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import type { CliContext } from "./cli-context.ts";
+import { registerAgentCommands } from "./commands/agent.ts";
+import { registerAgentsList } from "./commands/agents-list.ts";
+import { registerDev } from "./commands/dev.ts";
+import { registerHealth } from "./commands/health.ts";
+import { registerJobCancel } from "./commands/job-cancel.ts";
+import { registerJobGet } from "./commands/job-get.ts";
+import { registerJobList } from "./commands/job-list.ts";
+import { registerJobLogs } from "./commands/job-logs.ts";
+import { registerJobRetry } from "./commands/job-retry.ts";
+import { registerJobSubmit } from "./commands/job-submit.ts";
+import { registerJobWatch } from "./commands/job-watch.ts";
+import { registerServer } from "./commands/server.ts";
+
+/**
+ * The one registry of `gantry` subcommands. Settings made on the program before `.command()` (exit
+ * override, output) are inherited by every subcommand, so each register function adds its command
+ * with `parent.command(…)`.
+ */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command("gantry")
+    .description("Gantry: offload compute jobs to a fleet of agents")
+    .version(pkg.version, "-V, --version", "print the gantry version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride()
+    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
+    .showHelpAfterError("(add --help for usage)");
+
+  registerServer(program, ctx);
+  registerDev(program, ctx);
+  registerAgentCommands(program, ctx);
+  registerJobSubmit(program, ctx);
+  registerAgentsList(program, ctx);
+  registerHealth(program, ctx);
+
+  const job = program.command("job").description("submit, inspect and manage jobs");
+  registerJobSubmit(job, ctx);
+  registerJobGet(job, ctx);
+  registerJobList(job, ctx);
+  registerJobCancel(job, ctx);
+  registerJobRetry(job, ctx);
+  registerJobLogs(job, ctx);
+  registerJobWatch(job, ctx);
+  return program;
+}

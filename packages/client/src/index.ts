@@ -1,0 +1,26 @@
+export { type BackoffPolicy, backoffDelay, sleep } from "./backoff.ts";
+export type { TokenSource } from "./credentials.ts";
+export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";
+export * from "./errors.ts";
+export {
+  type CallOptions,
+  CLIENT_DEFAULTS,
+  GantryClient,
+  type GantryClientOptions,
+  type Health,
+  type ListJobsOptions,
+  type LogsOptions,
+} from "./gantry-client.ts";
+export type { JobEventStreamOptions } from "./job-event-stream.ts";
+export {
+  type JobHandlers,
+  JobWatcher,
+  type JobWatcherOptions,
+  WATCHER_DEFAULTS,
+  type WatcherEventMap,
+  type WatcherState,
+} from "./job-watcher.ts";
+export { isRetryableError, RETRYABLE, type WebSocketCloseAction, webSocketCloseAction } from "./retryable.ts";
+export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
+export { type SseMessage, SseParser } from "./sse-parser.ts";
+export { WAIT_DEFAULTS, type WaitOptions } from "./wait-for-job.ts";

@@ -1,0 +1,132 @@
+import { TokenResponse } from "@gantry/protocol";
+import { AuthError } from "./errors.ts";
+import { CLIENT_DEFAULTS, GantryClient, type GantryClientOptions } from "./gantry-client.ts";
+import { HttpTransport } from "./http-transport.ts";
+
+export interface SessionManagerOptions {
+  /** Server base URL. */
+  url: string;
+  /**
+   * The fetch implementation.
+   * @defaultValue globalThis.fetch
+   */
+  fetch?: typeof fetch | undefined;
+  /**
+   * Per-request timeout in ms.
+   * @defaultValue 30_000
+   */
+  timeoutMs?: number | undefined;
+  /**
+   * Refresh the access token when less than this many ms of it remain.
+   * @defaultValue 60_000
+   */
+  refreshMarginMs?: number | undefined;
+}
+
+export const SESSION_DEFAULTS = { refreshMarginMs: 60_000 } as const satisfies Required<
+  Pick<SessionManagerOptions, "refreshMarginMs">
+>;
+
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms at which the access token expires. */
+  expiresAt: number;
+}
+
+/**
+ * User login for the SDK (the CL client's SessionManager): `POST /v1/auth/login`, then an access
+ * token refreshed through `POST /v1/auth/refresh` whenever less than a minute of it remains.
+ * Clients made by createClient() ask for a valid token on every request and reconnect.
+ */
+export class SessionManager {
+  readonly #http: HttpTransport;
+  readonly #opts: SessionManagerOptions;
+  readonly #marginMs: number;
+  #session: Session | undefined;
+  #refreshing: Promise<string> | undefined;
+
+  constructor(opts: SessionManagerOptions) {
+    this.#opts = opts;
+    this.#marginMs = opts.refreshMarginMs ?? SESSION_DEFAULTS.refreshMarginMs;
+    this.#http = new HttpTransport({
+      baseUrl: opts.url,
+      credential: undefined,
+      fetch: opts.fetch ?? globalThis.fetch.bind(globalThis),
+      timeoutMs: opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+      retries: 0,
+      retryBackoff: CLIENT_DEFAULTS.retryBackoff,
+    });
+  }
+
+  isAuthenticated(): boolean {
+    return this.#session !== undefined;
+  }
+
+  async login(username: string, password: string): Promise<void> {
+    const tokens = await this.#http.request({
+      method: "POST",
+      path: "/v1/auth/login",
+      body: { username, password },
+      schema: TokenResponse,
+      retryable: false,
+      auth: false,
+    });
+    this.#store(tokens);
+  }
+
+  /** Trades the refresh token for a new pair now (refresh tokens rotate: the old one is spent). */
+  refresh(): Promise<string> {
+    this.#refreshing ??= this.#doRefresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** An access token with more than refreshMarginMs left, refreshing first if needed. */
+  async getValidToken(): Promise<string> {
+    const session = this.#session;
+    if (!session) throw new AuthError("auth_required", 401, "not logged in: call login() first");
+    if (session.expiresAt - Date.now() > this.#marginMs) return session.accessToken;
+    return this.refresh();
+  }
+
+  /** Forgets the tokens locally. */
+  logout(): void {
+    this.#session = undefined;
+  }
+
+  /** A GantryClient that authenticates with this session's (auto-refreshed) access token. */
+  createClient(opts: Omit<GantryClientOptions, "url" | "apiKey" | "token"> = {}): GantryClient {
+    return new GantryClient({
+      fetch: this.#opts.fetch,
+      timeoutMs: this.#opts.timeoutMs,
+      ...opts,
+      url: this.#opts.url,
+      token: () => this.getValidToken(),
+    });
+  }
+
+  async #doRefresh(): Promise<string> {
+    const session = this.#session;
+    if (!session) throw new AuthError("auth_required", 401, "not logged in: call login() first");
+    const tokens = await this.#http.request({
+      method: "POST",
+      path: "/v1/auth/refresh",
+      body: { refreshToken: session.refreshToken },
+      schema: TokenResponse,
+      retryable: false,
+      auth: false,
+    });
+    this.#store(tokens);
+    return tokens.accessToken;
+  }
+
+  #store(tokens: TokenResponse): void {
+    this.#session = {
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      expiresAt: Date.now() + tokens.expiresIn * 1000,
+    };
+  }
+}
