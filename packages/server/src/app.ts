@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { jsonSchemaTransform, validatorCompiler } from "fastify-type-provider-zod";
 import type { GantryContext } from "./context.ts";
 import { installErrorHandler } from "./errors/error-handler.ts";
 import { clientWsRoutes } from "./events/client-ws-route.ts";
@@ -42,7 +42,9 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Responses are built from typed code (e.g. jobView: Job), so they are serialised without a second
+  // zod validation, which cost 3-4% of server CPU on 1000-job batch responses. Schemas still feed OpenAPI.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {

@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
-  for (const cap of await store.queuedCapabilities()) dispatcher.kick(cap);
+  for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;

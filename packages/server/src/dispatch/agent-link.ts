@@ -1,4 +1,4 @@
-import type { AssignedJob, ServerToAgent } from "@gantry/protocol";
+import type { AgentHealth, AgentMetrics, AgentStatus, AssignedJob, ServerToAgent } from "@gantry/protocol";
 
 /**
  * One connected agent, whatever its transport. The dispatcher only asks how many slots are free and
@@ -19,6 +19,9 @@ export interface AgentLink {
   draining: boolean;
   /** False once the transport is gone; jobs assigned to a closed link are requeued. */
   open: boolean;
+  /** The latest heartbeat (kept here; written to the store when it changes and every 30 s). */
+  heartbeat?: { status: AgentStatus; metrics: AgentMetrics | null; health: AgentHealth | null; lastSeenAt: number };
+  persistedAt?: number;
   /** Last sign of life (any message, or a parked poll). */
   readonly lastSeenAt: number;
   /** When the credential behind the link runs out, if the link holds one. */

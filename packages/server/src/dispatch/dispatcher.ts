@@ -28,12 +28,27 @@ export class Dispatcher {
   readonly #pending = new Set<string>();
   /** Capabilities that found slots only reserved by another capability's in-flight claim. */
   readonly #blocked = new Set<string>();
+  /**
+   * Capabilities whose last claim found no eligible job, so slot releases and agent connects need not
+   * ask the store again (with 10k agents connecting, each asking cost a write per connect). New work
+   * (markWork) clears the mark; the sequence number keeps a claim that raced new work from setting it.
+   */
+  readonly #empty = new Set<string>();
+  readonly #workSeq = new Map<string, number>();
   #scheduled = false;
 
   constructor(deps: DispatcherDeps) {
     this.#d = deps;
   }
 
+  /** Jobs of this capability may have become eligible (submitted, requeued, retried, delay over). */
+  markWork(capability: string): void {
+    this.#empty.delete(capability);
+    this.#workSeq.set(capability, (this.#workSeq.get(capability) ?? 0) + 1);
+    this.kick(capability);
+  }
+
+  /** Free slots may have appeared for this capability (agent connected, job finished). */
   kick(capability: string): void {
     this.#pending.add(capability);
     if (this.#scheduled) return;
@@ -53,6 +68,7 @@ export class Dispatcher {
   }
 
   #dispatch(capability: string): void {
+    if (this.#empty.has(capability)) return;
     const links = this.#d.registry.linksFor(capability);
     const slots = slotsFor(links);
     // An agent serving several capabilities may have its free slots promised to another capability's
@@ -65,6 +81,7 @@ export class Dispatcher {
     for (const link of slots) offered.set(link, (offered.get(link) ?? 0) + 1);
     for (const [link, n] of offered) link.reserved += n;
     const now = Date.now();
+    const seq = this.#workSeq.get(capability);
     this.#d.store
       .claimJobs(
         capability,
@@ -73,7 +90,10 @@ export class Dispatcher {
         now + this.#d.leaseMs,
       )
       .then(
-        (jobs) => this.#deliver(jobs, offered),
+        (jobs) => {
+          if (jobs.length < slots.length && this.#workSeq.get(capability) === seq) this.#empty.add(capability);
+          this.#deliver(jobs, offered);
+        },
         (err) => {
           for (const [link, n] of offered) link.reserved -= n;
           this.#d.onError(err);

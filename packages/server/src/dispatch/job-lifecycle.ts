@@ -20,11 +20,12 @@ import {
   type NewJob,
   type Store,
 } from "../store/store.ts";
+import { pooledRandom } from "../util/pooled-random.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { endAfterFailure } from "./retry-policy.ts";
 
-const nextId = monotonicFactory();
+const nextId = monotonicFactory(pooledRandom());
 
 export interface LifecycleDeps {
   store: Store;
@@ -61,7 +62,7 @@ export class JobLifecycle {
       caps.add(o.job.capability);
       this.#status(o.job);
     }
-    for (const cap of caps) this.#d.dispatcher.kick(cap);
+    for (const cap of caps) this.#d.dispatcher.markWork(cap);
     return outcomes;
   }
 
@@ -83,7 +84,7 @@ export class JobLifecycle {
     }
     const updated = (await this.#d.store.retryJob(job.id, Date.now()))!;
     this.#status(updated);
-    this.#d.dispatcher.kick(updated.capability);
+    this.#d.dispatcher.markWork(updated.capability);
     return updated;
   }
 
@@ -239,13 +240,13 @@ export class JobLifecycle {
   #wake(job: JobRecord): void {
     const delay = (job.runAfter ?? 0) - Date.now();
     if (delay <= 0) {
-      this.#d.dispatcher.kick(job.capability);
+      this.#d.dispatcher.markWork(job.capability);
       return;
     }
     if (this.#wakeups.has(job.id)) clearTimeout(this.#wakeups.get(job.id));
     const t = setTimeout(() => {
       this.#wakeups.delete(job.id);
-      this.#d.dispatcher.kick(job.capability);
+      this.#d.dispatcher.markWork(job.capability);
     }, delay + 5);
     t.unref();
     this.#wakeups.set(job.id, t);

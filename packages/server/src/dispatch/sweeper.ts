@@ -53,7 +53,7 @@ export class Sweeper {
         const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
         if (silent || expired) this.#d.onDisconnect(link);
       }
-      if (++this.#ticks % 5 === 0) for (const cap of this.#d.registry.capabilities()) this.#d.dispatcher.kick(cap);
+      if (++this.#ticks % 5 === 0) for (const cap of this.#d.registry.capabilities()) this.#d.dispatcher.markWork(cap);
     } catch (err) {
       this.#d.onError(err);
     } finally {

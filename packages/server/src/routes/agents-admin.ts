@@ -29,14 +29,14 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
       tier: a.tier,
       capacity: a.capacity,
       online: link?.open ?? false,
-      status: link?.open ? a.status : null,
+      status: link?.open ? (link.heartbeat?.status ?? a.status) : null,
       transport: link?.open ? link.transport : null,
       runningJobs: held.map((j) => j.id),
       systemInfo: a.systemInfo,
-      metrics: a.metrics,
-      health: a.health,
+      metrics: link?.heartbeat?.metrics ?? a.metrics,
+      health: link?.heartbeat?.health ?? a.health,
       registeredAt: iso(a.registeredAt)!,
-      lastSeenAt: iso(a.lastSeenAt),
+      lastSeenAt: iso(link?.heartbeat?.lastSeenAt ?? a.lastSeenAt),
       revokedAt: iso(a.revokedAt),
     };
   };

@@ -49,7 +49,8 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
     },
     async (request, reply) => {
       const [outcome] = await ctx.lifecycle.submit(principalOf(request).owner, [request.body]);
-      const job = (await withAttempts([outcome!.job]))[0]!;
+      // A new job has no attempts yet; only a replayed idempotent submit needs them looked up.
+      const job = outcome!.created ? jobView(outcome!.job) : (await withAttempts([outcome!.job]))[0]!;
       return reply.status(outcome!.created ? 201 : 200).send(job);
     },
   );

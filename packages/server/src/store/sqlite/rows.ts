@@ -33,6 +33,7 @@ export interface JobRow {
   updated_at: number;
   started_at: number | null;
   ended_at: number | null;
+  log_seq: number;
 }
 
 const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
