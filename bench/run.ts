@@ -1,0 +1,80 @@
+import { fileURLToPath } from "node:url";
+import { parseBenchOptions } from "./lib/bench-options.ts";
+import { Children } from "./lib/children.ts";
+import { runConnections } from "./lib/connections-bench.ts";
+import { runIdleAgent } from "./lib/idle-agent-bench.ts";
+import { runLatency } from "./lib/latency-bench.ts";
+import { machineInfo } from "./lib/machine-info.ts";
+import { type BenchReport, renderReport, writeReport } from "./lib/report.ts";
+import { runThroughput } from "./lib/throughput-bench.ts";
+
+/**
+ * `npm run bench [-- --quick] [--only throughput,latency,connections,idle] [--server-prof DIR] [--agent-prof DIR]`
+ * Starts a Gantry server and agents as child processes on this machine, measures, prints a table and
+ * writes bench/results/<timestamp>.json and latest.json. Figures are reported, never asserted.
+ */
+const opts = parseBenchOptions(process.argv.slice(2));
+const children = new Children();
+const log = (line: string) => process.stdout.write(`· ${line}\n`);
+const RESULTS_DIR = fileURLToPath(new URL("./results", import.meta.url));
+
+process.once("exit", () => children.killAllNow());
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\n${sig}: stopping children\n`);
+    void children.stopAll().finally(() => process.exit(130));
+  });
+}
+
+const started = new Date();
+const report: BenchReport = {
+  startedAt: started.toISOString(),
+  finishedAt: "",
+  quick: opts.quick,
+  machine: machineInfo(),
+  notes: [
+    "server, agents and submitters share this machine's CPUs; each figure includes their contention",
+    "throughput: jobs/s = N / (first submit → last completion acknowledged to an agent); protocol agents answer job:started + job:completed at once",
+    "gantry agents: real @gantry/agent processes running debug.echo; the end is the last ended_at in the server's database",
+    "latency: open loop, single POST /v1/jobs; measured from the sender's clock before the request to the agent's receipt of job:assign",
+  ],
+  settings: {
+    only: [...opts.only],
+    throughput: opts.throughput,
+    latency: opts.latency,
+    connections: opts.connections,
+    idle: opts.idle,
+  },
+};
+
+/** Runs one section; an error is recorded in the report and the next section still runs. */
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T | { error: string }> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } catch (err) {
+    const message = (err as Error).message;
+    log(`${name} failed: ${message}`);
+    return { error: message };
+  } finally {
+    await children.stopAll();
+    log(`${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+}
+
+try {
+  if (opts.only.has("throughput"))
+    report.throughput = await section("throughput", () => runThroughput(children, opts, log));
+  if (opts.only.has("latency")) report.latency = await section("latency", () => runLatency(children, opts, log));
+  if (opts.only.has("connections"))
+    report.connections = await section("connections", () => runConnections(children, opts, log));
+  if (opts.only.has("idle")) report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
+} finally {
+  await children.stopAll();
+}
+report.finishedAt = new Date().toISOString();
+process.stdout.write(`\n${renderReport(report)}\n`);
+const file = writeReport(RESULTS_DIR, report);
+process.stdout.write(
+  `\nwrote ${file} and ${RESULTS_DIR}/latest.json (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`,
+);
