@@ -4,8 +4,8 @@ export { type AgentConfigFile, readConfigFile, writeConfigFile } from "./config/
 export { defaultDataDir, LOCAL_CONFIG_FILE, platformConfigPath, resolveConfigPath } from "./config/config-location.ts";
 export { forgetIdentity, initAgentConfig, locateAgent } from "./config/locate-agent.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
-export { EXIT, REENROL_HINT } from "./lifecycle/control-loop.ts";
 export { AgentStartError } from "./lifecycle/enrol.ts";
+export { EXIT, REENROL_HINT } from "./lifecycle/exit-codes.ts";
 export { type Agent, startAgent } from "./lifecycle/start-agent.ts";
 export { defineExecutor, type Executor, type ExecutorContext, ExecutorError } from "./runner/executor.ts";
 export type { ServiceScope, ServiceSpec } from "./service/service-files.ts";

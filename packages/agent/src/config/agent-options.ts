@@ -37,7 +37,10 @@ export interface AgentOptions {
   reconnectCapMs?: number;
   /** Tries for registration/auth HTTP calls on transient errors. @defaultValue 5 */
   httpTries?: number;
-  /** Extra executor modules (URLs or package names with a default `Executor` export). @defaultValue [] */
+  /**
+   * Extra executor modules with a default `Executor` export: file URLs, package names, or file paths
+   * (relative to the config file's folder). Else the config file's `executors`. @defaultValue []
+   */
   executors?: string[];
   /** Load the built-in `debug.*` executors. @defaultValue true */
   builtinExecutors?: boolean;

@@ -24,6 +24,17 @@ export const AgentConfigFile = z.looseObject({
   capabilities: z.array(z.string()).optional(),
   transport: z.enum(["ws", "poll"]).optional(),
   dataDir: z.string().optional(),
+  /** Executor plugin modules: file paths (relative to this file's folder), file URLs or package names. */
+  executors: z.array(z.string()).optional(),
+  /** TLS/mTLS files (absolute paths) and `insecure`, saved when given so flagless runs and services keep them. */
+  tls: z
+    .object({
+      certFile: z.string().optional(),
+      keyFile: z.string().optional(),
+      caFile: z.string().optional(),
+      insecure: z.boolean().optional(),
+    })
+    .optional(),
   /** The server's Ed25519 command key, pinned at registration. */
   commandKey: z.string().optional(),
   /** What the current identity was registered with (informational; hello sends the current profile). */

@@ -44,7 +44,8 @@ export class HttpClient {
   }
 
   request<T>(req: HttpRequest): Promise<T> {
-    const url = new URL(req.path, this.#base);
+    // Relative to the base URL's path, so a server behind a reverse proxy at /gantry/ works.
+    const url = new URL(this.#base.pathname.replace(/\/$/, "") + req.path, this.#base);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) {

@@ -1,11 +1,12 @@
 import { type AgentToServer, ServerToAgent } from "@gantry/protocol";
 import WebSocket from "ws";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
-import type { TlsConnectOptions } from "./tls-options.ts";
+import { explainNetError, type TlsConnectOptions } from "./tls-options.ts";
 
 /** `http(s)://host/…` → `ws(s)://host/v1/agent/ws`. */
 export function agentWsUrl(server: string): string {
-  const u = new URL("/v1/agent/ws", server);
+  const base = new URL(server);
+  const u = new URL(`${base.pathname.replace(/\/$/, "")}/v1/agent/ws`, base);
   u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
   return u.href;
 }
@@ -63,7 +64,7 @@ export function openWsConnection(
     ws.terminate();
     finish(code, `upgrade refused: HTTP ${res.statusCode}`);
   });
-  ws.on("error", (err) => finish(1006, err.message));
+  ws.on("error", (err) => finish(1006, explainNetError(err)));
   return {
     kind: "ws",
     send(messages: AgentToServer[]) {

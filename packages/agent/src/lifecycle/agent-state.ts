@@ -1,3 +1,5 @@
+import type { AgentHealth, AgentStatus } from "@gantry/protocol";
+
 /**
  * The agent's lifecycle.
  *
@@ -20,3 +22,10 @@ export type AgentState = "running" | "draining" | "stopping" | "stopped";
  * - closed is final (agent stopped, or revoked)
  */
 export type ConnectionState = "idle" | "connecting" | "handshake" | "ready" | "backoff" | "closed";
+
+/** The status a heartbeat reports: draining wins, then an unhealthy self-check, then busy or idle. */
+export function heartbeatStatus(state: AgentState, health: AgentHealth | undefined, running: number): AgentStatus {
+  if (state !== "running") return "draining";
+  if (health && !health.healthy) return "error";
+  return running > 0 ? "busy" : "idle";
+}

@@ -4,8 +4,9 @@ import type { AgentConfigFile } from "../config/config-file.ts";
 import type { AgentApi } from "../connection/agent-api.ts";
 import { HttpError } from "../connection/http-client.ts";
 import { withRetry } from "../connection/retry.ts";
+import { explainNetError } from "../connection/tls-options.ts";
 import { describeGpu } from "../sysinfo/gpu-parsers.ts";
-import { EXIT, REENROL_HINT } from "./control-loop.ts";
+import { EXIT, REENROL_HINT } from "./exit-codes.ts";
 
 /** A failure before the agent is running; the CLI prints the message and exits with `exitCode`. */
 export class AgentStartError extends Error {
@@ -49,7 +50,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   const retry = {
     tries: input.httpTries,
     onRetry: (err: unknown, attempt: number, delayMs: number) =>
-      logger.warn({ err: (err as Error).message, attempt, delayMs }, "server not reachable; retrying"),
+      logger.warn({ err: explainNetError(err), attempt, delayMs }, "server not reachable; retrying"),
   };
   const info = input.systemInfo;
   print("Collecting system information...");
@@ -62,6 +63,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   let config = { ...input.config };
   const server = input.server ?? config.server;
   if (!server) throw new AgentStartError("No server URL: pass --server URL on the first run.", EXIT.usage);
+  const explain = (err: unknown) => explainNetError(err, server.startsWith("https:"));
   const apiKey = input.apiKey ?? config.apiKey;
   const hasIdentity = Boolean(config.agentId && config.key) && config.server === server;
   let heartbeatIntervalSecs = 10;
@@ -89,7 +91,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
       if (err instanceof HttpError && err.status < 500) {
         throw new AgentStartError(`Registration failed: ${err.message}`, err.status === 400 ? EXIT.usage : EXIT.error);
       }
-      throw new AgentStartError(`Registration failed: ${(err as Error).message}`, EXIT.error);
+      throw new AgentStartError(`Registration failed: ${explain(err)}`, EXIT.error);
     }
     print("Registration successful!");
     print(`Agent ID: ${res.agentId}`);
@@ -134,7 +136,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
       await register();
       auth = await withRetry(() => api.auth(config.agentId!, config.key!), retry);
     } else {
-      throw new AgentStartError(`Authentication failed: ${(err as Error).message}`, EXIT.error);
+      throw new AgentStartError(`Authentication failed: ${explain(err)}`, EXIT.error);
     }
   }
   print("Authentication successful!");
@@ -147,7 +149,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   try {
     await withRetry(() => api.ping(auth.token), retry);
   } catch (err) {
-    throw new AgentStartError(`Ping failed: ${(err as Error).message}`, EXIT.error);
+    throw new AgentStartError(`Ping failed: ${explain(err)}`, EXIT.error);
   }
   print("✅ Ping test successful - agent is ready!");
   return {

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 import { capabilityName, parseCapability } from "@gantry/protocol";
 import { CommandGuard } from "../commands/command-guard.ts";
 import { type CommandHost, runCommand } from "../commands/command-handler.ts";
@@ -10,7 +11,7 @@ import { type AgentConfigFile, readConfigFile, writeConfigFile } from "../config
 import { defaultDataDir, resolveConfigPath } from "../config/config-location.ts";
 import { AgentApi } from "../connection/agent-api.ts";
 import { HttpClient } from "../connection/http-client.ts";
-import { loadTls } from "../connection/tls-options.ts";
+import { loadTls, mergeTls, TlsConfigError, type TlsConnectOptions } from "../connection/tls-options.ts";
 import { BUILTIN_EXECUTORS } from "../executors/builtin-executors.ts";
 import { createLogger } from "../logging/create-logger.ts";
 import { Outbox } from "../outbox/outbox.ts";
@@ -20,8 +21,9 @@ import { type AgentStatusSnapshot, startStatusServer } from "../status/status-se
 import { collectSystemInfo } from "../sysinfo/collect-system-info.ts";
 import { MetricsSampler } from "../sysinfo/metrics-sampler.ts";
 import type { AgentState } from "./agent-state.ts";
-import { ControlLoop, EXIT } from "./control-loop.ts";
+import { ControlLoop } from "./control-loop.ts";
 import { AgentStartError, enrol } from "./enrol.ts";
+import { EXIT } from "./exit-codes.ts";
 
 /** A running agent. */
 export interface Agent {
@@ -39,6 +41,12 @@ export interface Agent {
   done: Promise<number>;
   state(): AgentState;
   status(): AgentStatusSnapshot;
+}
+
+/** A plugin given as a file path (relative to the config file's folder) becomes a file URL; URLs and package names stay. */
+function executorUrl(spec: string, baseDir: string): string {
+  if (/^(\.{1,2}[\\/]|\/|[A-Za-z]:[\\/])/.test(spec)) return pathToFileURL(path.resolve(baseDir, spec)).href;
+  return spec;
 }
 
 /** Merges explicit capabilities with detected ones; user attributes win for the same string. */
@@ -91,9 +99,12 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
   };
 
   try {
-    const modules = [...(o.builtinExecutors ? BUILTIN_EXECUTORS : []), ...o.executors];
+    const plugins = (options.executors ?? file.executors ?? []).map((m) => executorUrl(m, path.dirname(configPath)));
+    const modules = [...(o.builtinExecutors ? BUILTIN_EXECUTORS : []), ...plugins];
     const threads = o.workerThreads ?? Math.max(1, Math.min(capacity, os.availableParallelism()));
-    const pool = new WorkerPool(threads, modules);
+    const pool = new WorkerPool(threads, modules, (reason, lostJobs) =>
+      logger.warn({ lostJobs }, `${reason}; a new executor thread replaces it`),
+    );
     cleanup.push(() => pool.close());
     const [detected, systemInfo] = await Promise.all([pool.detect(), collectSystemInfo(dataDir)]);
     for (const d of detected)
@@ -103,7 +114,15 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     const capabilities = mergeCapabilities(detectedCaps, givenCaps);
 
     const server = options.server ?? file.server;
-    const tls = loadTls({ ...o.tls });
+    const tlsOptions = mergeTls(options.tls, file.tls);
+    let tls: TlsConnectOptions;
+    try {
+      tls = loadTls(tlsOptions);
+    } catch (err) {
+      if (err instanceof TlsConfigError) throw new AgentStartError(`TLS: ${err.message}`, EXIT.usage);
+      throw err;
+    }
+    if (tlsOptions.insecure) logger.warn("TLS certificate verification is off (insecure): development only");
     const http = new HttpClient(server ?? "http://127.0.0.1", tls);
     cleanup.push(() => http.close());
     const api = new AgentApi(http);
@@ -115,6 +134,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       name,
       ...(options.transport ? { transport } : {}),
       ...(options.dataDir ? { dataDir } : {}),
+      ...(Object.keys(tlsOptions).length ? { tls: tlsOptions } : {}),
     };
     const save = (c: AgentConfigFile) => {
       config = c;

@@ -11,8 +11,11 @@ export interface JobSink {
 interface Slot {
   worker: Worker;
   jobs: Map<string, JobSink>;
+  /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
   pings: Map<number, () => void>;
 }
+
+type RunMessage = Extract<ToWorker, { t: "run" }>;
 
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
@@ -20,16 +23,23 @@ const ENTRY = new URL("./worker-entry.ts", import.meta.url);
  * A fixed pool of executor worker threads. Jobs are spread over the least-loaded thread and share it
  * (executors are async), so a benchmark of thousands of tiny jobs costs one postMessage each way,
  * not a thread start. A thread that crashes or is ended is replaced; its jobs are reported lost.
+ * A thread under suspicion (a job there ignored its abort) gets no new work until it answers a
+ * ping or is replaced, so a stuck thread never swallows the next job.
  */
 export class WorkerPool {
   readonly #modules: string[];
+  readonly #onReplaced: ((reason: string, lostJobs: number) => void) | undefined;
   readonly #slots: Slot[] = [];
   readonly #where = new Map<string, Slot>();
+  /** Jobs waiting for a thread that is not under suspicion. */
+  #waiting: Array<{ msg: RunMessage; sink: JobSink }> = [];
   #pingSeq = 0;
   #closed = false;
 
-  constructor(size: number, modules: string[]) {
+  /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
+  constructor(size: number, modules: string[], onReplaced?: (reason: string, lostJobs: number) => void) {
     this.#modules = modules;
+    this.#onReplaced = onReplaced;
     for (let i = 0; i < Math.max(1, size); i++) this.#slots.push(this.#spawn());
   }
 
@@ -48,15 +58,19 @@ export class WorkerPool {
     });
   }
 
-  run(msg: Extract<ToWorker, { t: "run" }>, sink: JobSink): void {
-    let best = this.#slots[0]!;
-    for (const s of this.#slots) if (s.jobs.size < best.jobs.size) best = s;
-    best.jobs.set(msg.id, sink);
-    this.#where.set(msg.id, best);
-    best.worker.postMessage(msg);
+  run(msg: RunMessage, sink: JobSink): void {
+    const slot = this.#pick();
+    if (slot) this.#dispatch(slot, msg, sink);
+    else this.#waiting.push({ msg, sink });
   }
 
   abort(id: string, reason: Extract<ToWorker, { t: "abort" }>["reason"]): void {
+    const i = this.#waiting.findIndex((w) => w.msg.id === id);
+    if (i !== -1) {
+      const [w] = this.#waiting.splice(i, 1);
+      queueMicrotask(() => w!.sink.onLost(`aborted (${reason}) before it started`));
+      return;
+    }
     this.#where.get(id)?.worker.postMessage({ t: "abort", id, reason } satisfies ToWorker);
   }
 
@@ -79,6 +93,27 @@ export class WorkerPool {
     slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
   }
 
+  /** The least-loaded thread not under suspicion. */
+  #pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.#slots) if (s.pings.size === 0 && (!best || s.jobs.size < best.jobs.size)) best = s;
+    return best;
+  }
+
+  #dispatch(slot: Slot, msg: RunMessage, sink: JobSink): void {
+    slot.jobs.set(msg.id, sink);
+    this.#where.set(msg.id, slot);
+    slot.worker.postMessage(msg);
+  }
+
+  /** Hands waiting jobs to threads that are clear again. */
+  #drain(): void {
+    for (let slot = this.#pick(); slot && this.#waiting.length; slot = this.#pick()) {
+      const w = this.#waiting.shift()!;
+      this.#dispatch(slot, w.msg, w.sink);
+    }
+  }
+
   get size(): number {
     return this.#slots.length;
   }
@@ -95,6 +130,7 @@ export class WorkerPool {
       if (msg.t === "pong") {
         slot.pings.get(msg.n)?.();
         slot.pings.delete(msg.n);
+        this.#drain();
         return;
       }
       if (msg.t === "ready") return;
@@ -124,7 +160,11 @@ export class WorkerPool {
     const lost = [...slot.jobs.entries()];
     slot.jobs.clear();
     for (const [id] of lost) this.#where.delete(id);
-    if (!this.#closed) this.#slots.push(this.#spawn());
+    if (!this.#closed) {
+      this.#slots.push(this.#spawn());
+      this.#onReplaced?.(reason, lost.length);
+      this.#drain();
+    }
     for (const [, sink] of lost) sink.onLost(reason);
   }
 }

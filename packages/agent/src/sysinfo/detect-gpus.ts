@@ -7,10 +7,24 @@ import {
   parseSystemProfilerDisplays,
   parseWin32VideoControllers,
 } from "./gpu-parsers.ts";
+import { gpusFromLlama, type LlamaGpuReport, mergeLlamaGpus } from "./llama-gpus.ts";
+import { probeLlamaGpus } from "./probe-llama.ts";
 import { runTool } from "./run-tool.ts";
 
-/** The GPUs of this machine, best source first; `[]` when there are none or no tool answers. */
-export async function detectGpus(platform: NodeJS.Platform = process.platform): Promise<GpuInfo[]> {
+/**
+ * The GPUs of this machine, best source first; `[]` when there are none or no tool answers. When
+ * node-llama-cpp is installed, its own device detection confirms and fills what the tools found.
+ */
+export async function detectGpus(
+  platform: NodeJS.Platform = process.platform,
+  probeLlama: () => Promise<LlamaGpuReport | null> = probeLlamaGpus,
+): Promise<GpuInfo[]> {
+  const [tools, llama] = await Promise.all([detectWithTools(platform), probeLlama().catch(() => null)]);
+  return llama ? mergeLlamaGpus(tools, gpusFromLlama(llama)) : tools;
+}
+
+/** nvidia-smi, then system_profiler (macOS), PowerShell (Windows), rocm-smi and lspci (Linux). */
+async function detectWithTools(platform: NodeJS.Platform): Promise<GpuInfo[]> {
   const nvidia = await runTool("nvidia-smi", NVIDIA_SMI_ARGS);
   const gpus: GpuInfo[] = nvidia ? parseNvidiaSmi(nvidia) : [];
   if (platform === "darwin") {

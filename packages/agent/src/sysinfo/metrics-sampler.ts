@@ -55,6 +55,8 @@ export class MetricsSampler {
   #timer: NodeJS.Timeout | undefined;
   #lastCpu = cpuTimes();
   #latest: { metrics?: AgentMetrics; health?: AgentHealth } = {};
+  /** Most NVIDIA GPUs nvidia-smi has shown; null until it first answers (no tool, no GPU check). */
+  #nvidiaSeen: number | null = null;
 
   constructor(options: MetricsSamplerOptions) {
     this.#o = options;
@@ -96,18 +98,20 @@ export class MetricsSampler {
         // no /proc (containers without it)
       }
     }
-    const nvidiaAtStart = this.#o.gpus.filter((g) => g.vendor === "nvidia").length;
+    // The baseline is what nvidia-smi itself reported, not every NVIDIA card found at start: one seen
+    // only by lspci or llama.cpp (no nvidia-smi here) must not read as a lost GPU.
     let gpusNow: number | null = null;
-    if (nvidiaAtStart > 0) {
+    if (this.#o.gpus.some((g) => g.vendor === "nvidia")) {
       const usage = await sampleNvidiaUsage();
-      gpusNow = usage ? usage.length : 0;
+      if (usage) this.#nvidiaSeen = Math.max(this.#nvidiaSeen ?? 0, usage.length);
+      gpusNow = this.#nvidiaSeen === null ? null : (usage?.length ?? 0);
       metrics.gpus = (usage ?? []).map((g, index) => ({
         index,
         utilizationPercent: g.utilizationPercent,
         memoryUsedMb: g.memoryUsedMb,
       }));
     }
-    const health = checkHealth({ gpusAtStart: nvidiaAtStart, gpusNow, diskFreeMb: disk?.freeMb ?? null });
+    const health = checkHealth({ gpusAtStart: this.#nvidiaSeen ?? 0, gpusNow, diskFreeMb: disk?.freeMb ?? null });
     this.#latest = { metrics, health };
   }
 }

@@ -1,3 +1,5 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   EXIT as AGENT_EXIT,
   AgentStartError,
@@ -25,6 +27,7 @@ export interface AgentCliIo {
 }
 
 interface AgentFlags {
+  executor?: string[];
   server?: string;
   key?: string;
   tier?: number;
@@ -91,6 +94,10 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .option("--tls-key <file>", "client private key (PEM) for mTLS")
     .option("--ca <file>", "CA bundle (PEM) to trust for the server's certificate")
     .option("--insecure", "do not verify the server's TLS certificate (development only)")
+    .option(
+      "--executor <modules...>",
+      "extra executor plugin modules (paths, file: URLs or package names exporting defineExecutor())",
+    )
     .action(async (flags: AgentFlags) => {
       const env = readAgentEnv();
       try {
@@ -109,6 +116,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           logFile: flags.logFile,
           tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
           print: (line: string) => io.stdout(`${line}\n`),
+          ...(flags.executor ? { executors: flags.executor.map(executorSpecifier) } : {}),
         };
         // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
         let code: number = AGENT_EXIT.restart;
@@ -272,4 +280,10 @@ function describeStatus(s: AgentStatusSnapshot): string {
     `  unacked:    ${s.outboxPending} messages in the outbox\n` +
     `  caps:       ${s.capabilities.join(", ")}\n`
   );
+}
+
+/** A plugin given as a relative or absolute path becomes a file: URL; package names stay as they are. */
+function executorSpecifier(spec: string): string {
+  if (spec.startsWith(".") || isAbsolute(spec)) return pathToFileURL(resolve(spec)).href;
+  return spec;
 }

@@ -1,0 +1,49 @@
+import type { AgentHealth, AgentMetrics } from "@gantry/protocol";
+import type { Logger } from "pino";
+import type { AgentApi } from "../connection/agent-api.ts";
+import type { BackoffOptions } from "../connection/backoff.ts";
+import type { HttpClient } from "../connection/http-client.ts";
+import type { TlsConnectOptions } from "../connection/tls-options.ts";
+import type { Outbox } from "../outbox/outbox.ts";
+import type { WorkerPool } from "../runner/worker-pool.ts";
+
+/** What `startAgent` resolves and hands the control loop (no defaults here: all resolved already). */
+export interface ControlLoopOptions {
+  server: string;
+  transport: "ws" | "poll";
+  capacity: number;
+  /** Sent in every hello so the server knows what this agent offers now. */
+  capabilities: string[];
+  tier: number;
+  pollWaitSecs: number;
+  backoff: BackoffOptions;
+  heartbeatIntervalSecs: number;
+  http: HttpClient;
+  api: AgentApi;
+  tls: TlsConnectOptions;
+  agentId: string;
+  key: string;
+  token: string;
+  /** Seconds the token had left when obtained. */
+  tokenExpiresIn: number;
+  /** Persists a new token (seed config fields jwtToken/tokenExpiresIn). */
+  onToken(token: string, expiresIn: number): void;
+  pool: WorkerPool;
+  executors: ReadonlySet<string>;
+  abortGraceMs: number;
+  outbox: Outbox;
+  logger: Logger;
+  /** The latest heartbeat metrics and health (sampled elsewhere, never awaited here). */
+  sample(): { metrics?: AgentMetrics; health?: AgentHealth };
+  /** The agent cannot go on (revoked identity); the caller stops with this exit code. */
+  onFatal(code: number, message: string): void;
+  /** Verifies and runs a signed server command; resolves with what to report. */
+  onCommand?(jws: string): Promise<CommandReport>;
+}
+
+export interface CommandReport {
+  commandId: string;
+  status: "completed" | "failed" | "refused";
+  output?: unknown;
+  error?: string;
+}

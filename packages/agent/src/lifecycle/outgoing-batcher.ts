@@ -1,0 +1,140 @@
+import type { AgentToServer, AssignedJob, JobProgress } from "@gantry/protocol";
+import type { Connection } from "../connection/connection.ts";
+import type { NewJobMessage, Outbox } from "../outbox/outbox.ts";
+
+/** Messages sent once and answered by an ack or nack, but never kept in the outbox. */
+export type RequestMessage = Extract<AgentToServer, { type: "token:refresh" | "deregister" | "command:result" }>;
+
+export interface OutgoingBatcherOptions {
+  outbox: Outbox;
+  /** The connection to send on, or null while it is not `ready` (job messages then wait in the outbox). */
+  link(): Connection | null;
+}
+
+/** Messages per frame; a bigger turn is split. */
+const MAX_FRAME = 1000;
+/** Log lines per `job:log` message. */
+const MAX_LOG_LINES = 1000;
+/** Longest log line kept (characters). */
+const MAX_LOG_LINE = 65_536;
+
+/**
+ * The control loop's outgoing side, batched per event-loop turn: everything produced in one turn is
+ * journaled with one outbox write and sent as one frame. Progress is coalesced (the latest per job)
+ * and log lines are gathered per job until the flush, or until the job's final message, which must
+ * come after them.
+ */
+export class OutgoingBatcher {
+  readonly #o: OutgoingBatcherOptions;
+  #toSend: AgentToServer[] = [];
+  #scheduled = false;
+  #progress = new Map<string, { job: AssignedJob; p: JobProgress }>();
+  #logs = new Map<string, { job: AssignedJob; lines: { stream: "stdout" | "stderr"; line: string }[] }>();
+  #pending = new Map<number, (ok: boolean) => void>();
+
+  constructor(options: OutgoingBatcherOptions) {
+    this.#o = options;
+  }
+
+  /** A job message: journaled in the outbox (kept until acked), and sent now if the link is ready. */
+  put(msg: NewJobMessage): void {
+    const full = this.#o.outbox.put(msg);
+    if (this.#o.link()) this.#toSend.push(full);
+    this.schedule();
+  }
+
+  /** Keeps only the latest progress of a job per turn. */
+  progress(job: AssignedJob, p: JobProgress): void {
+    this.#progress.set(job.id, { job, p });
+    this.schedule();
+  }
+
+  log(job: AssignedJob, stream: "stdout" | "stderr", line: string): void {
+    let entry = this.#logs.get(job.id);
+    if (!entry) {
+      entry = { job, lines: [] };
+      this.#logs.set(job.id, entry);
+    }
+    entry.lines.push({ stream, line: line.slice(0, MAX_LOG_LINE) });
+    this.schedule();
+  }
+
+  /** A message that is not journaled (heartbeat), or one re-sent from the outbox. */
+  send(msg: AgentToServer): void {
+    this.#toSend.push(msg);
+    this.schedule();
+  }
+
+  /** After `welcome`: replaces the queue with everything the outbox still holds, oldest first. */
+  resendOutbox(): void {
+    this.#toSend = [...this.#o.outbox.entries()];
+  }
+
+  /** Sends a request and resolves true on its ack, false on a nack, a lost link or `timeoutMs`. */
+  request(msg: RequestMessage, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#pending.delete(msg.ref);
+        resolve(false);
+      }, timeoutMs);
+      this.#pending.set(msg.ref, (ok) => {
+        clearTimeout(t);
+        resolve(ok);
+      });
+      this.send(msg);
+    });
+  }
+
+  /** Settles a pending request by its ref; false when the ref is not a request (a job message). */
+  settle(ref: number, ok: boolean): boolean {
+    const done = this.#pending.get(ref);
+    if (!done) return false;
+    this.#pending.delete(ref);
+    done(ok);
+    return true;
+  }
+
+  /** The link is gone: unsent messages are dropped (job messages stay in the outbox), requests fail. */
+  reset(): void {
+    this.#toSend = [];
+    for (const done of this.#pending.values()) done(false);
+    this.#pending.clear();
+  }
+
+  /** Moves a job's buffered logs and progress into the outbox (before its final message). */
+  flushJob(jobId: string): void {
+    const logs = this.#logs.get(jobId);
+    if (logs) {
+      this.#logs.delete(jobId);
+      for (let i = 0; i < logs.lines.length; i += MAX_LOG_LINES) {
+        const lines = logs.lines.slice(i, i + MAX_LOG_LINES);
+        this.put({ type: "job:log", jobId, epoch: logs.job.epoch, lines });
+      }
+    }
+    const p = this.#progress.get(jobId);
+    if (p) {
+      this.#progress.delete(jobId);
+      this.put({ type: "job:progress", jobId, epoch: p.job.epoch, progress: p.p });
+    }
+  }
+
+  /** Flushes at the end of this event-loop turn (once, however many messages come). */
+  schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** One turn's output: buffered progress/logs → outbox, one journal write, one frame. */
+  flush(): void {
+    for (const id of [...this.#progress.keys(), ...this.#logs.keys()]) this.flushJob(id);
+    this.#scheduled = false;
+    this.#o.outbox.commit();
+    if (this.#toSend.length === 0) return;
+    const conn = this.#o.link();
+    const batch = this.#toSend;
+    this.#toSend = [];
+    if (!conn) return; // job messages stay in the outbox for the next welcome
+    for (let i = 0; i < batch.length; i += MAX_FRAME) conn.send(batch.slice(i, i + MAX_FRAME));
+  }
+}
