@@ -46,6 +46,8 @@ export interface AgentOptions {
   builtinExecutors?: boolean;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
   workerThreads?: number;
+  /** Executor threads start on demand and end after this long without work. @defaultValue 60 */
+  workerIdleSecs?: number;
   /** How long an aborted executor may take to stop before its job is given up on. @defaultValue 2000 */
   abortGraceMs?: number;
   /** Outbox fsync policy; see OutboxOptions.fsyncIntervalMs. @defaultValue 1000 */
@@ -73,6 +75,7 @@ export const AGENT_DEFAULTS = {
   executors: [],
   builtinExecutors: true,
   abortGraceMs: 2000,
+  workerIdleSecs: 60,
   outboxFsyncIntervalMs: 1000,
   pollWaitSecs: 30,
   tls: {},

@@ -102,8 +102,11 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     const plugins = (options.executors ?? file.executors ?? []).map((m) => executorUrl(m, path.dirname(configPath)));
     const modules = [...(o.builtinExecutors ? BUILTIN_EXECUTORS : []), ...plugins];
     const threads = o.workerThreads ?? Math.max(1, Math.min(capacity, os.availableParallelism()));
-    const pool = new WorkerPool(threads, modules, (reason, lostJobs) =>
-      logger.warn({ lostJobs }, `${reason}; a new executor thread replaces it`),
+    const pool = new WorkerPool(
+      threads,
+      modules,
+      (reason, lostJobs) => logger.warn({ lostJobs }, `${reason}; a new executor thread takes its place when needed`),
+      o.workerIdleSecs * 1000,
     );
     cleanup.push(() => pool.close());
     const [detected, systemInfo] = await Promise.all([pool.detect(), collectSystemInfo(dataDir)]);

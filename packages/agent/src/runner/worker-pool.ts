@@ -11,6 +11,8 @@ export interface JobSink {
 interface Slot {
   worker: Worker;
   jobs: Map<string, JobSink>;
+  /** When the thread last had no jobs left (idle threads are ended after idleMs). */
+  idleSince: number;
   /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
   pings: Map<number, () => void>;
 }
@@ -20,7 +22,8 @@ type RunMessage = Extract<ToWorker, { t: "run" }>;
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
 /**
- * A fixed pool of executor worker threads. Jobs are spread over the least-loaded thread and share it
+ * A pool of up to `size` executor worker threads, started on demand and ended after `idleMs` without
+ * work: an idle agent then holds no thread (each costs 35-40 MB of RSS, measured in bench/). Jobs are spread over the least-loaded thread and share it
  * (executors are async), so a benchmark of thousands of tiny jobs costs one postMessage each way,
  * not a thread start. A thread that crashes or is ended is replaced; its jobs are reported lost.
  * A thread under suspicion (a job there ignored its abort) gets no new work until it answers a
@@ -35,12 +38,23 @@ export class WorkerPool {
   #waiting: Array<{ msg: RunMessage; sink: JobSink }> = [];
   #pingSeq = 0;
   #closed = false;
+  readonly #max: number;
+  readonly #idleMs: number;
+  readonly #reaper: NodeJS.Timeout;
 
   /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
-  constructor(size: number, modules: string[], onReplaced?: (reason: string, lostJobs: number) => void) {
+  constructor(
+    size: number,
+    modules: string[],
+    onReplaced?: (reason: string, lostJobs: number) => void,
+    idleMs = 60_000,
+  ) {
     this.#modules = modules;
     this.#onReplaced = onReplaced;
-    for (let i = 0; i < Math.max(1, size); i++) this.#slots.push(this.#spawn());
+    this.#max = Math.max(1, size);
+    this.#idleMs = idleMs;
+    this.#reaper = setInterval(() => this.#reap(), Math.max(50, Math.min(idleMs, 10_000)));
+    this.#reaper.unref();
   }
 
   /** Imports the executor modules in one thread and reports what they detect. */
@@ -93,11 +107,27 @@ export class WorkerPool {
     slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
   }
 
-  /** The least-loaded thread not under suspicion. */
+  /** The least-loaded thread not under suspicion; a new one while all are busy and the pool has room. */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots) if (s.pings.size === 0 && (!best || s.jobs.size < best.jobs.size)) best = s;
+    if ((!best || best.jobs.size > 0) && this.#slots.length < this.#max && !this.#closed) {
+      best = this.#spawn();
+      this.#slots.push(best);
+    }
     return best;
+  }
+
+  /** Ends threads that have had nothing to do for idleMs. */
+  #reap(): void {
+    const now = Date.now();
+    for (const s of [...this.#slots]) {
+      if (s.jobs.size > 0 || s.pings.size > 0 || now - s.idleSince < this.#idleMs) continue;
+      this.#slots.splice(this.#slots.indexOf(s), 1);
+      s.worker.removeAllListeners();
+      s.worker.on("error", () => {});
+      void s.worker.terminate();
+    }
   }
 
   #dispatch(slot: Slot, msg: RunMessage, sink: JobSink): void {
@@ -108,7 +138,9 @@ export class WorkerPool {
 
   /** Hands waiting jobs to threads that are clear again. */
   #drain(): void {
-    for (let slot = this.#pick(); slot && this.#waiting.length; slot = this.#pick()) {
+    while (this.#waiting.length > 0) {
+      const slot = this.#pick();
+      if (!slot) return;
       const w = this.#waiting.shift()!;
       this.#dispatch(slot, w.msg, w.sink);
     }
@@ -120,12 +152,13 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#reaper);
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 
   #spawn(): Slot {
     const worker = new Worker(ENTRY);
-    const slot: Slot = { worker, jobs: new Map(), pings: new Map() };
+    const slot: Slot = { worker, jobs: new Map(), pings: new Map(), idleSince: Date.now() };
     worker.on("message", (msg: FromWorker) => {
       if (msg.t === "pong") {
         slot.pings.get(msg.n)?.();
@@ -139,6 +172,7 @@ export class WorkerPool {
       if (msg.t === "done") {
         slot.jobs.delete(msg.id);
         this.#where.delete(msg.id);
+        if (slot.jobs.size === 0) slot.idleSince = Date.now();
       }
       sink.onMessage(msg);
     });
@@ -161,9 +195,8 @@ export class WorkerPool {
     slot.jobs.clear();
     for (const [id] of lost) this.#where.delete(id);
     if (!this.#closed) {
-      this.#slots.push(this.#spawn());
       this.#onReplaced?.(reason, lost.length);
-      this.#drain();
+      this.#drain(); // starts a fresh thread if jobs are waiting
     }
     for (const [, sink] of lost) sink.onLost(reason);
   }
