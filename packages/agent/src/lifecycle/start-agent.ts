@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
-import { capabilityName, parseCapability } from "@gantry/protocol";
+import { type AgentHealth, type AgentMetrics, capabilityName, parseCapability } from "@gantry/protocol";
 import { CommandGuard } from "../commands/command-guard.ts";
 import { type CommandHost, runCommand } from "../commands/command-handler.ts";
 import { readAgentEnv } from "../config/agent-env.ts";
@@ -185,6 +185,14 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       resolveDone(code);
     };
 
+    // Executors' own health hooks (a loaded model still answering), refreshed once per heartbeat.
+    let executorProblems: string[] = [];
+    const healthTimer = setInterval(
+      () => void pool.checkHealth(2000).then((p) => (executorProblems = p)),
+      enrolled.heartbeatIntervalSecs * 1000,
+    );
+    healthTimer.unref();
+    cleanup.push(() => clearInterval(healthTimer));
     // Shared with the runner: a rescan updates it in place.
     const executors = new Set(usable.map((d) => d.name));
     const guard = new CommandGuard({ commandKey: config.commandKey ?? "", agentId: enrolled.agentId, dataDir });
@@ -247,7 +255,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       abortGraceMs: o.abortGraceMs,
       outbox,
       logger,
-      sample: () => (o.metrics ? sampler.latest() : {}),
+      sample: () => withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems),
       onFatal: (code, message) => {
         logger.error(message);
         print(`❌ ${message}`);
@@ -320,4 +328,14 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     await runCleanup();
     throw err;
   }
+}
+
+/** Adds executor health problems to the sampled health (an executor problem makes the agent unhealthy). */
+function withExecutorHealth(
+  sample: { metrics?: AgentMetrics; health?: AgentHealth },
+  problems: string[],
+): { metrics?: AgentMetrics; health?: AgentHealth } {
+  if (problems.length === 0) return sample;
+  const base = sample.health ?? { healthy: true, issues: [], warnings: [] };
+  return { ...sample, health: { healthy: false, issues: [...base.issues, ...problems], warnings: base.warnings } };
 }

@@ -28,6 +28,12 @@ export interface Executor {
   detect(): boolean | Promise<boolean>;
   /** Runs one attempt; resolves with the job's output (JSON). Throw an ExecutorError to pick the category. */
   run(ctx: ExecutorContext): Promise<unknown>;
+  /**
+   * Health self-check of what the executor holds (e.g. "is the loaded model still answering?"):
+   * resolve with a problem to report, or null when healthy. Called with each heartbeat, in the
+   * executor's thread, only while that thread is alive.
+   */
+  health?(): string | null | Promise<string | null>;
 }
 
 /** An error with a category from the GPU-agent seed: transient and inference errors are retried by the server. */

@@ -96,6 +96,22 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   }
 }
 
+/** Asks every loaded executor that has a health() hook; a throwing or failing hook is a problem too. */
+async function health(): Promise<string[]> {
+  await ready;
+  const problems: string[] = [];
+  for (const ex of executors.values()) {
+    if (!ex.health) continue;
+    try {
+      const problem = await ex.health();
+      if (problem) problems.push(`${ex.name}: ${problem}`);
+    } catch (err) {
+      problems.push(`${ex.name}: health check failed: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 port.on("message", (msg: ToWorker) => {
   switch (msg.t) {
     case "init":
@@ -109,6 +125,9 @@ port.on("message", (msg: ToWorker) => {
       break;
     case "ping":
       post({ t: "pong", n: msg.n });
+      break;
+    case "health":
+      void health().then((problems) => post({ t: "health", n: msg.n, problems }));
       break;
   }
 });

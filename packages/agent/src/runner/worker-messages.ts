@@ -16,7 +16,8 @@ export type ToWorker =
       attempt: number;
     }
   | { t: "abort"; id: string; reason: AbortReason }
-  | { t: "ping"; n: number };
+  | { t: "ping"; n: number }
+  | { t: "health"; n: number };
 
 /** What an executor module advertises after `detect()`. */
 export interface DetectedExecutor {
@@ -35,4 +36,5 @@ export type FromWorker =
   | { t: "log"; id: string; s: "stdout" | "stderr"; l: string }
   | { t: "done"; id: string; ok: true; output: unknown }
   | { t: "done"; id: string; ok: false; error: JobError }
-  | { t: "pong"; n: number };
+  | { t: "pong"; n: number }
+  | { t: "health"; n: number; problems: string[] };

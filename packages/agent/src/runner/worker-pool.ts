@@ -11,6 +11,8 @@ export interface JobSink {
 interface Slot {
   worker: Worker;
   jobs: Map<string, JobSink>;
+  /** Open health checks: their resolvers. */
+  checks: Map<number, (problems: string[]) => void>;
   /** When the thread last had no jobs left (idle threads are ended after idleMs). */
   idleSince: number;
   /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
@@ -107,6 +109,29 @@ export class WorkerPool {
     slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
   }
 
+  /**
+   * Runs the executors' health() hooks in every live thread. A thread that does not answer within
+   * timeoutMs is a problem itself. No thread (an idle agent) means nothing is loaded: no problems.
+   */
+  async checkHealth(timeoutMs: number): Promise<string[]> {
+    const answers = this.#slots.map(
+      (slot) =>
+        new Promise<string[]>((resolve) => {
+          const n = ++this.#pingSeq;
+          const timer = setTimeout(() => {
+            slot.checks.delete(n);
+            resolve(["an executor thread did not answer the health check"]);
+          }, timeoutMs);
+          slot.checks.set(n, (problems) => {
+            clearTimeout(timer);
+            resolve(problems);
+          });
+          slot.worker.postMessage({ t: "health", n } satisfies ToWorker);
+        }),
+    );
+    return [...new Set((await Promise.all(answers)).flat())];
+  }
+
   /** The least-loaded thread not under suspicion; a new one while all are busy and the pool has room. */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
@@ -158,7 +183,7 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new Worker(ENTRY);
-    const slot: Slot = { worker, jobs: new Map(), pings: new Map(), idleSince: Date.now() };
+    const slot: Slot = { worker, jobs: new Map(), pings: new Map(), checks: new Map(), idleSince: Date.now() };
     worker.on("message", (msg: FromWorker) => {
       if (msg.t === "pong") {
         slot.pings.get(msg.n)?.();
@@ -167,6 +192,11 @@ export class WorkerPool {
         return;
       }
       if (msg.t === "ready") return;
+      if (msg.t === "health") {
+        slot.checks.get(msg.n)?.(msg.problems);
+        slot.checks.delete(msg.n);
+        return;
+      }
       const sink = slot.jobs.get(msg.id);
       if (!sink) return; // forgotten job: late result discarded
       if (msg.t === "done") {
