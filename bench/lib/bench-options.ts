@@ -47,7 +47,7 @@ const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDi
     batchJobs: 20_000,
     batchSize: 1000,
     batchInFlight: 4,
-    singleJobs: 3000,
+    singleJobs: 10_000,
     singleConcurrency: 32,
     runs: 3,
     realRuns: 1,
