@@ -1,5 +1,5 @@
 import type { AssignedJob, ServerToAgent } from "@gantry/protocol";
-import type { AgentLink } from "../dispatch/agent-link.ts";
+import { type AgentLink, LinkBookkeeping } from "../dispatch/agent-link.ts";
 
 interface Parked {
   max: number;
@@ -11,23 +11,11 @@ interface Parked {
  * An agent on the HTTP long-poll fallback. It can take jobs only while a `GET /v1/agent/jobs/next`
  * is parked; other messages (cancels) wait for its next `POST /v1/agent/messages`.
  */
-export class PollAgentLink implements AgentLink {
-  readonly agentId: string;
+export class PollAgentLink extends LinkBookkeeping implements AgentLink {
   readonly transport = "poll" as const;
-  tier = 0;
-  capacity = 1;
-  capabilities = new Set<string>();
-  held = 0;
-  reserved = 0;
-  draining = false;
-  open = true;
   #lastSeenAt = Date.now();
   #parked: Parked | null = null;
   #pending: ServerToAgent[] = [];
-
-  constructor(agentId: string) {
-    this.agentId = agentId;
-  }
 
   /** A parked poll is a live agent. */
   get lastSeenAt(): number {

@@ -1,21 +1,13 @@
 import type { AssignedJob, ServerToAgent } from "@gantry/protocol";
 import type { WebSocket } from "ws";
-import type { AgentLink } from "../dispatch/agent-link.ts";
+import { type AgentLink, LinkBookkeeping } from "../dispatch/agent-link.ts";
 
 /**
  * An agent on a WebSocket. Outgoing messages of one event-loop turn leave as one frame (a JSON array
  * when there are several), which is what lets thousands of pushes and acks a second fit on 2 cores.
  */
-export class WsAgentLink implements AgentLink {
-  readonly agentId: string;
+export class WsAgentLink extends LinkBookkeeping implements AgentLink {
   readonly transport = "ws" as const;
-  tier = 0;
-  capacity = 1;
-  capabilities = new Set<string>();
-  held = 0;
-  reserved = 0;
-  draining = false;
-  open = true;
   lastSeenAt = Date.now();
   tokenExpiresAt: number;
   readonly #socket: WebSocket;
@@ -23,7 +15,7 @@ export class WsAgentLink implements AgentLink {
   #flushScheduled = false;
 
   constructor(agentId: string, socket: WebSocket, tokenExpiresAt: number) {
-    this.agentId = agentId;
+    super(agentId);
     this.#socket = socket;
     this.tokenExpiresAt = tokenExpiresAt;
   }

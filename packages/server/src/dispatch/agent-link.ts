@@ -37,3 +37,21 @@ export function freeSlots(link: AgentLink): number {
   if (!link.open || link.draining) return 0;
   return Math.max(0, Math.min(link.acceptable(), link.capacity - link.held - link.reserved));
 }
+
+/** The dispatch bookkeeping every transport's link carries; hello fills it from the agent's record. */
+export abstract class LinkBookkeeping {
+  readonly agentId: string;
+  tier = 0;
+  capacity = 1;
+  capabilities = new Set<string>();
+  held = 0;
+  reserved = 0;
+  draining = false;
+  open = true;
+  heartbeat?: AgentLink["heartbeat"];
+  persistedAt?: number;
+
+  constructor(agentId: string) {
+    this.agentId = agentId;
+  }
+}
