@@ -12,6 +12,7 @@ import { EXIT } from "./exit-codes.ts";
 
 // The real CLI as a child process, against a real server and agent over loopback.
 const LAUNCHER = fileURLToPath(new URL("../bin/gantry.js", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NOBODY = "test.nobody-runs-this";
 
 let dir: string;
@@ -193,12 +194,17 @@ describe("gantry CLI", () => {
     try {
       for (let i = 0; i < 300 && !output.includes("ready for jobs"); i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(output, /ready for jobs/, output);
-      const line = /GANTRY_URL=(\S+) GANTRY_API_KEY=(\S+) npx gantry (submit debug\.echo .*)$/m.exec(output);
+      const line = /^ {2}(GANTRY_URL=\S+ GANTRY_API_KEY=.* npx gantry submit debug\.echo .*)$/m.exec(output);
       assert.ok(line, output);
-      assert.equal(line[3], `submit debug.echo --payload '{"x":1}' --wait --json`);
-      const run = await gantry(["submit", "debug.echo", "--payload", '{"x":1}', "--wait", "--json"], {
-        GANTRY_URL: line[1],
-        GANTRY_API_KEY: line[2],
+      assert.doesNotMatch(line[1] ?? "", /gnt_c_/, "the printed command must not contain the key itself");
+      // Paste it into a shell, as a user would.
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const sh = spawn("sh", ["-c", line[1]!], { cwd: REPO_ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        sh.stdout.on("data", (d) => (stdout += d));
+        sh.stderr.on("data", (d) => (stderr += d));
+        sh.on("close", (code) => resolve({ code, stdout, stderr }));
       });
       assert.equal(run.code, EXIT.ok, run.stderr);
       assert.deepEqual((JSON.parse(run.stdout) as Job).output, { x: 1 });

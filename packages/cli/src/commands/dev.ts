@@ -62,7 +62,8 @@ export function registerDev(parent: Command, ctx: CliContext): void {
           `  data dir:    ${server.dataDir}\n` +
           `  client key:  "clientKey" in ${server.bootstrapPath}\n` +
           `  local agent: pid ${agent.pid}, capacity ${AGENT_CAPACITY}, identity in ${join(agentDir, "agent.json")}\n\n` +
-          `Try:\n  GANTRY_URL=${server.url} GANTRY_API_KEY=${server.bootstrap.clientKey} npx gantry submit debug.echo --payload '{"x":1}' --wait --json\n\n` +
+          // The key is read from bootstrap.json by the pasted command, so it never lands in a log.
+          `Try:\n  GANTRY_URL=${server.url} GANTRY_API_KEY=$(node -p 'require(${JSON.stringify(server.bootstrapPath)}).clientKey') npx gantry submit debug.echo --payload '{"x":1}' --wait --json\n\n` +
           `Press Ctrl+C to stop.\n`,
       );
       void announceAgent(
