@@ -94,3 +94,21 @@ test("a completion with a stale epoch is refused with 409", async () => {
   assert.deepEqual(dup, { type: "ack", ref: (dup as { ref: number }).ref, duplicate: true });
   await agent.close();
 });
+
+test("the server serves an OpenAPI document generated from the protocol schemas", async () => {
+  const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+  assert.match(doc.openapi, /^3\./);
+  for (const path of [
+    "/v1/jobs",
+    "/v1/jobs/{id}",
+    "/v1/jobs/{id}/cancel",
+    "/agent/register",
+    "/agent/auth",
+    "/v1/agents",
+  ]) {
+    assert.ok(doc.paths[path], `missing ${path}`);
+  }
+  const body = doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema;
+  assert.deepEqual(body.required, ["capability"]);
+  assert.equal(body.additionalProperties, false);
+});
