@@ -7,9 +7,11 @@ import { runLatency } from "./lib/latency-bench.ts";
 import { machineInfo } from "./lib/machine-info.ts";
 import { type BenchReport, renderReport, writeReport } from "./lib/report.ts";
 import { runThroughput } from "./lib/throughput-bench.ts";
+import { closeOpenPeerEnvs } from "./peers/peer-env.ts";
+import { runPeers } from "./peers/peers-bench.ts";
 
 /**
- * `npm run bench [-- --quick] [--only throughput,latency,connections,idle] [--server-prof DIR] [--agent-prof DIR]`
+ * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,peers] [--server-prof DIR] [--agent-prof DIR]`
  * Starts a Gantry server and agents as child processes on this machine, measures, prints a table and
  * writes bench/results/<timestamp>.json and latest.json. Figures are reported, never asserted.
  */
@@ -22,7 +24,10 @@ process.once("exit", () => children.killAllNow());
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     process.stderr.write(`\n${sig}: stopping children\n`);
-    void children.stopAll().finally(() => process.exit(130));
+    // Peer queues live in the shared Redis/PostgreSQL: remove them before the processes go.
+    void closeOpenPeerEnvs()
+      .then(() => children.stopAll())
+      .finally(() => process.exit(130));
   });
 }
 
@@ -44,6 +49,7 @@ const report: BenchReport = {
     latency: opts.latency,
     connections: opts.connections,
     idle: opts.idle,
+    peers: opts.peers,
   },
 };
 
@@ -69,6 +75,12 @@ try {
   if (opts.only.has("connections"))
     report.connections = await section("connections", () => runConnections(children, opts, log));
   if (opts.only.has("idle")) report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
+  if (opts.only.has("peers")) {
+    report.notes.push(
+      "peers: Gantry, BullMQ (Redis) and graphile-worker (PostgreSQL) on this box, one producer + 4 workers × 50 each, interleaved",
+    );
+    report.peers = await section("peers", () => runPeers(children, opts, log));
+  }
 } finally {
   await children.stopAll();
 }

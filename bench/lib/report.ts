@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import type { PeersResult } from "../peers/peers-bench.ts";
+import { renderPeers } from "../peers/peers-report.ts";
 import type { ConnectionsResult } from "./connections-bench.ts";
 import type { IdleAgentResult } from "./idle-agent-bench.ts";
 import type { LatencyPoint } from "./latency-bench.ts";
@@ -17,6 +19,7 @@ export interface BenchReport {
   latency?: LatencyPoint[] | { error: string };
   connections?: ConnectionsResult | { error: string };
   idleAgent?: IdleAgentResult | { error: string };
+  peers?: PeersResult | { error: string };
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -146,7 +149,12 @@ export function renderReport(r: BenchReport): string {
         [`capacity ${i.capacity}, ${i.seconds} s window`, fmt(i.rssMb, 1), fmt(i.rssMaxMb, 1), fmt(i.cpuPct, 2)],
       ]),
     );
+    out.push("");
   }
+
+  const p = r.peers;
+  if (p && "error" in p) out.push(`peers: ERROR ${p.error}`);
+  else if (p) out.push(renderPeers(p, table));
   return out.join("\n");
 }
 
