@@ -89,3 +89,16 @@ test("init keeps the identity for the same server, drops it for another; unregis
   assert.equal(after.server, "http://b");
   assert.equal(forgetIdentity(configPath), false);
 });
+
+test("init saves TLS settings with absolute paths, so a service started elsewhere keeps mTLS", () => {
+  const home = tmp();
+  const env = { HOME: home };
+  const { configPath } = initAgentConfig(
+    { server: "https://a", key: "k", tls: { caFile: "certs/ca.pem", certFile: "/abs/agent.pem", insecure: undefined } },
+    env,
+  );
+  assert.deepEqual(readConfigFile(configPath).tls, {
+    caFile: path.resolve("certs/ca.pem"),
+    certFile: "/abs/agent.pem",
+  });
+});

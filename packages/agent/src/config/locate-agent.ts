@@ -30,6 +30,8 @@ export function initAgentConfig(
     capabilities?: string[];
     transport?: "ws" | "poll";
     configPath?: string;
+    /** TLS/mTLS files (made absolute: a service runs from another directory) and `insecure`. */
+    tls?: { certFile?: string; keyFile?: string; caFile?: string; insecure?: boolean };
   },
   env: AgentEnv,
 ): { configPath: string; config: AgentConfigFile } {
@@ -42,6 +44,11 @@ export function initAgentConfig(
   if (input.capacity !== undefined) config.capacity = input.capacity;
   if (input.capabilities !== undefined) config.capabilities = input.capabilities;
   if (input.transport !== undefined) config.transport = input.transport;
+  const tls = Object.entries(input.tls ?? {}).filter(([, v]) => v !== undefined);
+  if (tls.length > 0) {
+    config.tls = { ...config.tls };
+    for (const [k, v] of tls) Object.assign(config.tls, { [k]: typeof v === "string" ? path.resolve(v) : v });
+  }
   writeConfigFile(configPath, config);
   return { configPath, config };
 }

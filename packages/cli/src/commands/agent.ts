@@ -169,6 +169,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           capabilities: g.caps,
           transport: g.transport,
           configPath: g.config ?? env.GANTRY_AGENT_CONFIG,
+          tls: { certFile: g.tlsCert, keyFile: g.tlsKey, caFile: g.ca, insecure: g.insecure },
         },
         env,
       );
