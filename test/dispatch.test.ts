@@ -253,3 +253,24 @@ describe("dispatch", () => {
     assert.equal((await t.api.get(job.id)).output, 7);
   });
 });
+
+describe("reconciliation", () => {
+  test("a job the agent's heartbeats never list (the push was lost) goes back to the queue", async () => {
+    const a = await t.agent({ capabilities: ["cap.lost-push"], capacity: 1, tier: 1 });
+    await a.connect();
+    const job = await t.api.submit({ capability: "cap.lost-push", maxAttempts: 1 });
+    await a.nextJob();
+    // Pretend the push never arrived: heartbeat without it.
+    a.held.clear();
+    a.startHeartbeats(200);
+    // A higher tier, so the requeued job goes to this agent rather than back to the first.
+    const other = await t.agent({ capabilities: ["cap.lost-push"], capacity: 1, tier: 9 });
+    other.startHeartbeats(200);
+    await other.connect();
+    const again = await other.nextJob(15_000);
+    assert.equal(again.id, job.id);
+    assert.equal(again.attempt, 1, "a lost push spends no attempt");
+    await other.request({ type: "job:completed", jobId: job.id, epoch: again.epoch, output: "ok" });
+    assert.equal((await t.api.get(job.id)).status, "completed");
+  });
+});

@@ -13,6 +13,8 @@ export class RawAgent {
   token = "";
   ws: WebSocket | undefined;
   readonly received: ServerToAgent[] = [];
+  /** Jobs pushed to this agent and not yet ended by it (reported in heartbeats, as a real agent does). */
+  readonly held = new Map<string, number>();
   #waiters: Array<{ pred: (m: ServerToAgent) => boolean; resolve: (m: ServerToAgent) => void }> = [];
   #ref = 0;
   readonly url: string;
@@ -56,6 +58,10 @@ export class RawAgent {
   }
 
   send(m: AgentToServer | AgentToServer[]): void {
+    for (const x of Array.isArray(m) ? m : [m]) {
+      const ends = ["job:completed", "job:failed", "job:cancelled", "job:rejected"];
+      if (ends.includes(x.type) && "jobId" in x) this.held.delete(x.jobId);
+    }
     this.ws!.send(JSON.stringify(m));
   }
 
@@ -99,7 +105,8 @@ export class RawAgent {
   /** Heartbeats keep this agent's leases alive; stop them to simulate a hung agent. */
   startHeartbeats(intervalMs: number): void {
     this.#beat = setInterval(() => {
-      if (this.ws?.readyState === this.ws?.OPEN) this.send({ type: "heartbeat", status: "busy", running: [] });
+      const running = [...this.held].map(([jobId, epoch]) => ({ jobId, epoch }));
+      if (this.ws?.readyState === this.ws?.OPEN) this.send({ type: "heartbeat", status: "busy", running });
     }, intervalMs);
   }
 
@@ -118,6 +125,7 @@ export class RawAgent {
   }
 
   #deliver(m: ServerToAgent): void {
+    if (m.type === "job:assign") this.held.set(m.job.id, m.job.epoch);
     const w = this.#waiters.find((x) => x.pred(m));
     if (w) {
       this.#waiters = this.#waiters.filter((x) => x !== w);

@@ -18,7 +18,7 @@ import type { AgentRegistry } from "../dispatch/agent-registry.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { JobLifecycle } from "../dispatch/job-lifecycle.ts";
 import type { ResolvedServerOptions } from "../server-options.ts";
-import type { AgentRecord, FenceOutcome, Store } from "../store/store.ts";
+import type { AgentRecord, FenceOutcome, JobRecord, Store } from "../store/store.ts";
 import type { CommandService } from "./command-service.ts";
 
 type RefMessage = Extract<AgentToServer, { ref: number }>;
@@ -157,6 +157,15 @@ export class AgentService {
     await this.#d.lifecycle.releaseUnstarted(link.agentId, held, "agent disconnected before starting the job");
   }
 
+  /** Jobs assigned to the agent a while ago (longer than a push takes) that its heartbeat does not list. */
+  async #strayAssignments(agentId: string, running: HeldJob[], now: number): Promise<JobRecord[]> {
+    const graceMs = Math.max(2 * this.#d.options.heartbeatIntervalSecs * 1000, 1000);
+    const listed = new Set(running.map((r) => `${r.jobId}@${r.epoch}`));
+    return (await this.#d.store.heldJobs(agentId)).filter(
+      (j) => j.status === "assigned" && now - j.updatedAt > graceMs && !listed.has(`${j.id}@${j.epoch}`),
+    );
+  }
+
   /** Handles one post-hello message; returns the replies to send (after the commit). */
   async handle(agentId: string, link: AgentLink | undefined, msg: AgentToServer): Promise<ServerToAgent[]> {
     const l = this.#d.lifecycle;
@@ -183,6 +192,12 @@ export class AgentService {
           this.#d.store.renewLeases(agentId, now + this.#d.options.leaseSecs * 1000),
           persist ? this.#d.store.updateAgentState(agentId, state) : undefined,
         ]);
+        // Leases are renewed per agent, so a push that never arrived (a long-poll answered to a client
+        // that had gone) would stay assigned forever: the heartbeat says what the agent really holds.
+        if (link && link.held > 0) {
+          const stray = await this.#strayAssignments(agentId, msg.running, now);
+          if (stray.length > 0) await l.releaseUnstarted(agentId, stray, "the agent never received the job");
+        }
         return [];
       }
       case "job:started":

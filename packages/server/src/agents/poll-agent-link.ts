@@ -40,6 +40,11 @@ export class PollAgentLink extends LinkBookkeeping implements AgentLink {
     });
   }
 
+  /** The poll's HTTP client went away before an answer: stop offering its slots. */
+  cancelPark(): void {
+    this.#unpark([]);
+  }
+
   deliver(jobs: AssignedJob[]): void {
     this.#unpark(jobs);
   }

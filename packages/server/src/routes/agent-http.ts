@@ -81,10 +81,13 @@ export const agentHttpRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
         response: { 200: z.object({ jobs: z.array(AssignedJob) }), ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const agent = await agentOf(request);
       const link = pollLink(agent.id);
       const parked = link.park(request.query.max, request.query.wait * 1000);
+      reply.raw.on("close", () => {
+        if (!reply.raw.writableFinished) link.cancelPark();
+      });
       ctx.dispatcher.kickLink(link);
       return { jobs: await parked };
     },
