@@ -109,12 +109,17 @@ export class AgentService {
     link: AgentLink,
     msg: Extract<AgentToServer, { type: "hello" }>,
   ): Promise<ServerToAgent> {
-    if (msg.capabilities || msg.capacity !== undefined || msg.tier !== undefined) {
-      const profile = {
-        capabilities: msg.capabilities ?? agent.capabilities,
-        capacity: msg.capacity ?? agent.capacity,
-        tier: Math.min(msg.tier ?? agent.tier, this.#d.options.maxTier),
-      };
+    const profile = {
+      capabilities: msg.capabilities ?? agent.capabilities,
+      capacity: msg.capacity ?? agent.capacity,
+      tier: Math.min(msg.tier ?? agent.tier, this.#d.options.maxTier),
+    };
+    const changed =
+      profile.capacity !== agent.capacity ||
+      profile.tier !== agent.tier ||
+      profile.capabilities.join("\n") !== agent.capabilities.join("\n");
+    if (changed) {
+      // Written only when it changed: every agent sends its profile in every hello.
       await this.#d.store.updateAgentProfile(agent.id, profile);
       Object.assign(agent, profile);
     }
