@@ -31,8 +31,17 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
       : {}),
     logger: {
       level: ctx.options.logLevel,
-      // Never log credentials: the Authorization header and tokens in query strings.
-      redact: ["req.headers.authorization", "req.query.token"],
+      // Never log credentials: the Authorization header, and ?token= in URLs (browsers' WebSocket
+      // and EventSource cannot send headers), which the default request serializer would print.
+      redact: ["req.headers.authorization"],
+      serializers: {
+        req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({
+          method: req.method,
+          url: req.url.replace(/([?&]token=)[^&]*/g, "$1[redacted]"),
+          hostname: req.hostname,
+          remoteAddress: req.ip,
+        }),
+      },
     },
     logController: new LogController({
       disableRequestLogging: ctx.options.logLevel !== "debug" && ctx.options.logLevel !== "trace",

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import WebSocket from "ws";
+import { Api } from "./helpers/api.ts";
+import { type Proc, spawnServer } from "./helpers/processes.ts";
+import { post } from "./helpers/raw-agent.ts";
+import { tempDir } from "./helpers/temp-dir.ts";
+
+const dir = tempDir();
+let server: Proc | undefined;
+after(async () => {
+  server?.kill("SIGKILL");
+  await server?.exited;
+  dir.remove();
+});
+
+test("secrets are hashed at rest and never logged, even at debug level", async () => {
+  const s = await spawnServer({ port: 0, dataDir: dir.path, logLevel: "trace" });
+  server = s;
+  const boot = s.bootstrap;
+  const api = new Api(s.url, boot.clientKey);
+  await api.submit({ capability: "secret.test" });
+  await api.call("GET", `/v1/jobs?token=${boot.clientKey}`);
+  const reg = await post(`${s.url}/agent/register`, { apiKey: boot.agentKey, capabilities: ["secret.test"] });
+  const auth = await post(`${s.url}/agent/auth`, { agentId: reg.body.agentId, key: reg.body.key });
+  const login = await post(`${s.url}/v1/auth/login`, { username: boot.adminUser, password: boot.adminPassword });
+  await post(`${s.url}/v1/auth/refresh`, { refreshToken: login.body.refreshToken });
+  await post(`${s.url}/v1/auth/login`, { username: boot.adminUser, password: "wrong-password-123" });
+  const ws = new WebSocket(`${s.url.replace("http", "ws")}/v1/events/ws?token=${boot.clientKey}`);
+  await new Promise((r) => ws.once("open", r));
+  ws.close();
+  await fetch(`${s.url}/private/agent/ping`, { headers: { authorization: `Bearer ${auth.body.token}` } });
+  await new Promise((r) => setTimeout(r, 300));
+
+  const secrets = [
+    boot.clientKey,
+    boot.agentKey,
+    boot.adminPassword,
+    reg.body.key,
+    auth.body.token,
+    login.body.accessToken,
+    login.body.refreshToken,
+    "wrong-password-123",
+  ];
+  // The fixture's READY line hands the bootstrap keys to this test; everything else is the server's log.
+  const logged = s
+    .output()
+    .split("\n")
+    .filter((l) => !l.startsWith("READY "))
+    .join("\n");
+  assert.ok(logged.length > 0, "the server logged nothing at trace level");
+  for (const secret of secrets) assert.ok(!logged.includes(secret), `a secret reached the log: ${secret.slice(0, 8)}…`);
+
+  // At rest: the database holds hashes, never the keys themselves.
+  const db =
+    readFileSync(join(dir.path, "gantry.db")).toString("latin1") +
+    readFileSync(join(dir.path, "gantry.db-wal")).toString("latin1");
+  for (const secret of [boot.clientKey, boot.agentKey, reg.body.key, login.body.refreshToken, boot.adminPassword]) {
+    assert.ok(!db.includes(secret), `a secret is stored in plain text: ${secret.slice(0, 8)}…`);
+  }
+});
