@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import WebSocket from "ws";
 import { Api } from "./helpers/api.ts";
-import { type Proc, spawnServer } from "./helpers/processes.ts";
+import { type Proc, type ServerProc, spawnAgent, spawnServer } from "./helpers/processes.ts";
 import { post } from "./helpers/raw-agent.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 
 const dir = tempDir();
-let server: Proc | undefined;
+let server: ServerProc | undefined;
 after(async () => {
   server?.kill("SIGKILL");
   await server?.exited;
@@ -59,5 +59,35 @@ test("secrets are hashed at rest and never logged, even at debug level", async (
     readFileSync(join(dir.path, "gantry.db-wal")).toString("latin1");
   for (const secret of [boot.clientKey, boot.agentKey, reg.body.key, login.body.refreshToken, boot.adminPassword]) {
     assert.ok(!db.includes(secret), `a secret is stored in plain text: ${secret.slice(0, 8)}…`);
+  }
+});
+
+test("the agent never logs its keys or tokens, even at trace level", async () => {
+  const s = server!;
+  const boot = JSON.parse(readFileSync(join(dir.path, "bootstrap.json"), "utf8"));
+  const agentDir = tempDir();
+  const agent = await spawnAgent(
+    {
+      server: s.url,
+      key: boot.agentKey,
+      configPath: join(agentDir.path, "agent.json"),
+      logLevel: "trace",
+      statusServer: false,
+    },
+    agentDir.path,
+  );
+  try {
+    const api = new Api(s.url, boot.clientKey);
+    const job = await api.submit({ capability: "debug.echo", payload: { n: 1 } });
+    await api.waitTerminal(job.id);
+    const saved = JSON.parse(readFileSync(join(agentDir.path, "agent.json"), "utf8"));
+    for (const secret of [boot.agentKey, saved.key, saved.jwtToken]) {
+      assert.ok(typeof secret === "string" && secret.length > 10);
+      assert.ok(!agent.output().includes(secret), `the agent logged a secret: ${secret.slice(0, 8)}…`);
+    }
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.exited;
+    agentDir.remove();
   }
 });
