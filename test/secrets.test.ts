@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import WebSocket from "ws";
 import { Api } from "./helpers/api.ts";
-import { type Proc, type ServerProc, spawnAgent, spawnServer } from "./helpers/processes.ts";
+import { type ServerProc, spawnAgent, spawnServer } from "./helpers/processes.ts";
 import { post } from "./helpers/raw-agent.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 
