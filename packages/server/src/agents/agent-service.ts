@@ -139,7 +139,7 @@ export class AgentService {
     const now = Date.now();
     await this.#d.store.renewLeases(agent.id, now + this.#d.options.leaseSecs * 1000);
     await this.#d.store.updateAgentState(agent.id, { lastSeenAt: now });
-    link.held = keep.length;
+    for (const j of keep) link.jobs.add(j.id);
     const replaced = this.#d.registry.add(link);
     if (replaced && replaced !== link) replaced.close(4000, "replaced by a newer connection");
     this.#d.dispatcher.kickLink(link);
@@ -199,7 +199,7 @@ export class AgentService {
         ]);
         // Leases are renewed per agent, so a push that never arrived (a long-poll answered to a client
         // that had gone) would stay assigned forever: the heartbeat says what the agent really holds.
-        if (link && link.held > 0) {
+        if (link && link.jobs.size > 0) {
           const stray = await this.#strayAssignments(agentId, msg.running, now);
           if (stray.length > 0) await l.releaseUnstarted(agentId, stray, "the agent never received the job");
         }

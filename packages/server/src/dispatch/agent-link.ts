@@ -11,8 +11,11 @@ export interface AgentLink {
   capacity: number;
   /** Base capability names this agent serves. */
   capabilities: Set<string>;
-  /** Jobs held (assigned or running) by this agent. */
-  held: number;
+  /**
+   * Ids of the jobs held (assigned or running) through this link. A set, not a counter: a release
+   * for a job this link never held (it went to an older connection of the same agent) changes nothing.
+   */
+  readonly jobs: Set<string>;
   /** Slots promised to an in-flight claim. */
   reserved: number;
   /** A draining agent finishes what it holds and takes nothing new. */
@@ -35,7 +38,7 @@ export interface AgentLink {
 
 export function freeSlots(link: AgentLink): number {
   if (!link.open || link.draining) return 0;
-  return Math.max(0, Math.min(link.acceptable(), link.capacity - link.held - link.reserved));
+  return Math.max(0, Math.min(link.acceptable(), link.capacity - link.jobs.size - link.reserved));
 }
 
 /** The dispatch bookkeeping every transport's link carries; hello fills it from the agent's record. */
@@ -44,7 +47,7 @@ export abstract class LinkBookkeeping {
   tier = 0;
   capacity = 1;
   capabilities = new Set<string>();
-  held = 0;
+  readonly jobs = new Set<string>();
   reserved = 0;
   draining = false;
   open = true;

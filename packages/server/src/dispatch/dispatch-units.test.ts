@@ -6,12 +6,12 @@ import { backoffDelay } from "./retry-policy.ts";
 
 function link(agentId: string, tier: number, capacity: number, held = 0): AgentLink {
   return {
+    jobs: new Set(Array.from({ length: held }, (_, i) => `job-${i}`)),
     agentId,
     transport: "ws",
     tier,
     capacity,
     capabilities: new Set(["x"]),
-    held,
     reserved: 0,
     draining: false,
     open: true,

@@ -74,7 +74,8 @@ export class Dispatcher {
     // An agent serving several capabilities may have its free slots promised to another capability's
     // claim still in flight; if that claim comes back short, this capability must be tried again.
     for (const link of links) {
-      if (link.open && link.reserved > 0 && link.held + link.reserved >= link.capacity) this.#blocked.add(capability);
+      if (link.open && link.reserved > 0 && link.jobs.size + link.reserved >= link.capacity)
+        this.#blocked.add(capability);
     }
     if (slots.length === 0) return;
     const offered = new Map<AgentLink, number>();
@@ -117,7 +118,7 @@ export class Dispatcher {
         orphaned.push(job);
         continue;
       }
-      link.held += 1;
+      link.jobs.add(job.id);
       getOrCreate(byLink, link, () => []).push(assignedJob(job));
     }
     for (const [link, list] of byLink) link.deliver(list);

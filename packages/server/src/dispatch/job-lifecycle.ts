@@ -217,7 +217,7 @@ export class JobLifecycle {
     if (job.agentId && (job.status === "assigned" || job.status === "running")) {
       const link = this.#d.registry.get(job.agentId);
       link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
-      if (link) this.#release(link.agentId, job.capability);
+      if (link) this.#release(link.agentId, job);
     }
     this.#status(updated);
   }
@@ -225,15 +225,14 @@ export class JobLifecycle {
   /** Re-emits a job's status after a change made elsewhere (e.g. a requeue on reconnect). */
   #released(agentId: string, job: JobRecord): void {
     this.#status(job);
-    this.#release(agentId, job.capability);
+    this.#release(agentId, job);
     if (job.status === "queued") this.#wake(job);
   }
 
-  #release(agentId: string, capability: string): void {
+  #release(agentId: string, job: JobRecord): void {
     const link = this.#d.registry.get(agentId);
-    if (link && link.held > 0) link.held -= 1;
-    if (link) this.#d.dispatcher.kickLink(link);
-    this.#d.dispatcher.kick(capability);
+    if (link?.jobs.delete(job.id)) this.#d.dispatcher.kickLink(link);
+    this.#d.dispatcher.kick(job.capability);
   }
 
   /** A requeued job with a backoff: kick its capability when the delay is over. */
