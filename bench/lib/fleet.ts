@@ -20,6 +20,15 @@ export class Fleet {
   #lastAt = 0;
   #waiter: { n: number; resolve: (lastAt: number) => void } | null = null;
 
+  /** Takes charge of already forked processes that speak FleetToParent (the peers' workers do too). */
+  static adopt(children: Children, procs: ChildProcess[]): Fleet {
+    return new Fleet(children, procs);
+  }
+
+  pids(): number[] {
+    return this.procs.map((p) => p.pid!);
+  }
+
   private constructor(children: Children, procs: ChildProcess[]) {
     this.#children = children;
     this.procs = procs;

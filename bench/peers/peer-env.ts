@@ -2,11 +2,12 @@ import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import type { PeersOptions } from "../lib/bench-options.ts";
 import { type Children, nextMessage } from "../lib/children.ts";
+import type { Fleet } from "../lib/fleet.ts";
 import type { FleetConfig } from "../lib/fleet-messages.ts";
 import { startServerChild } from "../lib/server-child.ts";
 import { wallNow } from "../lib/stats.ts";
 import type { FromProducer, PeerSystem, PeerTarget, PeerWorkerConfig, ToProducer } from "./peer-messages.ts";
-import { WorkerGroup } from "./worker-group.ts";
+import { startWorkerGroup } from "./worker-group.ts";
 
 const FLEET_MAIN = new URL("../lib/fleet-main.ts", import.meta.url).pathname;
 const WORKER_MAIN = new URL("./worker-main.ts", import.meta.url).pathname;
@@ -15,7 +16,7 @@ const PRODUCER_MAIN = new URL("./producer-main.ts", import.meta.url).pathname;
 /** One system ready to measure: its queue (fresh server, Redis prefix or schema), 4 workers, a producer. */
 export interface PeerEnv {
   system: PeerSystem;
-  workers: WorkerGroup;
+  workers: Fleet;
   producer: ChildProcess;
   /** What the backend promises on commit, as read from it. */
   durability: string;
@@ -132,7 +133,7 @@ async function start(system: PeerSystem, children: Children, o: PeersOptions): P
         () => ({ target, concurrency: o.concurrency }) satisfies PeerWorkerConfig,
       );
     }
-    const workers = await WorkerGroup.start(children, `${system}-worker`, workerFile, workerConfigs);
+    const workers = await startWorkerGroup(children, `${system}-worker`, workerFile, workerConfigs);
     undo.push(() => workers.stop());
     const producer = children.fork(`${system}-producer`, PRODUCER_MAIN, target);
     undo.push(() => children.stop(producer));
