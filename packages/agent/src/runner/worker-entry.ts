@@ -16,8 +16,16 @@ const executors = new Map<string, Executor>();
 const running = new Map<string, AbortController>();
 let ready: Promise<void> = Promise.resolve();
 
+let outgoing: FromWorker[] = [];
+
+/** Messages of one turn leave together: one postMessage per turn, not one per job message. */
 function post(msg: FromWorker): void {
-  port!.postMessage(msg);
+  if (outgoing.push(msg) > 1) return;
+  setImmediate(() => {
+    const batch = outgoing;
+    outgoing = [];
+    port!.postMessage(batch.length === 1 ? batch[0] : batch);
+  });
 }
 
 async function init(modules: string[]): Promise<void> {
@@ -112,7 +120,11 @@ async function health(): Promise<string[]> {
   return problems;
 }
 
-port.on("message", (msg: ToWorker) => {
+port.on("message", (batch: ToWorker | ToWorker[]) => {
+  for (const msg of Array.isArray(batch) ? batch : [batch]) handle(msg);
+});
+
+function handle(msg: ToWorker): void {
   switch (msg.t) {
     case "init":
       ready = init(msg.modules);
@@ -130,4 +142,4 @@ port.on("message", (msg: ToWorker) => {
       void health().then((problems) => post({ t: "health", n: msg.n, problems }));
       break;
   }
-});
+}

@@ -10,6 +10,8 @@ export interface JobSink {
 
 interface Slot {
   worker: Worker;
+  /** Run messages of this event-loop turn, posted together (one postMessage per turn, not per job). */
+  outgoing: RunMessage[];
   jobs: Map<string, JobSink>;
   /** Open health checks: their resolvers. */
   checks: Map<number, (problems: string[]) => void>;
@@ -64,8 +66,9 @@ export class WorkerPool {
     const w = new Worker(ENTRY);
     return new Promise<DetectedExecutor[]>((resolve, reject) => {
       w.once("error", reject);
-      w.on("message", (msg: FromWorker) => {
-        if (msg.t === "ready") {
+      w.on("message", (batch: FromWorker | FromWorker[]) => {
+        for (const msg of Array.isArray(batch) ? batch : [batch]) {
+          if (msg.t !== "ready") continue;
           resolve(msg.executors);
           void w.terminate();
         }
@@ -87,7 +90,8 @@ export class WorkerPool {
       queueMicrotask(() => w!.sink.onLost(`aborted (${reason}) before it started`));
       return;
     }
-    this.#where.get(id)?.worker.postMessage({ t: "abort", id, reason } satisfies ToWorker);
+    const slot = this.#where.get(id);
+    if (slot) this.#send(slot, { t: "abort", id, reason });
   }
 
   /**
@@ -106,7 +110,7 @@ export class WorkerPool {
       this.#replace(slot, "executor thread stopped responding and was ended");
     }, graceMs);
     slot.pings.set(n, () => clearTimeout(timer));
-    slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
+    this.#send(slot, { t: "ping", n });
   }
 
   /**
@@ -126,7 +130,7 @@ export class WorkerPool {
             clearTimeout(timer);
             resolve(problems);
           });
-          slot.worker.postMessage({ t: "health", n } satisfies ToWorker);
+          this.#send(slot, { t: "health", n });
         }),
     );
     return [...new Set((await Promise.all(answers)).flat())];
@@ -158,6 +162,20 @@ export class WorkerPool {
   #dispatch(slot: Slot, msg: RunMessage, sink: JobSink): void {
     slot.jobs.set(msg.id, sink);
     this.#where.set(msg.id, slot);
+    // postMessage per job was the agent's main cost in bench/ profiles; a turn's runs go together.
+    if (slot.outgoing.push(msg) === 1) setImmediate(() => this.#flush(slot));
+  }
+
+  #flush(slot: Slot): void {
+    const batch = slot.outgoing;
+    if (batch.length === 0) return;
+    slot.outgoing = [];
+    slot.worker.postMessage(batch.length === 1 ? batch[0] : batch);
+  }
+
+  /** Control messages go at once, after any queued runs, so an abort never overtakes its job's run. */
+  #send(slot: Slot, msg: ToWorker): void {
+    this.#flush(slot);
     slot.worker.postMessage(msg);
   }
 
@@ -183,34 +201,45 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new Worker(ENTRY);
-    const slot: Slot = { worker, jobs: new Map(), pings: new Map(), checks: new Map(), idleSince: Date.now() };
-    worker.on("message", (msg: FromWorker) => {
-      if (msg.t === "pong") {
-        slot.pings.get(msg.n)?.();
-        slot.pings.delete(msg.n);
-        this.#drain();
-        return;
-      }
-      if (msg.t === "ready") return;
-      if (msg.t === "health") {
-        slot.checks.get(msg.n)?.(msg.problems);
-        slot.checks.delete(msg.n);
-        return;
-      }
-      const sink = slot.jobs.get(msg.id);
-      if (!sink) return; // forgotten job: late result discarded
-      if (msg.t === "done") {
-        slot.jobs.delete(msg.id);
-        this.#where.delete(msg.id);
-        if (slot.jobs.size === 0) slot.idleSince = Date.now();
-      }
-      sink.onMessage(msg);
+    const slot: Slot = {
+      worker,
+      outgoing: [],
+      jobs: new Map(),
+      pings: new Map(),
+      checks: new Map(),
+      idleSince: Date.now(),
+    };
+    worker.on("message", (batch: FromWorker | FromWorker[]) => {
+      for (const msg of Array.isArray(batch) ? batch : [batch]) this.#receive(slot, msg);
     });
     worker.on("error", (err) => this.#replace(slot, `executor thread crashed: ${err.message}`));
     worker.on("exit", () => this.#replace(slot, "executor thread exited"));
     worker.unref();
     worker.postMessage({ t: "init", modules: this.#modules } satisfies ToWorker);
     return slot;
+  }
+
+  #receive(slot: Slot, msg: FromWorker): void {
+    if (msg.t === "pong") {
+      slot.pings.get(msg.n)?.();
+      slot.pings.delete(msg.n);
+      this.#drain();
+      return;
+    }
+    if (msg.t === "ready") return;
+    if (msg.t === "health") {
+      slot.checks.get(msg.n)?.(msg.problems);
+      slot.checks.delete(msg.n);
+      return;
+    }
+    const sink = slot.jobs.get(msg.id);
+    if (!sink) return; // forgotten job: late result discarded
+    if (msg.t === "done") {
+      slot.jobs.delete(msg.id);
+      this.#where.delete(msg.id);
+      if (slot.jobs.size === 0) slot.idleSince = Date.now();
+    }
+    sink.onMessage(msg);
   }
 
   #replace(slot: Slot, reason: string): void {
