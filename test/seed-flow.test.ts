@@ -112,3 +112,15 @@ test("the server serves an OpenAPI document generated from the protocol schemas"
   assert.deepEqual(body.required, ["capability"]);
   assert.equal(body.additionalProperties, false);
 });
+
+test("first start writes bootstrap.json (mode 0600) with the admin login, a client key and an enrolment key", async () => {
+  const { statSync, readFileSync } = await import("node:fs");
+  assert.equal(statSync(server.bootstrapPath).mode & 0o777, 0o600);
+  const boot = JSON.parse(readFileSync(server.bootstrapPath, "utf8"));
+  assert.deepEqual(Object.keys(boot).sort(), ["adminPassword", "adminUser", "agentKey", "clientKey"]);
+  assert.match(boot.clientKey, /^gnt_c_/);
+  assert.match(boot.agentKey, /^gnt_a_/);
+  const health = await fetch(`${server.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).status, "ok");
+});
