@@ -73,14 +73,15 @@ test("gantry agent: first run, status, stop, a flagless second run, unregister",
   const idle = JSON.parse(status.out);
   assert.equal(idle.activity, "idle");
 
-  const job = await t.api.submit({ capability: "debug.sleep", payload: { ms: 600 } });
-  await until(
-    "busy",
-    async () => JSON.parse((await run(["agent", "status", "--json", "--config", config])).out).activity === "busy",
-  );
-  const busy = JSON.parse((await run(["agent", "status", "--json", "--config", config])).out);
+  // Long enough to be seen running by a status command, which is a whole CLI process per look.
+  const job = await t.api.submit({ capability: "debug.sleep", payload: { ms: 4000 } });
+  let busy: { activity?: string; jobs?: { id: string }[] } = {};
+  await until("busy", async () => {
+    busy = JSON.parse((await run(["agent", "status", "--json", "--config", config])).out);
+    return busy.activity === "busy";
+  });
   assert.deepEqual(
-    busy.jobs.map((j: { id: string }) => j.id),
+    busy.jobs?.map((j) => j.id),
     [job.id],
   );
 

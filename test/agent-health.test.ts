@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Agent, startAgent } from "@gantry/agent";
@@ -48,4 +49,12 @@ test("heartbeats carry metrics, and an executor's health hook (a loaded model an
   const sick = await agentView((v) => v.health?.healthy === false);
   assert.deepEqual(sick.health.issues, ["test.model: model is not answering"]);
   assert.equal(sick.status, "error");
+});
+
+test("stopping the agent unloads what executors hold", async () => {
+  const marker = join(dir.path, "unloaded");
+  const job = await t.api.submit({ capability: "test.model", payload: { action: "load", marker } });
+  assert.equal((await t.api.waitTerminal(job.id)).status, "completed");
+  await agent.stop({ drainTimeoutMs: 1000 });
+  assert.equal(readFileSync(marker, "utf8"), "unloaded");
 });

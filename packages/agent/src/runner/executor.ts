@@ -34,6 +34,8 @@ export interface Executor {
    * executor's thread, only while that thread is alive.
    */
   health?(): string | null | Promise<string | null>;
+  /** Releases what the executor holds (a loaded model, GPU memory) when the agent stops. */
+  unload?(): void | Promise<void>;
 }
 
 /** An error with a category from the GPU-agent seed: transient and inference errors are retried by the server. */

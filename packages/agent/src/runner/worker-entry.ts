@@ -104,6 +104,12 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   }
 }
 
+/** Lets every executor release what it holds; a failing unload only loses its chance to tidy up. */
+async function unload(): Promise<void> {
+  await ready;
+  for (const ex of executors.values()) await Promise.resolve(ex.unload?.()).catch(() => {});
+}
+
 /** Asks every loaded executor that has a health() hook; a throwing or failing hook is a problem too. */
 async function health(): Promise<string[]> {
   await ready;
@@ -140,6 +146,9 @@ function handle(msg: ToWorker): void {
       break;
     case "health":
       void health().then((problems) => post({ t: "health", n: msg.n, problems }));
+      break;
+    case "unload":
+      void unload().then(() => post({ t: "unloaded", n: msg.n }));
       break;
   }
 }

@@ -17,7 +17,8 @@ export type ToWorker =
     }
   | { t: "abort"; id: string; reason: AbortReason }
   | { t: "ping"; n: number }
-  | { t: "health"; n: number };
+  | { t: "health"; n: number }
+  | { t: "unload"; n: number };
 
 /** What an executor module advertises after `detect()`. */
 export interface DetectedExecutor {
@@ -37,4 +38,5 @@ export type FromWorker =
   | { t: "done"; id: string; ok: true; output: unknown }
   | { t: "done"; id: string; ok: false; error: JobError }
   | { t: "pong"; n: number }
-  | { t: "health"; n: number; problems: string[] };
+  | { t: "health"; n: number; problems: string[] }
+  | { t: "unloaded"; n: number };

@@ -15,6 +15,8 @@ interface Slot {
   jobs: Map<string, JobSink>;
   /** Open health checks: their resolvers. */
   checks: Map<number, (problems: string[]) => void>;
+  /** Open unload requests (on close). */
+  unloads: Map<number, () => void>;
   /** When the thread last had no jobs left (idle threads are ended after idleMs). */
   idleSince: number;
   /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
@@ -193,9 +195,24 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
-  async close(): Promise<void> {
+  /** Asks each live thread's executors to unload (bounded by timeoutMs), then ends the threads. */
+  async close(timeoutMs = 5000): Promise<void> {
     this.#closed = true;
     clearInterval(this.#reaper);
+    await Promise.all(
+      this.#slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            const n = ++this.#pingSeq;
+            const timer = setTimeout(resolve, timeoutMs);
+            slot.unloads.set(n, () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            this.#send(slot, { t: "unload", n });
+          }),
+      ),
+    );
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 
@@ -207,6 +224,7 @@ export class WorkerPool {
       jobs: new Map(),
       pings: new Map(),
       checks: new Map(),
+      unloads: new Map(),
       idleSince: Date.now(),
     };
     worker.on("message", (batch: FromWorker | FromWorker[]) => {
@@ -227,6 +245,10 @@ export class WorkerPool {
       return;
     }
     if (msg.t === "ready") return;
+    if (msg.t === "unloaded") {
+      slot.unloads.get(msg.n)?.();
+      return;
+    }
     if (msg.t === "health") {
       slot.checks.get(msg.n)?.(msg.problems);
       slot.checks.delete(msg.n);

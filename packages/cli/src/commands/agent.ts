@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   EXIT as AGENT_EXIT,
+  type Agent,
   AgentStartError,
   type AgentStatusSnapshot,
   fetchAgentStatus,
@@ -120,20 +121,31 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         };
         // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
         let code: number = AGENT_EXIT.restart;
-        while (code === AGENT_EXIT.restart) {
-          const running = await startAgent(options);
-          const onSignal = (signal: NodeJS.Signals) => {
-            io.stderr(`${signal}: stopping the agent (again to stop at once)\n`);
-            void running.stop();
-          };
-          process.on("SIGTERM", onSignal);
-          process.on("SIGINT", onSignal);
-          code = await running.done;
+        // Installed before the agent starts: a SIGTERM during start-up (systemctl stop) still stops it
+        // cleanly once it is up, instead of killing the process.
+        let running: Agent | undefined;
+        let stopRequested = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          io.stderr(`${signal}: stopping the agent (again to stop at once)\n`);
+          // A second signal while it is still starting (e.g. retrying an unreachable server) quits now.
+          if (stopRequested && !running) process.exit(AGENT_EXIT.error);
+          stopRequested = true;
+          void running?.stop();
+        };
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+        try {
+          while (code === AGENT_EXIT.restart && !stopRequested) {
+            running = await startAgent(options);
+            if (stopRequested) void running.stop();
+            code = await running.done;
+            if (code === AGENT_EXIT.restart && !stopRequested) io.stderr("restarting the agent (server command)\n");
+          }
+        } finally {
           process.off("SIGTERM", onSignal);
           process.off("SIGINT", onSignal);
-          if (code === AGENT_EXIT.restart) io.stderr("restarting the agent (server command)\n");
         }
-        io.exitCode = code;
+        io.exitCode = code === AGENT_EXIT.restart ? AGENT_EXIT.ok : code;
       } catch (err) {
         if (err instanceof AgentStartError) {
           io.stderr(`error: ${err.message}\n`);
