@@ -3,8 +3,12 @@ import { type Logger, pino } from "pino";
 export interface LoggerOptions {
   /** pino level (trace, debug, info, warn, error, fatal, silent). @defaultValue "info" */
   level?: string;
-  /** Write to this file, rotated at 10 MB with 5 files kept (pino-roll), instead of stdout. */
+  /** Write to this file, rotated by size (pino-roll), instead of stdout. */
   file?: string;
+  /** Rotate the log file at this size. @defaultValue "10m" */
+  rotateSize?: string;
+  /** Rotated files kept besides the current one. @defaultValue 5 */
+  keep?: number;
 }
 
 /**
@@ -20,7 +24,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.file) {
     const transport = pino.transport({
       target: "pino-roll",
-      options: { file: options.file, size: "10m", limit: { count: 5 }, mkdir: true },
+      options: {
+        file: options.file,
+        size: options.rotateSize ?? "10m",
+        limit: { count: options.keep ?? 5 },
+        mkdir: true,
+      },
     });
     return pino(base, transport);
   }
