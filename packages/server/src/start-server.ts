@@ -46,6 +46,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     store,
     registry,
     leaseMs,
+    // Less than a lease, so a job whose lease lapsed is not handed straight back to the silent agent.
+    stalledMs: Math.min(2 * opts.heartbeatIntervalSecs * 1000, leaseMs / 2),
     onOrphaned: (jobs) => {
       for (const j of jobs) void lifecycle?.releaseUnstarted(j.agentId!, [j], "agent left before the push");
     },

@@ -49,3 +49,12 @@ test("backoff: doubles per attempt with equal jitter, capped", () => {
     300_000,
   );
 });
+
+test("slots: an agent that has missed heartbeats is offered nothing", () => {
+  const stale = { ...link("stale", 9, 2), lastSeenAt: 1000 };
+  const fresh = { ...link("fresh", 1, 1), lastSeenAt: 5000 };
+  assert.deepEqual(
+    slotsFor([stale, fresh], 2000).map((l) => l.agentId),
+    ["fresh"],
+  );
+});

@@ -11,6 +11,8 @@ export interface DispatcherDeps {
   store: Store;
   registry: AgentRegistry;
   leaseMs: number;
+  /** A link silent this long has missed heartbeats: it is offered no new work. */
+  stalledMs: number;
   /** Called with jobs claimed for a link that closed meanwhile: the lifecycle requeues them. */
   onOrphaned: (jobs: JobRecord[]) => void;
   /** Called after jobs are pushed (status events). */
@@ -70,7 +72,7 @@ export class Dispatcher {
   #dispatch(capability: string): void {
     if (this.#empty.has(capability)) return;
     const links = this.#d.registry.linksFor(capability);
-    const slots = slotsFor(links);
+    const slots = slotsFor(links, Date.now() - this.#d.stalledMs);
     // An agent serving several capabilities may have its free slots promised to another capability's
     // claim still in flight; if that claim comes back short, this capability must be tried again.
     for (const link of links) {
@@ -127,11 +129,14 @@ export class Dispatcher {
   }
 }
 
-/** Slot list for one claim: tiers high to low; inside a tier, agents take turns. */
-export function slotsFor(candidates: Iterable<AgentLink>): AgentLink[] {
+/**
+ * Slot list for one claim: tiers high to low; inside a tier, agents take turns. Links not heard from
+ * since `seenAfter` (missed heartbeats) get nothing: their jobs would only wait for a lease to lapse.
+ */
+export function slotsFor(candidates: Iterable<AgentLink>, seenAfter = 0): AgentLink[] {
   const byTier = new Map<number, Array<{ link: AgentLink; free: number }>>();
   for (const link of candidates) {
-    const free = freeSlots(link);
+    const free = link.lastSeenAt < seenAfter ? 0 : freeSlots(link);
     if (free === 0) continue;
     getOrCreate(byTier, link.tier, () => []).push({ link, free });
   }
