@@ -93,18 +93,7 @@ async function protocolRun(children: Children, o: BenchOptions, mode: Mode, jobs
     const completedInDb = db.completed(NOOP);
     db.close();
     await fleet.stop();
-    const seconds = (lastAt - t0) / 1000;
-    return {
-      jobs: n,
-      seconds: round(seconds, 3),
-      jobsPerSec: round(n / seconds),
-      submitJobsPerSec: round(n / (sub.submitMs / 1000)),
-      serverCpuPct: round(serverCpuPct),
-      serverCpuMsPerJob: round((serverCpuPct / 100) * seconds * (1000 / n), 3),
-      agentsCpuPct: round(agentsCpuPct),
-      nacks: stats.nacks,
-      completedInDb,
-    };
+    return runFigures(n, (lastAt - t0) / 1000, sub.submitMs, serverCpuPct, agentsCpuPct, stats.nacks, completedInDb);
   } finally {
     await server.stop();
   }
@@ -144,17 +133,7 @@ async function gantryRun(children: Children, o: BenchOptions): Promise<Throughpu
       const agentsCpuPct = agentCpu.stop();
       if (sub.errors > 0) throw new Error(`${sub.errors} submits failed (${sub.firstError})`);
       const seconds = (lastEnded - t0) / 1000;
-      return {
-        jobs: n,
-        seconds: round(seconds, 3),
-        jobsPerSec: round(n / seconds),
-        submitJobsPerSec: round(n / (sub.submitMs / 1000)),
-        serverCpuPct: round(serverCpuPct),
-        serverCpuMsPerJob: round((serverCpuPct / 100) * seconds * (1000 / n), 3),
-        agentsCpuPct: round(agentsCpuPct),
-        nacks: 0,
-        completedInDb: db.completed(ECHO),
-      };
+      return runFigures(n, seconds, sub.submitMs, serverCpuPct, agentsCpuPct, 0, db.completed(ECHO));
     } finally {
       db.close();
     }
@@ -162,6 +141,29 @@ async function gantryRun(children: Children, o: BenchOptions): Promise<Throughpu
     await Promise.all(procs.map((p) => children.stop(p)));
     await server.stop();
   }
+}
+
+/** One run's figures from its raw measurements. */
+function runFigures(
+  n: number,
+  seconds: number,
+  submitMs: number,
+  serverCpuPct: number,
+  agentsCpuPct: number,
+  nacks: number,
+  completedInDb: number,
+): ThroughputRun {
+  return {
+    jobs: n,
+    seconds: round(seconds, 3),
+    jobsPerSec: round(n / seconds),
+    submitJobsPerSec: round(n / (submitMs / 1000)),
+    serverCpuPct: round(serverCpuPct),
+    serverCpuMsPerJob: round((serverCpuPct / 100) * seconds * (1000 / n), 3),
+    agentsCpuPct: round(agentsCpuPct),
+    nacks,
+    completedInDb,
+  };
 }
 
 function series(runs: ThroughputRun[]): ThroughputSeries {
