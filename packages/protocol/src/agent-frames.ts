@@ -46,7 +46,10 @@ export const AgentToServer = z.discriminatedUnion("type", [
   }),
   z.strictObject({
     type: z.literal("heartbeat"),
+    /** Echoed in `heartbeat:ack`, so the agent knows which of its heartbeats renewed its leases. */
+    seq: z.number().int().nonnegative().optional(),
     status: AgentStatus,
+    /** The jobs the agent holds: the server renews exactly these leases and reconciles the rest. */
     running: z.array(HeldJob).default([]),
     metrics: AgentMetrics.optional(),
     health: AgentHealth.optional(),
@@ -110,6 +113,16 @@ export const ServerToAgent = z.discriminatedUnion("type", [
     heartbeatIntervalSecs: z.number(),
     leaseSecs: z.number(),
     /** Jobs from hello.running that are no longer this agent's: stop them, drop their results. */
+    drop: z.array(HeldJob),
+  }),
+  /**
+   * The answer to a heartbeat, sent after the commit that renewed the leases of the jobs it listed.
+   * `drop`: jobs the heartbeat listed that are no longer this agent's at that epoch (requeued, expired,
+   * finished elsewhere): stop them and forget their results.
+   */
+  z.object({
+    type: z.literal("heartbeat:ack"),
+    seq: z.number().int().nonnegative().optional(),
     drop: z.array(HeldJob),
   }),
   z.object({ type: z.literal("job:assign"), job: AssignedJob }),

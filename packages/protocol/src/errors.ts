@@ -17,6 +17,13 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, message: "The request body is larger than the server accepts." },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   route_not_found: { status: 404, message: "No such route; see /openapi.json for the API." },
+  payload_too_deep: {
+    status: 400,
+    message: "The JSON is nested deeper than the server accepts (see details for the limit); flatten it.",
+  },
+  uri_too_long: { status: 414, message: "The request URL is longer than the server accepts." },
+  headers_too_large: { status: 431, message: "The request headers are larger than the server accepts." },
+  invalid_url: { status: 400, message: "The request URL is malformed (bad percent-encoding or characters)." },
   // auth
   auth_required: { status: 401, message: "Send Authorization: Bearer <key or token>." },
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },
@@ -43,10 +50,22 @@ export const ERROR_CODES = {
   },
   agent_job_unknown: { status: 404, message: "The job named in an agent message does not exist." },
   agent_protocol_error: { status: 400, message: "The agent message is malformed or out of order." },
+  agent_protocol_version: {
+    status: 400,
+    message: "The agent speaks a protocol version this server does not; upgrade the agent or the server.",
+  },
+  agent_message_too_large: {
+    status: 413,
+    message: "The agent message is larger than the server accepts; split or truncate it.",
+  },
   // server
   rate_limited: { status: 429, message: "Too many requests; retry after the delay in Retry-After." },
   internal_error: { status: 500, message: "The server failed unexpectedly; the request may be retried." },
   unavailable: { status: 503, message: "The server is starting or shutting down; retry shortly." },
+  storage_full: {
+    status: 507,
+    message: "The server's disk is full or its data directory is not writable; retry once space is freed.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
