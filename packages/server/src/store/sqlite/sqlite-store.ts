@@ -16,6 +16,7 @@ import {
   userFromRow,
 } from "./rows.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
+import { SqliteLeases } from "./sqlite-leases.ts";
 
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL (an fsync per
@@ -31,6 +32,7 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const leases = new SqliteLeases(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
     agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
@@ -78,15 +80,16 @@ export function openSqliteStore(path: string): Store {
     appendLogs: (id, a, e, lines, now) => jobs.appendLogs(id, a, e, lines, now),
     completeAttempt: (id, a, e, out, files, now) => jobs.completeAttempt(id, a, e, out, files, now),
     endAttempt: (id, a, e, end, now) => jobs.endAttempt(id, a, e, end, now),
-    renewLeases: (a, lease) => jobs.renewLeases(a, lease),
-    heldJobs: (a) => jobs.heldJobs(a),
+    renewLeases: (a, listed, now, lease, quiet) => leases.renewLeases(a, listed, now, lease, quiet),
+    expireLease: (id, a, e, end, now) => leases.expireLease(id, a, e, end, now),
+    heldJobs: (a) => leases.heldJobs(a),
     requestCancel: (id, now) => jobs.requestCancel(id, now),
     retryJob: (id, now) => jobs.retryJob(id, now),
     finishJob: (id, st, err, now) => jobs.finishJob(id, st, err, now),
     getLogs: (id, after, limit) => jobs.getLogs(id, after, limit),
-    expiredLeases: (now, limit) => jobs.expiredLeases(now, limit),
+    expiredLeases: (now, limit) => leases.expiredLeases(now, limit),
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
-    extendAllLeases: (lease) => jobs.extendAllLeases(lease),
+    extendAllLeases: (lease) => leases.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
 
     insertAgent: (a: AgentRecord) =>
