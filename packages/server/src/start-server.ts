@@ -1,18 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AgentService } from "./agents/agent-service.ts";
-import { CommandService } from "./agents/command-service.ts";
 import { buildApp } from "./app.ts";
-import { Principals } from "./auth/principals.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
-import { Tokens } from "./auth/tokens.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
-import type { GantryContext } from "./context.ts";
-import { AgentRegistry } from "./dispatch/agent-registry.ts";
-import { Dispatcher } from "./dispatch/dispatcher.ts";
-import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
+import { buildContext } from "./build-context.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
-import { JobEvents } from "./events/job-events.ts";
+import { createServerLogger } from "./server-logger.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
 
@@ -28,74 +21,41 @@ export interface GantryServer {
   close(): Promise<void>;
 }
 
-/** Starts a Gantry server on the embedded store. */
+/**
+ * Starts a Gantry server on the embedded store, in this order: options, logger, store and keys, the
+ * components (buildContext), first-start credentials, the HTTP app, the lease grace after a restart,
+ * the sweeper, then listening and the first dispatch.
+ */
 export async function startServer(options: ServerOptions = {}): Promise<GantryServer> {
   const opts = resolveServerOptions(options);
+  const log = createServerLogger(opts.logLevel);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openSqliteStore(join(dataDir, "gantry.db"));
   const keys = await loadServerKeys(dataDir);
-  const tokens = new Tokens(keys, opts.tokenTtlSecs);
-  const events = new JobEvents();
-  const registry = new AgentRegistry();
-  const leaseMs = opts.leaseSecs * 1000;
-  let log: (err: unknown, msg: string) => void = (err, msg) => console.error(msg, err);
-  // The lifecycle and dispatcher need each other: the dispatcher reports orphans to the lifecycle.
-  let lifecycle: JobLifecycle | undefined;
-  const dispatcher = new Dispatcher({
-    store,
-    registry,
-    leaseMs,
-    // Less than a lease, so a job whose lease lapsed is not handed straight back to the silent agent.
-    stalledMs: Math.min(2 * opts.heartbeatIntervalSecs * 1000, leaseMs / 2),
-    onOrphaned: (jobs) => {
-      for (const j of jobs) void lifecycle?.releaseUnstarted(j.agentId!, [j], "agent left before the push");
-    },
-    onAssigned: (jobs) => {
-      for (const j of jobs)
-        events.emit({ type: "status", jobId: j.id, status: j.status, epoch: j.epoch, at: new Date().toISOString() });
-    },
-    onError: (err) => log(err, "dispatch failed"),
-  });
-  lifecycle = new JobLifecycle({ store, events, registry, dispatcher, onError: (err) => log(err, "lifecycle failed") });
-  const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
-  const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts, commands });
-  const ctx: GantryContext = {
-    options: opts,
-    store,
-    events,
-    registry,
-    dispatcher,
-    lifecycle,
-    agents,
-    commands,
-    principals: new Principals(store, tokens),
-    tokens,
-    version: VERSION,
-  };
+  const ctx = buildContext(opts, log, store, keys, VERSION);
   const bootstrap = await ensureBootstrap(store, dataDir);
   const app = await buildApp(ctx);
-  log = (err, msg) => app.log.error({ err }, msg);
-  events.onListenerError = (err) => log(err, "event listener failed");
 
   // After a restart, give agents one lease period to reconnect before their jobs count as lost.
+  const leaseMs = opts.leaseSecs * 1000;
   await store.extendAllLeases(Date.now() + leaseMs);
   const sweeper = new Sweeper({
     store,
-    lifecycle,
-    registry,
-    dispatcher,
+    lifecycle: ctx.lifecycle,
+    registry: ctx.registry,
+    dispatcher: ctx.dispatcher,
     intervalMs: opts.sweepIntervalMs,
     silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
     onDisconnect: (link) => {
       link.close(4401, "silent or token expired");
-      void agents.disconnected(link);
+      void ctx.agents.sessions.disconnected(link);
     },
-    onError: (err) => log(err, "sweep failed"),
+    onError: (err) => log.error({ err }, "sweep failed"),
   });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
-  for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
+  for (const cap of await store.queuedCapabilities()) ctx.dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
@@ -107,10 +67,10 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
       sweeper.stop();
-      lifecycle?.stop();
+      ctx.lifecycle.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.
-      for (const link of [...registry.all()]) {
-        registry.remove(link);
+      for (const link of [...ctx.registry.all()]) {
+        ctx.registry.remove(link);
         link.close(1001, "server shutting down");
       }
       await app.close();

@@ -1,10 +1,8 @@
-import { AgentMessagesResponse, type AgentToServer, AssignedJob, type ServerToAgent } from "@gantry/protocol";
-import { z } from "zod";
+import { AgentMessagesResponse, type AgentToServer, NextJobsResponse, type ServerToAgent } from "@gantry/protocol";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
 import { CLOSE_REVOKED, CLOSE_TOKEN_INVALID } from "./connection.ts";
 import { type HttpClient, HttpError } from "./http-client.ts";
 
-const NextJobsResponse = z.object({ jobs: z.array(AssignedJob) });
 const MAX_PER_POST = 1000;
 
 export interface PollConnectionOptions {

@@ -21,6 +21,7 @@ import {
   type Store,
 } from "../store/store.ts";
 import { pooledRandom } from "../util/pooled-random.ts";
+import type { AgentLink } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { endAfterFailure } from "./retry-policy.ts";
@@ -32,7 +33,8 @@ export interface LifecycleDeps {
   events: JobEvents;
   registry: AgentRegistry;
   dispatcher: Dispatcher;
-  onError: (err: unknown) => void;
+  /** How long a slot stays taken for a job the server ended while its agent may still run it. */
+  leaseMs: number;
 }
 
 /**
@@ -127,7 +129,7 @@ export class JobLifecycle {
     if (out.kind === "ok") {
       this.#d.events.emit({ type: "output", jobId, at: new Date().toISOString() });
       this.#released(agentId, out.job);
-    }
+    } else this.#stopped(agentId, jobId);
     return out;
   }
 
@@ -137,6 +139,7 @@ export class JobLifecycle {
     const now = Date.now();
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#stopped(agentId, jobId);
     return out;
   }
 
@@ -144,6 +147,7 @@ export class JobLifecycle {
     const end = { next: "cancelled", error: null } as const;
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, end, Date.now());
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#stopped(agentId, jobId);
     return out;
   }
 
@@ -155,12 +159,26 @@ export class JobLifecycle {
     const error: JobError = { category: "transient", message: `agent rejected the job: ${reason}`, code: "rejected" };
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now, false), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#stopped(agentId, jobId);
     return out;
   }
 
   // ---- server-side ends ----
 
-  /** A lease ran out: the agent is dead or cut off. Its late messages will be stale. */
+  /** Jobs were pushed to their agents. */
+  assigned(jobs: JobRecord[]): void {
+    for (const j of jobs) this.#status(j);
+  }
+
+  /** Jobs claimed for a link that closed before the push go back at once. */
+  async orphaned(jobs: JobRecord[]): Promise<void> {
+    for (const j of jobs) await this.releaseUnstarted(j.agentId!, [j], "agent left before the push");
+  }
+
+  /**
+   * A lease ran out: the agent is dead or cut off. Its late messages will be stale. Applies only if
+   * the lease is still lapsed when the write runs (a heartbeat may have renewed it since the read).
+   */
   async leaseExpired(job: JobRecord): Promise<void> {
     const now = Date.now();
     const error: JobError = {
@@ -168,7 +186,7 @@ export class JobLifecycle {
       message: `agent ${job.agentId} stopped renewing the lease`,
       code: "lease_expired",
     };
-    const out = await this.#d.store.endAttempt(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
+    const out = await this.#d.store.expireLease(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(job.agentId!, out.job);
   }
 
@@ -217,9 +235,29 @@ export class JobLifecycle {
     if (job.agentId && (job.status === "assigned" || job.status === "running")) {
       const link = this.#d.registry.get(job.agentId);
       link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
-      if (link) this.#release(link.agentId, job);
+      // The slot stays taken until the agent has stopped the job: freed now, it would be offered a new
+      // job that the still-busy agent can only reject, again and again.
+      if (link?.jobs.has(job.id)) link.stopping.set(job.id, now + this.#d.leaseMs);
+      this.#d.dispatcher.kick(job.capability);
     }
     this.#status(updated);
+  }
+
+  /** Gives up the slot of a job the server ended while the agent ran it (stopped, or given up on). */
+  releaseSlot(link: AgentLink, jobId: string): void {
+    link.stopping.delete(jobId);
+    if (link.jobs.delete(jobId)) this.#d.dispatcher.kickLink(link);
+  }
+
+  /** Slots held for stopping jobs whose time ran out (the agent went quiet about them). */
+  releaseOverdueSlots(link: AgentLink, now: number): void {
+    for (const [jobId, until] of [...link.stopping]) if (until < now) this.releaseSlot(link, jobId);
+  }
+
+  /** The agent reported an end for a job the server had already ended: it has stopped. */
+  #stopped(agentId: string, jobId: string): void {
+    const link = this.#d.registry.get(agentId);
+    if (link?.stopping.has(jobId)) this.releaseSlot(link, jobId);
   }
 
   /** Re-emits a job's status after a change made elsewhere (e.g. a requeue on reconnect). */
@@ -231,6 +269,7 @@ export class JobLifecycle {
 
   #release(agentId: string, job: JobRecord): void {
     const link = this.#d.registry.get(agentId);
+    link?.stopping.delete(job.id);
     if (link?.jobs.delete(job.id)) this.#d.dispatcher.kickLink(link);
     this.#d.dispatcher.kick(job.capability);
   }

@@ -19,8 +19,9 @@ export interface SweeperDeps {
 const BATCH = 500;
 
 /**
- * The timer loop: expired leases, job deadlines, silent links, and a periodic kick of every served
- * capability (a safety net for backoff wake-ups lost across a restart).
+ * The timer loop: expired leases, job deadlines, silent links, slots held too long for jobs being
+ * stopped, and a periodic kick of every served capability (a safety net for backoff wake-ups lost
+ * across a restart).
  */
 export class Sweeper {
   readonly #d: SweeperDeps;
@@ -49,6 +50,7 @@ export class Sweeper {
       for (const job of await this.#d.store.expiredLeases(now, BATCH)) await this.#d.lifecycle.leaseExpired(job);
       for (const job of await this.#d.store.overdueJobs(now, BATCH)) await this.#d.lifecycle.deadline(job, now);
       for (const link of [...this.#d.registry.all()]) {
+        if (link.stopping.size > 0) this.#d.lifecycle.releaseOverdueSlots(link, now);
         const silent = now - link.lastSeenAt > this.#d.silenceMs;
         const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
         if (silent || expired) this.#d.onDisconnect(link);
