@@ -32,8 +32,9 @@ export class AgentHeartbeats {
   async beat(agentId: string, link: AgentLink | undefined, msg: Heartbeat): Promise<ServerToAgent[]> {
     const now = Date.now();
     const { heartbeatIntervalSecs, leaseSecs } = this.#d.options;
-    // Longer than a push takes to arrive and the next heartbeat to list it.
-    const graceMs = Math.max(2 * heartbeatIntervalSecs * 1000, 1000);
+    // Longer than a push takes to arrive and the next heartbeat to list it; shorter than a lease, so
+    // an agent that lost a job hears of it before the sweeper would expire it anyway.
+    const graceMs = Math.min(Math.max(2 * heartbeatIntervalSecs * 1000, 1000), (leaseSecs * 1000) / 2);
     const [renewal] = await Promise.all([
       this.#d.store.renewLeases(agentId, msg.running, now, now + leaseSecs * 1000, now - graceMs),
       this.#record(agentId, link, msg, now),
