@@ -1,7 +1,6 @@
-import type { AgentHealth, AgentMetrics } from "@gantry/protocol";
+import type { AgentHealth, AgentMetrics, BackoffPolicy } from "@gantry/protocol";
 import type { Logger } from "pino";
 import type { AgentApi } from "../connection/agent-api.ts";
-import type { BackoffOptions } from "../connection/backoff.ts";
 import type { HttpClient } from "../connection/http-client.ts";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
 import type { Outbox } from "../outbox/outbox.ts";
@@ -16,7 +15,7 @@ export interface ControlLoopOptions {
   capabilities: string[];
   tier: number;
   pollWaitSecs: number;
-  backoff: BackoffOptions;
+  backoff: BackoffPolicy;
   heartbeatIntervalSecs: number;
   http: HttpClient;
   api: AgentApi;

@@ -2,11 +2,12 @@ import {
   AGENT_PROTOCOL_VERSION,
   type AgentToServer,
   type AssignedJob,
+  backoffDelay,
   type HeldJob,
   type ServerToAgent,
 } from "@gantry/protocol";
 import type { Logger } from "pino";
-import { backoffDelay } from "../connection/backoff.ts";
+
 import {
   CLOSE_REVOKED,
   CLOSE_TOKEN_INVALID,
