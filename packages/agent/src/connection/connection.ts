@@ -17,6 +17,8 @@ export interface ConnectionHandlers {
 /** One live connection (one socket, or one long-poll session). Not reused after close. */
 export interface Connection {
   readonly kind: "ws" | "poll";
+  /** The most serialised bytes one `send` may carry (frame-limits.ts). */
+  readonly maxFrameBytes: number;
   /** Sends messages as one frame (or one POST). */
   send(messages: AgentToServer[]): void;
   /** Called after `welcome`: the poll transport starts asking for jobs; WS needs nothing. */

@@ -2,10 +2,22 @@ import { AgentMessagesResponse, type AgentToServer, AssignedJob, type ServerToAg
 import { z } from "zod";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
 import { CLOSE_REVOKED, CLOSE_TOKEN_INVALID } from "./connection.ts";
+import { MAX_FRAME_BYTES, MAX_FRAME_MESSAGES } from "./frame-limits.ts";
 import { type HttpClient, HttpError } from "./http-client.ts";
 
 const NextJobsResponse = z.object({ jobs: z.array(AssignedJob) });
-const MAX_PER_POST = 1000;
+
+/** How many queued messages fit one POST body (at least one: the batcher never queues a bigger one). */
+function takeable(queue: AgentToServer[]): number {
+  let bytes = 16; // {"messages":[]}
+  let n = 0;
+  while (n < queue.length && n < MAX_FRAME_MESSAGES) {
+    bytes += Buffer.byteLength(JSON.stringify(queue[n])) + 1;
+    if (n > 0 && bytes > MAX_FRAME_BYTES.poll) break;
+    n++;
+  }
+  return n;
+}
 
 export interface PollConnectionOptions {
   http: HttpClient;
@@ -44,7 +56,7 @@ export function openPollConnection(o: PollConnectionOptions): Connection {
     posting = true;
     try {
       while (queue.length && !closed) {
-        const batch = queue.splice(0, MAX_PER_POST);
+        const batch = queue.splice(0, takeable(queue));
         const res = await o.http.request<unknown>({
           method: "POST",
           path: "/v1/agent/messages",
@@ -92,6 +104,7 @@ export function openPollConnection(o: PollConnectionOptions): Connection {
 
   return {
     kind: "poll",
+    maxFrameBytes: MAX_FRAME_BYTES.poll,
     send(messages) {
       if (closed || messages.length === 0) return;
       queue.push(...messages);

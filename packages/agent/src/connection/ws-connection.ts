@@ -1,6 +1,7 @@
 import { type AgentToServer, ServerToAgent } from "@gantry/protocol";
 import WebSocket from "ws";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
+import { MAX_FRAME_BYTES } from "./frame-limits.ts";
 import { explainNetError, type TlsConnectOptions } from "./tls-options.ts";
 
 /** `http(s)://host/…` → `ws(s)://host/v1/agent/ws`. */
@@ -67,6 +68,7 @@ export function openWsConnection(
   ws.on("error", (err) => finish(1006, explainNetError(err)));
   return {
     kind: "ws",
+    maxFrameBytes: MAX_FRAME_BYTES.ws,
     send(messages: AgentToServer[]) {
       if (ws.readyState !== WebSocket.OPEN || messages.length === 0) return;
       ws.send(JSON.stringify(messages.length === 1 ? messages[0] : messages));

@@ -31,6 +31,8 @@ export interface ControlLoopOptions {
   executors: ReadonlySet<string>;
   abortGraceMs: number;
   outbox: Outbox;
+  /** Where the dead-letter list lives (beside the outbox). */
+  dataDir: string;
   logger: Logger;
   /** The latest heartbeat metrics and health (sampled elsewhere, never awaited here). */
   sample(): { metrics?: AgentMetrics; health?: AgentHealth };

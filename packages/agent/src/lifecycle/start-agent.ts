@@ -254,6 +254,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       executors,
       abortGraceMs: o.abortGraceMs,
       outbox,
+      dataDir,
       logger,
       sample: () => withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems),
       onFatal: (code, message) => {
@@ -276,6 +277,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       capabilities,
       jobs: loop.runner.jobs().map((j) => ({ id: j.id, capability: j.capability, epoch: j.epoch, attempt: j.attempt })),
       outboxPending: outbox.size,
+      deadLetters: loop.deadLetters.count,
       uptimeSecs: Math.round((Date.now() - loop.startedAt) / 1000),
     });
     if (o.statusServer) cleanup.push(await startStatusServer(dataDir, status));

@@ -1,0 +1,41 @@
+import type { AgentToServer } from "@gantry/protocol";
+
+/**
+ * The most serialised bytes the agent puts in one frame, per transport: half of what the server
+ * accepts (16 MiB WebSocket frames, 1 MiB long-poll bodies), so envelopes, escaping slack and a
+ * server configured a little tighter never turn a frame into a dropped connection. A message larger
+ * than this on its own cannot be sent at all (see the dead-letter list).
+ */
+export const MAX_FRAME_BYTES = { ws: 8 * 1024 * 1024, poll: 512 * 1024 } as const;
+/** Messages per frame (the long-poll body's schema allows 1,000). */
+export const MAX_FRAME_MESSAGES = 1000;
+
+export interface SplitFrames {
+  frames: AgentToServer[][];
+  /** Messages over `maxBytes` by themselves, with their size. */
+  oversized: Array<{ msg: AgentToServer; bytes: number }>;
+}
+
+/** Cuts messages, in order, into frames of at most `maxBytes` serialised and MAX_FRAME_MESSAGES each. */
+export function splitFrames(messages: AgentToServer[], maxBytes: number): SplitFrames {
+  const frames: AgentToServer[][] = [];
+  const oversized: SplitFrames["oversized"] = [];
+  let frame: AgentToServer[] = [];
+  let size = 2; // "[" and "]"
+  for (const msg of messages) {
+    const bytes = Buffer.byteLength(JSON.stringify(msg));
+    if (bytes + 2 > maxBytes) {
+      oversized.push({ msg, bytes });
+      continue;
+    }
+    if (frame.length > 0 && (size + bytes + 1 > maxBytes || frame.length >= MAX_FRAME_MESSAGES)) {
+      frames.push(frame);
+      frame = [];
+      size = 2;
+    }
+    frame.push(msg);
+    size += bytes + 1;
+  }
+  if (frame.length > 0) frames.push(frame);
+  return { frames, oversized };
+}
