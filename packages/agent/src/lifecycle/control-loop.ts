@@ -81,7 +81,8 @@ export class ControlLoop {
       settled: () => this.#notifyEmpty(),
     });
     this.#leases = new LeaseWatch({
-      held: () => this.held(),
+      // Running jobs only: a finished result waiting for its ack is still sent (fencing refuses it if stale).
+      held: () => this.runner.held(),
       lapsed: (job, silentMs) => {
         this.#log.warn(
           { jobId: job.jobId, epoch: job.epoch, silentMs },

@@ -1,7 +1,7 @@
 import type { HeldJob } from "@gantry/protocol";
 
 export interface LeaseWatchOptions {
-  /** Jobs the agent answers for now (running, or with messages in the outbox). */
+  /** Jobs whose lapse matters: the running ones (a lapsed one holds a slot and may run twice). */
   held(): HeldJob[];
   /** The job's lease lapsed with no word from the server: the server will have requeued it. */
   lapsed(job: HeldJob, silentMs: number): void;
