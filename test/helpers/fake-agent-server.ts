@@ -85,6 +85,7 @@ export class FakeAgentServer {
 
   #accept(ws: WebSocket): void {
     this.link = ws;
+    ws.on("error", () => {}); // an oversized frame closes the link (1009), as the real server does
     ws.on("message", (data) => {
       const parsed = JSON.parse(data.toString()) as AgentToServer | AgentToServer[];
       for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
