@@ -5,7 +5,7 @@ import { type Agent, type AgentOptions, startAgent } from "@gantry/agent";
 import type { AgentToServer, AssignedJob } from "@gantry/protocol";
 import { FakeAgentServer } from "./helpers/fake-agent-server.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
-import { sleep } from "./helpers/test-server.ts";
+import { sleep, testServer } from "./helpers/test-server.ts";
 
 /**
  * The agent at the edges, against a fake server (real sockets) that pushes what a real server would
@@ -243,4 +243,36 @@ test("a cancel that arrives after a reconnect aborts the job the agent still run
   const hello = await fake.next<Extract<AgentToServer, { type: "hello" }>>((m) => m.type === "hello");
   assert.deepEqual(hello.running, [{ jobId: j.id, epoch: 1 }]);
   assert.equal((await fake.next(ended(j.id))).type, "job:cancelled");
+});
+
+test("long-poll against a real server: 2.4 MB of logs go in bodies under its 1 MiB limit, and the job completes", async () => {
+  const t = await testServer({ heartbeatIntervalSecs: 0.5, leaseSecs: 5, sweepIntervalMs: 50, logLevel: "warn" });
+  const d = tempDir("gantry-edges-");
+  dirs.push(d);
+  const a = await startAgent({
+    server: t.server.url,
+    key: t.server.bootstrap.agentKey,
+    configPath: path.join(d.path, "agent.json"),
+    logLevel: "silent",
+    print: () => {},
+    metrics: false,
+    statusServer: false,
+    transport: "poll",
+    pollWaitSecs: 1,
+    reconnectBaseMs: 50,
+    reconnectCapMs: 200,
+    executors: [EDGE],
+  });
+  try {
+    await until("connected", () => a.status().connection === "ready");
+    const submitted = await t.api.submit({ capability: "test.edge", payload: { logLines: 40, lineBytes: 60_000 } });
+    const done = await t.api.waitTerminal(submitted.id, 60_000);
+    assert.equal(done.status, "completed");
+    const logs = await t.api.call("GET", `/v1/jobs/${submitted.id}/logs?limit=1000`);
+    assert.equal(logs.body.lines.length, 40);
+    assert.equal(a.status().deadLetters, 0);
+  } finally {
+    await a.stop({ drainTimeoutMs: 0 });
+    await t.close();
+  }
 });
