@@ -1,14 +1,7 @@
-import {
-  AGENT_PROTOCOL_VERSION,
-  type AgentToServer,
-  type AssignedJob,
-  type HeldJob,
-  type ServerToAgent,
-} from "@gantry/protocol";
+import { AGENT_PROTOCOL_VERSION, type AgentToServer, type HeldJob, type ServerToAgent } from "@gantry/protocol";
 import type { Logger } from "pino";
 import { DeadLetters } from "../outbox/dead-letters.ts";
-import { type JobOutcome, JobRunner } from "../runner/job-runner.ts";
-import type { AbortReason } from "../runner/worker-messages.ts";
+import { JobRunner } from "../runner/job-runner.ts";
 import { AckPolicy } from "./ack-policy.ts";
 import { type AgentState, heartbeatStatus } from "./agent-state.ts";
 import { runCommandFrame } from "./command-runner.ts";
@@ -16,8 +9,8 @@ import { ConnectionManager, type ConnectionState } from "./connection-manager.ts
 import type { ControlLoopOptions } from "./control-loop-options.ts";
 import { HeartbeatLoop } from "./heartbeat-loop.ts";
 import { routeInbound } from "./inbound-router.ts";
+import { JobIntake } from "./job-intake.ts";
 import { LeaseWatch } from "./lease-watch.ts";
-import { outcomeMessage } from "./outcome-message.ts";
 import { OutgoingBatcher } from "./outgoing-batcher.ts";
 import { TokenKeeper } from "./token-keeper.ts";
 
@@ -39,6 +32,7 @@ export class ControlLoop {
   readonly #acks: AckPolicy;
   readonly #leases: LeaseWatch;
   readonly #heartbeats: HeartbeatLoop;
+  readonly #jobs: JobIntake;
   /** What the last hello listed and when it was sent: the welcome confirms those leases as of then. */
   #hello: { at: number; held: HeldJob[] } = { at: 0, held: [] };
   #emptyWaiters: Array<() => void> = [];
@@ -77,7 +71,7 @@ export class ControlLoop {
       backoff: options.backoff,
       logger: this.#log,
       linkReady: () => this.connection === "ready",
-      stale: (jobId, epoch) => this.#forget(jobId, epoch, "stale"),
+      stale: (jobId, epoch) => this.#jobs.forget(jobId, epoch, "stale"),
       settled: () => this.#notifyEmpty(),
     });
     this.#leases = new LeaseWatch({
@@ -88,7 +82,20 @@ export class ControlLoop {
           { jobId: job.jobId, epoch: job.epoch, silentMs },
           "lease lapsed without an answer from the server (it will have requeued the job); stopped and forgotten",
         );
-        this.#forget(job.jobId, job.epoch, "stale");
+        this.#jobs.forget(job.jobId, job.epoch, "stale");
+      },
+    });
+    this.#jobs = new JobIntake({
+      runner: () => this.runner,
+      out: this.#out,
+      outbox: options.outbox,
+      leases: this.#leases,
+      logger: this.#log,
+      state: () => this.state,
+      capacity: () => this.#o.capacity,
+      changed: () => {
+        this.#conn.slotsChanged();
+        this.#notifyEmpty();
       },
     });
     this.#heartbeats = new HeartbeatLoop({
@@ -138,7 +145,7 @@ export class ControlLoop {
         started: (job) => this.#out.put({ type: "job:started", jobId: job.id, epoch: job.epoch }),
         progress: (job, p) => this.#out.progress(job, p),
         log: (job, stream, line) => this.#out.log(job, stream, line),
-        finished: (job, outcome) => this.#finished(job, outcome),
+        finished: (job, outcome) => this.#jobs.finished(job, outcome),
       },
     });
   }
@@ -217,10 +224,10 @@ export class ControlLoop {
     routeInbound(msgs, {
       welcome: (m) => this.#welcome(m),
       heartbeatAck: (m) => {
-        for (const d of this.#heartbeats.acked(m)) this.#forget(d.jobId, d.epoch, "dropped");
+        for (const d of this.#heartbeats.acked(m)) this.#jobs.forget(d.jobId, d.epoch, "dropped");
       },
-      assign: (job) => this.#assign(job),
-      cancel: (jobId, epoch) => this.#cancel(jobId, epoch),
+      assign: (job) => this.#jobs.assign(job),
+      cancel: (jobId, epoch) => this.#jobs.cancel(jobId, epoch),
       ack: (ref) => this.#acks.ack(ref),
       nack: (m) => this.#acks.nack(m),
       token: (token, expiresIn) => this.#token.set(token, expiresIn),
@@ -237,7 +244,7 @@ export class ControlLoop {
   }
 
   #welcome(msg: Extract<ServerToAgent, { type: "welcome" }>): void {
-    for (const d of msg.drop) this.#forget(d.jobId, d.epoch, "dropped");
+    for (const d of msg.drop) this.#jobs.forget(d.jobId, d.epoch, "dropped");
     const dropped = new Set(msg.drop.map((d) => d.jobId));
     this.#leases.welcomed(
       msg.leaseSecs,
@@ -253,68 +260,7 @@ export class ControlLoop {
     this.#notifyEmpty();
   }
 
-  #assign(job: AssignedJob): void {
-    const reject = (reason: string) => this.#out.put({ type: "job:rejected", jobId: job.id, epoch: job.epoch, reason });
-    if (this.runner.has(job.id)) {
-      if (this.runner.epochOf(job.id) !== job.epoch) reject("still running a previous attempt of this job");
-      return; // duplicate push of a job already running
-    }
-    const refusal =
-      this.state !== "running"
-        ? `agent is ${this.state}`
-        : this.runner.size >= this.#o.capacity
-          ? "no free slot"
-          : null;
-    if (refusal) {
-      reject(refusal);
-      return;
-    }
-    if (!this.runner.canRun(job)) {
-      this.#out.put({
-        type: "job:failed",
-        jobId: job.id,
-        epoch: job.epoch,
-        error: { category: "fatal", message: `this agent has no executor for ${job.capability}` },
-      });
-      return;
-    }
-    this.#leases.confirm([{ jobId: job.id, epoch: job.epoch }], Date.now());
-    this.runner.start(job);
-  }
-
-  /** Valid at any time after welcome, including for a job kept across a reconnect. */
-  #cancel(jobId: string, epoch: number): void {
-    if (this.runner.epochOf(jobId) === epoch) {
-      this.runner.abort(jobId, "cancel");
-    } else if (!this.runner.has(jobId) && !this.#o.outbox.hasTerminal(jobId)) {
-      // Not running here (finished and acked, or unknown after a restart): confirm so the server can settle.
-      this.#out.put({ type: "job:cancelled", jobId, epoch });
-    }
-  }
-
-  /** The job is no longer this agent's (dropped by the server, stale, lease lapsed): stop it, say nothing more. */
-  #forget(jobId: string, epoch: number, reason: Extract<AbortReason, "stale" | "dropped">): void {
-    const aborted = this.runner.epochOf(jobId) === epoch && this.runner.abort(jobId, reason);
-    this.#out.discardJob(jobId);
-    const messages = this.#o.outbox.dropJob(jobId, epoch);
-    this.#log.info({ jobId, epoch, reason, aborted, messages }, "job no longer ours; stopped and forgotten");
-    this.#notifyEmpty();
-  }
-
   // ---- outbound ---------------------------------------------------------------------------
-
-  #finished(job: AssignedJob, outcome: JobOutcome): void {
-    if (outcome.kind === "aborted" && (outcome.reason === "stale" || outcome.reason === "dropped")) {
-      this.#out.discardJob(job.id);
-      this.#o.outbox.dropJob(job.id, job.epoch);
-    } else {
-      this.#out.flushJob(job.id);
-      const msg = outcomeMessage(job, outcome);
-      if (msg) this.#out.put(msg);
-    }
-    this.#conn.slotsChanged();
-    this.#notifyEmpty();
-  }
 
   #beat(): void {
     if (this.connection === "ready") this.#heartbeats.beat();
