@@ -72,7 +72,9 @@ export class AckPolicy {
       );
       const t = setTimeout(() => {
         this.#timers.delete(t);
-        if (this.#o.linkReady() && this.#o.outbox.get(m.ref)) this.#o.out.send(m);
+        if (!this.#o.outbox.get(m.ref))
+          this.#retries.delete(m.ref); // dropped meanwhile (stale job)
+        else if (this.#o.linkReady()) this.#o.out.send(m);
       }, delayMs);
       t.unref();
       this.#timers.add(t);
