@@ -10,32 +10,43 @@ export const MAX_FRAME_BYTES = { ws: 8 * 1024 * 1024, poll: 512 * 1024 } as cons
 /** Messages per frame (the long-poll body's schema allows 1,000). */
 export const MAX_FRAME_MESSAGES = 1000;
 
+/** Messages for one frame, with the frame already serialised (measuring it cost that anyway). */
+export interface Frame {
+  messages: AgentToServer[];
+  json: string;
+}
+
 export interface SplitFrames {
-  frames: AgentToServer[][];
+  frames: Frame[];
   /** Messages over `maxBytes` by themselves, with their size. */
   oversized: Array<{ msg: AgentToServer; bytes: number }>;
 }
 
 /** Cuts messages, in order, into frames of at most `maxBytes` serialised and MAX_FRAME_MESSAGES each. */
 export function splitFrames(messages: AgentToServer[], maxBytes: number): SplitFrames {
-  const frames: AgentToServer[][] = [];
+  const frames: Frame[] = [];
   const oversized: SplitFrames["oversized"] = [];
   let frame: AgentToServer[] = [];
+  let parts: string[] = [];
   let size = 2; // "[" and "]"
+  const close = () => {
+    frames.push({ messages: frame, json: parts.length === 1 ? parts[0]! : `[${parts.join(",")}]` });
+    frame = [];
+    parts = [];
+    size = 2;
+  };
   for (const msg of messages) {
-    const bytes = Buffer.byteLength(JSON.stringify(msg));
+    const json = JSON.stringify(msg);
+    const bytes = Buffer.byteLength(json);
     if (bytes + 2 > maxBytes) {
       oversized.push({ msg, bytes });
       continue;
     }
-    if (frame.length > 0 && (size + bytes + 1 > maxBytes || frame.length >= MAX_FRAME_MESSAGES)) {
-      frames.push(frame);
-      frame = [];
-      size = 2;
-    }
+    if (frame.length > 0 && (size + bytes + 1 > maxBytes || frame.length >= MAX_FRAME_MESSAGES)) close();
     frame.push(msg);
+    parts.push(json);
     size += bytes + 1;
   }
-  if (frame.length > 0) frames.push(frame);
+  if (frame.length > 0) close();
   return { frames, oversized };
 }

@@ -69,9 +69,9 @@ export function openWsConnection(
   return {
     kind: "ws",
     maxFrameBytes: MAX_FRAME_BYTES.ws,
-    send(messages: AgentToServer[]) {
+    send(messages: AgentToServer[], json?: string) {
       if (ws.readyState !== WebSocket.OPEN || messages.length === 0) return;
-      ws.send(JSON.stringify(messages.length === 1 ? messages[0] : messages));
+      ws.send(json ?? JSON.stringify(messages.length === 1 ? messages[0] : messages));
     },
     ready() {},
     slotsChanged() {},

@@ -165,7 +165,7 @@ export class OutgoingBatcher {
     this.#toSend = [];
     if (!conn) return; // job messages stay in the outbox for the next welcome
     const { frames, oversized } = splitFrames(batch, conn.maxFrameBytes);
-    for (const frame of frames) conn.send(frame);
+    for (const frame of frames) conn.send(frame.messages, frame.json);
     for (const o of oversized) this.#o.onUnsendable(o.msg, o.bytes, conn.maxFrameBytes);
   }
 }
