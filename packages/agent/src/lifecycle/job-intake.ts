@@ -76,7 +76,8 @@ export class JobIntake {
     const aborted = runner.epochOf(jobId) === epoch && runner.abort(jobId, reason);
     this.#o.out.discardJob(jobId);
     const messages = this.#o.outbox.dropJob(jobId, epoch);
-    this.#o.logger.info({ jobId, epoch, reason, aborted, messages }, "job no longer ours; stopped and forgotten");
+    const why = reason === "dropped" ? "server dropped job" : "job no longer ours (stale epoch or lapsed lease)";
+    this.#o.logger.info({ jobId, epoch, aborted, messages }, `${why}; stopped and forgotten`);
     this.#o.changed();
   }
 
