@@ -245,7 +245,7 @@ test("a cancel that arrives after a reconnect aborts the job the agent still run
   assert.equal((await fake.next(ended(j.id))).type, "job:cancelled");
 });
 
-test("long-poll against a real server: 2.4 MB of logs go in bodies under its 1 MiB limit, and the job completes", async () => {
+test("long-poll against a real server: 2.4 MB of logs go in bodies under its 1 MiB limit; a result too large for a body fails the job", async () => {
   const t = await testServer({ heartbeatIntervalSecs: 0.5, leaseSecs: 5, sweepIntervalMs: 50, logLevel: "warn" });
   const d = tempDir("gantry-edges-");
   dirs.push(d);
@@ -271,6 +271,12 @@ test("long-poll against a real server: 2.4 MB of logs go in bodies under its 1 M
     const logs = await t.api.call("GET", `/v1/jobs/${submitted.id}/logs?limit=1000`);
     assert.equal(logs.body.lines.length, 40);
     assert.equal(a.status().deadLetters, 0);
+    const big = await t.api.submit({ capability: "test.edge", payload: { output: "poll-large" }, maxAttempts: 1 });
+    const failed = await t.api.waitTerminal(big.id, 60_000);
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.error?.category, "fatal");
+    assert.match(failed.error?.message ?? "", /could not be delivered/);
+    assert.equal(a.status().deadLetters, 1);
   } finally {
     await a.stop({ drainTimeoutMs: 0 });
     await t.close();
