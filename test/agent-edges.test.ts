@@ -4,6 +4,7 @@ import { after, afterEach, test } from "node:test";
 import { type Agent, type AgentOptions, startAgent } from "@gantry/agent";
 import type { AgentToServer, AssignedJob } from "@gantry/protocol";
 import { FakeAgentServer } from "./helpers/fake-agent-server.ts";
+import { runFixture } from "./helpers/processes.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 import { sleep, testServer } from "./helpers/test-server.ts";
 
@@ -280,5 +281,40 @@ test("long-poll against a real server: 2.4 MB of logs go in bodies under its 1 M
   } finally {
     await a.stop({ drainTimeoutMs: 0 });
     await t.close();
+  }
+});
+
+test("a server stopped with SIGSTOP: the agent stops the job whose lease lapsed, and its slot is free", async () => {
+  const j = job("test.edge", { sleepMs: 120_000 });
+  const proc = runFixture("fake-server-main.ts", { leaseSecs: 1, job: j });
+  const d = tempDir("gantry-edges-");
+  dirs.push(d);
+  let a: Agent | undefined;
+  try {
+    const url = (await proc.waitFor(/FAKE (\S+)\n/))[1]!;
+    a = await startAgent({
+      server: url,
+      key: "gnt_a_test",
+      configPath: path.join(d.path, "agent.json"),
+      logLevel: "silent",
+      print: () => {},
+      metrics: false,
+      statusServer: false,
+      reconnectBaseMs: 50,
+      reconnectCapMs: 200,
+      executors: [EDGE],
+    });
+    const agentNow = a;
+    await until("job running", () => agentNow.status().jobs.some((x) => x.id === j.id));
+    // The agent has seen this server renew the job's lease (so silence now means a lapse).
+    await proc.waitFor(/ACKED\n/);
+    proc.kill("SIGSTOP");
+    await until("job stopped by the agent", () => agentNow.status().jobs.length === 0);
+    assert.equal(agentNow.status().outboxPending, 0, "its pending messages were dropped");
+  } finally {
+    proc.kill("SIGCONT");
+    proc.kill("SIGKILL");
+    await proc.exited;
+    await a?.stop({ drainTimeoutMs: 0 });
   }
 });
