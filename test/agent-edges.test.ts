@@ -28,8 +28,12 @@ after(() => {
   for (const d of dirs) d.remove();
 });
 
-async function setup(extra: AgentOptions = {}, configure: (f: FakeAgentServer) => void = () => {}) {
-  fake = await new FakeAgentServer().listen();
+async function setup(
+  extra: AgentOptions = {},
+  configure: (f: FakeAgentServer) => void = () => {},
+  maxPayload?: number,
+) {
+  fake = await new FakeAgentServer(maxPayload).listen();
   configure(fake);
   const d = tempDir("gantry-edges-");
   dirs.push(d);
@@ -179,6 +183,17 @@ test("oversized logs are split by bytes and truncated with a marker; later resul
   assert.ok(long[0]!.line.length <= 65_536);
   assert.match(long[0]!.line, /truncated/);
   for (const m of logs) assert.ok(Buffer.byteLength(JSON.stringify(m)) < 1024 * 1024);
+});
+
+test("a server that accepts smaller frames than assumed (closes 1009): the agent sends smaller ones", async () => {
+  const { fake, agent } = await setup({}, () => {}, 1024 * 1024);
+  const j = job("test.edge", { logLines: 40, lineBytes: 60_000 });
+  fake.send({ type: "job:assign", job: j });
+  assert.equal((await fake.next(ended(j.id))).type, "job:completed");
+  const lines = fake.received.flatMap((m) => (m.type === "job:log" && m.jobId === j.id ? m.lines : []));
+  assert.equal(new Set(lines.map((l) => l.line)).size, 40);
+  await until("outbox drained", () => agent.status().outboxPending === 0);
+  assert.equal(agent.status().deadLetters, 0);
 });
 
 test("heartbeats carry a seq; heartbeat:ack drop aborts the job and forgets its messages", async () => {

@@ -7,6 +7,11 @@ import type { AgentToServer } from "@gantry/protocol";
  * than this on its own cannot be sent at all (see the dead-letter list).
  */
 export const MAX_FRAME_BYTES = { ws: 8 * 1024 * 1024, poll: 512 * 1024 } as const;
+/** The least a link is cut down to after the server refused frames as too large. */
+export const MIN_FRAME_BYTES = 64 * 1024;
+/** WebSocket close code for a frame over the receiver's limit (RFC 6455); the poll transport maps 413 to it. */
+export const CLOSE_TOO_LARGE = 1009;
+
 /** Messages per frame (the long-poll body's schema allows 1,000). */
 export const MAX_FRAME_MESSAGES = 1000;
 

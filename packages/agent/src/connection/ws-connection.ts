@@ -1,7 +1,6 @@
 import { type AgentToServer, ServerToAgent } from "@gantry/protocol";
 import WebSocket from "ws";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
-import { MAX_FRAME_BYTES } from "./frame-limits.ts";
 import { explainNetError, type TlsConnectOptions } from "./tls-options.ts";
 
 /** `http(s)://host/…` → `ws(s)://host/v1/agent/ws`. */
@@ -38,6 +37,7 @@ export function openWsConnection(
   tls: TlsConnectOptions,
   handlers: ConnectionHandlers,
   onBad: (why: string) => void,
+  maxFrameBytes: number,
 ): Connection {
   const ws = new WebSocket(agentWsUrl(server), {
     headers: { authorization: `Bearer ${token}` },
@@ -68,7 +68,7 @@ export function openWsConnection(
   ws.on("error", (err) => finish(1006, explainNetError(err)));
   return {
     kind: "ws",
-    maxFrameBytes: MAX_FRAME_BYTES.ws,
+    maxFrameBytes,
     send(messages: AgentToServer[], json?: string) {
       if (ws.readyState !== WebSocket.OPEN || messages.length === 0) return;
       ws.send(json ?? JSON.stringify(messages.length === 1 ? messages[0] : messages));

@@ -6,6 +6,7 @@ import {
   type Connection,
   type ConnectionHandlers,
 } from "../connection/connection.ts";
+import { CLOSE_TOO_LARGE, MAX_FRAME_BYTES, MIN_FRAME_BYTES } from "../connection/frame-limits.ts";
 import type { HttpClient } from "../connection/http-client.ts";
 import { HttpError } from "../connection/http-client.ts";
 import { openPollConnection } from "../connection/poll-connection.ts";
@@ -59,9 +60,12 @@ export class ConnectionManager {
   #conn: Connection | null = null;
   #attempt = 0;
   #backoffTimer: NodeJS.Timeout | undefined;
+  /** Frame limit for new links: the transport's, halved each time the server closed one for a frame too large. */
+  #maxFrameBytes: number;
 
   constructor(options: ConnectionManagerOptions) {
     this.#o = options;
+    this.#maxFrameBytes = MAX_FRAME_BYTES[options.transport];
   }
 
   /** The link when `ready` (job messages go only then), else null. */
@@ -140,10 +144,11 @@ export class ConnectionManager {
             http: this.#o.http,
             token,
             waitSecs: this.#o.pollWaitSecs,
+            maxFrameBytes: this.#maxFrameBytes,
             freeSlots: () => this.#o.freeSlots(),
             handlers,
           })
-        : openWsConnection(this.#o.server, token, this.#o.tls, handlers, onBad);
+        : openWsConnection(this.#o.server, token, this.#o.tls, handlers, onBad, this.#maxFrameBytes);
     this.#conn = conn;
   }
 
@@ -156,6 +161,15 @@ export class ConnectionManager {
       return;
     }
     if (code === CLOSE_TOKEN_INVALID) this.#o.token.invalidate();
+    if (code === CLOSE_TOO_LARGE) {
+      // The server accepts less than we assumed: smaller frames from now on, or the same frame is
+      // refused again forever. A message too large even then is dead-lettered (ack-policy.ts).
+      this.#maxFrameBytes = Math.max(MIN_FRAME_BYTES, Math.floor(this.#maxFrameBytes / 2));
+      this.#o.logger.warn(
+        { maxFrameBytes: this.#maxFrameBytes },
+        "server refused a frame as too large; sending smaller ones",
+      );
+    }
     this.#o.logger.warn({ code, reason }, "connection closed");
     this.#scheduleReconnect();
   }
