@@ -36,8 +36,25 @@ export const JobError = z.object({
 });
 export type JobError = z.infer<typeof JobError>;
 
+/**
+ * A file's name as the agent will write it under the job's work dir: relative, "/"-separated, no
+ * "." or ".." segments, no backslashes, NUL or control characters.
+ */
+export const FileName = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine(
+    (n) => ![...n].some((c) => c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "must not contain control characters or backslashes",
+  )
+  .refine((n) => !n.startsWith("/") && !/^[A-Za-z]:/.test(n), "must be a relative path")
+  .refine((n) => n.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".."), {
+    message: 'must not have empty, "." or ".." segments',
+  });
+
 export const FileRef = z.strictObject({
-  name: z.string().min(1).max(500),
+  name: FileName,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256"),
   size: z.number().int().nonnegative().optional(),
 });

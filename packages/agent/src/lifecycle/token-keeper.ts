@@ -5,9 +5,9 @@ export interface TokenKeeperOptions {
   agentId: string;
   key: string;
   token: string;
-  /** Seconds the token had left when obtained. */
+  /** The token's expiry as the server tells it: absolute Unix seconds (see tokenExpiresAt). */
   expiresIn: number;
-  /** A new token arrived (persist it, hand it to the transport). */
+  /** A new token arrived (persist it, hand it to the transport); expiresIn is absolute Unix seconds. */
   onToken(token: string, expiresIn: number): void;
   /** Time to renew over the live connection (`token:refresh`); ignored while not connected. */
   onRefreshDue(): void;
@@ -28,8 +28,8 @@ export class TokenKeeper {
   constructor(options: TokenKeeperOptions) {
     this.#o = options;
     this.#token = options.token;
-    this.#lifetimeMs = lifetimeMs(options.expiresIn);
-    this.#expiresAt = Date.now() + this.#lifetimeMs;
+    this.#expiresAt = tokenExpiresAt(options.expiresIn);
+    this.#lifetimeMs = this.#expiresAt - Date.now();
   }
 
   get token(): string {
@@ -52,9 +52,9 @@ export class TokenKeeper {
 
   set(token: string, expiresIn: number): void {
     this.#token = token;
-    this.#lifetimeMs = lifetimeMs(expiresIn);
-    this.#expiresAt = Date.now() + this.#lifetimeMs;
-    this.#o.onToken(token, expiresIn);
+    this.#expiresAt = tokenExpiresAt(expiresIn);
+    this.#lifetimeMs = this.#expiresAt - Date.now();
+    this.#o.onToken(token, Math.floor(this.#expiresAt / 1000));
     this.scheduleRefresh();
   }
 
@@ -71,10 +71,17 @@ export class TokenKeeper {
   }
 }
 
+/** Below this, `expiresIn` is read as seconds-from-now: what Gantry servers before 0.2 answered. */
+const ABSOLUTE_AFTER = 1_000_000_000;
+/** A clock ahead of the server's must not make every token look expired (a re-auth loop). */
+const MIN_LIFETIME_MS = 10_000;
+
 /**
- * How long a token can be counted on. A JWT's `exp` has whole-second resolution, so a token may
- * expire up to a second before `expiresIn` says; the server closes a link the moment it does.
+ * When a token stops being usable, in ms since the epoch. The server answers `expiresIn` as the
+ * token's absolute expiry in Unix seconds (OffloadMQ's meaning); a server whose clock is far from
+ * ours still gets MIN_LIFETIME_MS, and a 4401 close makes us authenticate again regardless.
  */
-function lifetimeMs(expiresIn: number): number {
-  return Math.max(expiresIn * 500, expiresIn * 1000 - 1000);
+export function tokenExpiresAt(expiresIn: number, now = Date.now()): number {
+  const at = expiresIn >= ABSOLUTE_AFTER ? expiresIn * 1000 : now + expiresIn * 1000;
+  return Math.max(at, now + MIN_LIFETIME_MS);
 }

@@ -126,6 +126,8 @@ export interface LogRecord extends LogLineInput {
 export interface AgentRecord {
   id: string;
   name: string | null;
+  /** What an OffloadMQ agent calls itself (`displayName` at registration). */
+  displayName: string | null;
   keyHash: string;
   enrolmentKeyId: string | null;
   capabilities: string[];

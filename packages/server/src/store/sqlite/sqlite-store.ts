@@ -33,8 +33,9 @@ export function openSqliteStore(path: string): Store {
   const jobs = new SqliteJobs(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
-    agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
-      registered_at) VALUES (@id, @name, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
+    agentInsert:
+      p(`INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
+      system_info, registered_at) VALUES (@id, @name, @displayName, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
     agentGet: p("SELECT * FROM agents WHERE id = ?"),
     agentList: p("SELECT * FROM agents ORDER BY registered_at"),
     agentState: p(`UPDATE agents SET status = COALESCE(?, status), metrics = COALESCE(?, metrics),
