@@ -1,3 +1,5 @@
+import type { HttpLimits } from "./http/http-limits.ts";
+
 /** Options for one Gantry server. Resolved once (resolveServerOptions) and passed down. */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 7070 */
@@ -23,6 +25,8 @@ export interface ServerOptions {
    * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
    */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean } | null;
+  /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export const SERVER_DEFAULTS = {
@@ -36,6 +40,7 @@ export const SERVER_DEFAULTS = {
   sweepIntervalMs: 200,
   logLevel: "info",
   tls: null,
+  httpLimits: {},
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

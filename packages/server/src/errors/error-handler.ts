@@ -38,7 +38,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       const code = named.every((c) => c === named[0] && typeof c === "string" && isErrorCode(c))
         ? (named[0] as ErrorCode)
         : "validation_failed";
-      return reply.status(400).send(new GantryError(code, message, details).toEnvelope());
+      return reply.status(ERROR_CODES[code].status).send(new GantryError(code, message, details).toEnvelope());
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return reply.status(ERROR_CODES[mapped].status).send(new GantryError(mapped, err.message).toEnvelope());
