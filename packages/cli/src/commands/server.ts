@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
 import { parsePort, parseSeconds } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
+import { StartupError } from "../startup-error.ts";
 
 export interface ServerFlags {
   port?: number;
@@ -29,8 +30,10 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
-      const { startServer } = await import("@gantry/server");
-      const server = await startServer(serverOptions(flags, ctx));
+      const { startServer, DataDirError } = await import("@gantry/server");
+      const server = await startServer(serverOptions(flags, ctx)).catch((err: unknown) => {
+        throw err instanceof DataDirError ? new StartupError(err.message) : err;
+      });
       ctx.stderr(
         `Gantry server listening on ${server.url}\n` +
           `  data dir:  ${server.dataDir}\n` +
