@@ -1,6 +1,7 @@
 import { ERROR_CODES, type ErrorCode, GantryError, isErrorCode } from "@gantry/protocol";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { isStorageFullError } from "../store/storage-errors.ts";
 
 /** Fastify's own error codes mapped to ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -49,6 +50,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(400).send(new GantryError("validation_failed", err.message).toEnvelope());
+    }
+    if (isStorageFullError(err)) {
+      request.log.error({ err }, "write failed: storage full or not writable");
+      return reply.status(507).send(new GantryError("storage_full").toEnvelope());
     }
     request.log.error({ err }, "unhandled error");
     return reply.status(500).send(new GantryError("internal_error").toEnvelope());

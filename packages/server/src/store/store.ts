@@ -184,6 +184,11 @@ export interface Store {
   /** Resolves when every write issued so far is durable (use before answering a read). */
   barrier(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why writes are failing for lack of disk (isStorageFullError), or null: set by a failed write or
+   * commit, cleared by the next one that succeeds (a probe: setMeta).
+   */
+  storageIssue(): string | null;
 
   // jobs
   insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]>;

@@ -65,6 +65,7 @@ export function openSqliteStore(path: string): Store {
 
   return {
     barrier: () => gc.barrier(),
+    storageIssue: () => gc.storageIssue,
     close: async () => {
       gc.flush();
       db.close();
