@@ -25,6 +25,10 @@ export interface ServerOptions {
    * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
    */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean } | null;
+  /** Finished jobs, their logs and attempts are deleted this many days after they end; 0 keeps them. @defaultValue 7 */
+  retentionDays?: number;
+  /** How often the retention sweep runs. @defaultValue 60000 */
+  retentionSweepIntervalMs?: number;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -41,6 +45,8 @@ export const SERVER_DEFAULTS = {
   logLevel: "info",
   tls: null,
   httpLimits: {},
+  retentionDays: 7,
+  retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

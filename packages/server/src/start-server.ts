@@ -13,6 +13,7 @@ import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { JobEvents } from "./events/job-events.ts";
+import { RetentionSweep } from "./housekeeping/retention-sweep.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import { StorageWatch } from "./store/storage-watch.ts";
@@ -108,9 +109,17 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     },
     onError: (err) => log(err, "storage watch failed"),
   });
+  const retention = new RetentionSweep({
+    store,
+    retentionMs: opts.retentionDays * 86_400_000,
+    intervalMs: opts.retentionSweepIntervalMs,
+    batchSize: 500,
+    onError: (err) => log(err, "retention sweep failed"),
+  });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
   storageWatch.start();
+  retention.start();
   for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
@@ -124,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     close: async () => {
       sweeper.stop();
       storageWatch.stop();
+      retention.stop();
       lifecycle?.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.
       for (const link of [...registry.all()]) {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
-import { parsePort, parseSeconds } from "../option-parsers.ts";
+import { parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
 import { StartupError } from "../startup-error.ts";
 
@@ -12,6 +12,7 @@ export interface ServerFlags {
   heartbeatInterval?: number;
   lease?: number;
   logLevel?: string;
+  retentionDays?: number;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -27,6 +28,11 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     .option(
       "--log-level <level>",
       "fatal, error, warn, info, debug, trace or silent (default: $GANTRY_LOG_LEVEL or info)",
+    )
+    .option(
+      "--retention-days <days>",
+      "delete finished jobs, their logs and attempts after this many days; 0 keeps them (default: $GANTRY_RETENTION_DAYS or 7)",
+      parseDays,
     )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
@@ -56,5 +62,6 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     heartbeatIntervalSecs: flags.heartbeatInterval,
     leaseSecs: flags.lease,
     logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
+    retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
   };
 }

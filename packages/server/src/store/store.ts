@@ -242,6 +242,11 @@ export interface Store {
   extendAllLeases(leaseExpiresAt: number): Promise<void>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
+  /**
+   * Retention: deletes at most `limit` finished (completed, failed, cancelled) jobs that ended before
+   * `cutoff`, with their logs and attempts; returns how many jobs were deleted.
+   */
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;
 
   // agents
   insertAgent(agent: AgentRecord): Promise<void>;

@@ -16,6 +16,7 @@ import {
   userFromRow,
 } from "./rows.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
+import { SqliteRetention } from "./sqlite-retention.ts";
 
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL (an fsync per
@@ -31,6 +32,7 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const retention = new SqliteRetention(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
     agentInsert:
@@ -90,6 +92,7 @@ export function openSqliteStore(path: string): Store {
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
     extendAllLeases: (lease) => jobs.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
+    deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
 
     insertAgent: (a: AgentRecord) =>
       gc.write(() => {
