@@ -28,7 +28,7 @@ export class TokenKeeper {
   constructor(options: TokenKeeperOptions) {
     this.#o = options;
     this.#token = options.token;
-    this.#expiresAt = tokenExpiresAt(options.expiresIn);
+    this.#expiresAt = tokenExpiresAt(options.token, options.expiresIn);
     this.#lifetimeMs = this.#expiresAt - Date.now();
   }
 
@@ -52,9 +52,9 @@ export class TokenKeeper {
 
   set(token: string, expiresIn: number): void {
     this.#token = token;
-    this.#expiresAt = tokenExpiresAt(expiresIn);
+    this.#expiresAt = tokenExpiresAt(token, expiresIn);
     this.#lifetimeMs = this.#expiresAt - Date.now();
-    this.#o.onToken(token, Math.floor(this.#expiresAt / 1000));
+    this.#o.onToken(token, expiresIn < ABSOLUTE_AFTER ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
     this.scheduleRefresh();
   }
 
@@ -73,15 +73,34 @@ export class TokenKeeper {
 
 /** Below this, `expiresIn` is read as seconds-from-now: what Gantry servers before 0.2 answered. */
 const ABSOLUTE_AFTER = 1_000_000_000;
-/** A clock ahead of the server's must not make every token look expired (a re-auth loop). */
-const MIN_LIFETIME_MS = 10_000;
 
 /**
- * When a token stops being usable, in ms since the epoch. The server answers `expiresIn` as the
- * token's absolute expiry in Unix seconds (OffloadMQ's meaning); a server whose clock is far from
- * ours still gets MIN_LIFETIME_MS, and a 4401 close makes us authenticate again regardless.
+ * When a token stops being usable, in ms since the epoch on OUR clock. The server answers
+ * `expiresIn` as the token's absolute expiry in Unix seconds (OffloadMQ's meaning), which is on the
+ * server's clock; so the lifetime is taken from the JWT itself (`exp - iat`, both server time) when
+ * it has them, and only otherwise from `expiresIn` against our clock. `exp` has whole-second
+ * resolution, so a token may die up to a second early: count on a second less (at most half).
  */
-export function tokenExpiresAt(expiresIn: number, now = Date.now()): number {
-  const at = expiresIn >= ABSOLUTE_AFTER ? expiresIn * 1000 : now + expiresIn * 1000;
-  return Math.max(at, now + MIN_LIFETIME_MS);
+export function tokenExpiresAt(token: string, expiresIn: number, now = Date.now()): number {
+  const claims = jwtTimes(token);
+  const lifetimeMs = claims
+    ? (claims.exp - claims.iat) * 1000
+    : expiresIn < ABSOLUTE_AFTER
+      ? expiresIn * 1000
+      : expiresIn * 1000 - now;
+  return now + Math.max(lifetimeMs * 0.5, lifetimeMs - 1000);
+}
+
+/** `iat` and `exp` of a JWT, read without verifying it (the server checks tokens, not us). */
+function jwtTimes(token: string): { iat: number; exp: number } | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      iat?: unknown;
+      exp?: unknown;
+    };
+    const { iat, exp } = claims;
+    return typeof iat === "number" && typeof exp === "number" && exp > iat ? { iat, exp } : undefined;
+  } catch {
+    return undefined;
+  }
 }
