@@ -38,7 +38,7 @@ test("a full database fails only the writes it touches, is reported, and recover
   assert.match(gc.storageIssue ?? "", /SQLITE_FULL/);
   // Exactly the writes that resolved are durable.
   const stored = new Set((db.prepare("SELECT id FROM t").all() as { id: number }[]).map((r) => r.id));
-  outcomes.forEach((o, i) => assert.equal(stored.has(i), o === "ok", `row ${i}: ${o}`));
+  for (const [i, o] of outcomes.entries()) assert.equal(stored.has(i), o === "ok", `row ${i}: ${String(o)}`);
 
   db.pragma("max_page_count = 1073741823");
   await gc.write(() => insert.run(1000, "y".repeat(20_000)));
