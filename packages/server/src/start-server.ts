@@ -13,10 +13,9 @@ import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { JobEvents } from "./events/job-events.ts";
-import { RetentionSweep } from "./housekeeping/retention-sweep.ts";
+import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
-import { StorageWatch } from "./store/storage-watch.ts";
 
 export const VERSION = "0.1.0";
 
@@ -95,31 +94,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     },
     onError: (err) => log(err, "sweep failed"),
   });
-  const storageWatch = new StorageWatch({
-    store,
-    intervalMs: 1000,
-    onRecovered: () => {
-      app.log.warn("storage writable again; resuming dispatch");
-      void store.queuedCapabilities().then(
-        (caps) => {
-          for (const cap of caps) dispatcher.markWork(cap);
-        },
-        (err: unknown) => log(err, "resume after storage failure"),
-      );
-    },
-    onError: (err) => log(err, "storage watch failed"),
-  });
-  const retention = new RetentionSweep({
-    store,
-    retentionMs: opts.retentionDays * 86_400_000,
-    intervalMs: opts.retentionSweepIntervalMs,
-    batchSize: 500,
-    onError: (err) => log(err, "retention sweep failed"),
-  });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
-  storageWatch.start();
-  retention.start();
+  const housekeeping = startHousekeeping({ store, dispatcher, options: opts, log });
   for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
@@ -132,8 +109,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
       sweeper.stop();
-      storageWatch.stop();
-      retention.stop();
+      housekeeping.stop();
       lifecycle?.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.
       for (const link of [...registry.all()]) {
