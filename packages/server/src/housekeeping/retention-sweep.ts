@@ -6,7 +6,7 @@ export interface RetentionSweepOptions {
   retentionMs: number;
   /** How often to sweep. */
   intervalMs: number;
-  /** Jobs per delete statement: small, so no batch holds the write lock long enough to stall dispatch. */
+  /** Rows per delete statement: small, so no batch holds the write lock long enough to stall dispatch. */
   batchSize: number;
   onError(err: unknown): void;
 }
@@ -37,7 +37,7 @@ export class RetentionSweep {
     clearInterval(this.#timer);
   }
 
-  /** One pass: batches until a short one; returns how many jobs were deleted. */
+  /** One pass: bounded steps until a short one; returns how many jobs were deleted. */
   async sweep(): Promise<number> {
     if (this.#running) return 0;
     this.#running = true;
@@ -45,9 +45,9 @@ export class RetentionSweep {
     try {
       const cutoff = Date.now() - this.#o.retentionMs;
       while (!this.#stopped) {
-        const n = await this.#o.store.deleteFinishedBefore(cutoff, this.#o.batchSize);
-        total += n;
-        if (n < this.#o.batchSize) break;
+        const step = await this.#o.store.deleteFinishedBefore(cutoff, this.#o.batchSize);
+        total += step.jobs;
+        if (step.jobs < this.#o.batchSize && step.logs < this.#o.batchSize) break;
         await new Promise((r) => setImmediate(r));
       }
     } catch (err) {

@@ -105,6 +105,12 @@ export type AttemptEnd =
   | { next: "failed"; error: JobError }
   | { next: "cancelled"; error: JobError | null };
 
+/** What one retention step deleted. */
+export interface RetentionBatch {
+  jobs: number;
+  logs: number;
+}
+
 export interface JobFilter {
   owner: string | null;
   statuses: JobStatus[] | null;
@@ -243,10 +249,11 @@ export interface Store {
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
   /**
-   * Retention: deletes at most `limit` finished (completed, failed, cancelled) jobs that ended before
-   * `cutoff`, with their logs and attempts; returns how many jobs were deleted.
+   * Retention, one bounded step: deletes at most `limit` log rows of finished (completed, failed,
+   * cancelled) jobs that ended before `cutoff`, then at most `limit` such jobs whose logs are gone,
+   * with their attempts. Call again until both counts are below `limit`.
    */
-  deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<RetentionBatch>;
 
   // agents
   insertAgent(agent: AgentRecord): Promise<void>;
