@@ -141,6 +141,6 @@ const HTTP_REPLIES: Record<string, (f: FakeAgentServer) => unknown> = {
     heartbeatIntervalSecs: f.heartbeatIntervalSecs,
     commandKey: "",
   }),
-  "/agent/auth": () => ({ token: "token", expiresIn: 3600 }),
+  "/agent/auth": () => ({ token: "token", expiresIn: Math.floor(Date.now() / 1000) + 3600 }),
   "/private/agent/ping": () => ({ status: "ok" }),
 };

@@ -23,7 +23,7 @@ export interface ControlLoopOptions {
   agentId: string;
   key: string;
   token: string;
-  /** Seconds the token had left when obtained. */
+  /** The token's expiry as the server answered it (absolute Unix seconds; see token-keeper.ts). */
   tokenExpiresIn: number;
   /** Persists a new token (seed config fields jwtToken/tokenExpiresIn). */
   onToken(token: string, expiresIn: number): void;

@@ -142,7 +142,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       token: enrolled.token,
       tokenExpiresIn: enrolled.expiresIn,
       onToken: (token, expiresIn) => {
-        id.save({ ...id.config(), jwtToken: token, tokenExpiresIn: Math.floor(Date.now() / 1000) + expiresIn });
+        id.save({ ...id.config(), jwtToken: token, tokenExpiresIn: expiresIn });
       },
       pool,
       executors,
