@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CapabilityString } from "./capability.ts";
+import { FileRef } from "./files.ts";
 import { JobStatus } from "./job-status.ts";
 
 /** Job ids are ULIDs: sortable by creation time. */
@@ -35,13 +36,6 @@ export const JobError = z.object({
   code: z.string().max(100).optional(),
 });
 export type JobError = z.infer<typeof JobError>;
-
-export const FileRef = z.strictObject({
-  name: z.string().min(1).max(500),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256"),
-  size: z.number().int().nonnegative().optional(),
-});
-export type FileRef = z.infer<typeof FileRef>;
 
 export const JobAttempt = z.object({
   n: z.number().int().positive(),

@@ -7,6 +7,9 @@ import type { GantryContext } from "./context.ts";
 import { installErrorHandler } from "./errors/error-handler.ts";
 import { clientWsRoutes } from "./events/client-ws-route.ts";
 import { sseRoutes } from "./events/sse-route.ts";
+import { agentFileRoutes } from "./files/agent-file-routes.ts";
+import { fileRoutes } from "./files/file-routes.ts";
+import { jobFileRoutes } from "./files/job-file-routes.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
 import { agentWsRoutes } from "./routes/agent-ws.ts";
 import { agentsAdminRoutes } from "./routes/agents-admin.ts";
@@ -73,6 +76,9 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
     agentHttpRoutes,
     agentWsRoutes,
     agentsAdminRoutes,
+    fileRoutes,
+    jobFileRoutes,
+    agentFileRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }

@@ -64,7 +64,8 @@ export class SqliteJobs {
         WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
       logInsert: p("INSERT INTO job_logs (job_id, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?)"),
       logs: p("SELECT seq, ts, stream, line FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-      complete: p(`UPDATE jobs SET status = 'completed', output = ?, output_files = ?, lease_expires_at = NULL,
+      complete:
+        p(`UPDATE jobs SET status = 'completed', output = ?, output_files = COALESCE(?, output_files), lease_expires_at = NULL,
         ended_at = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
       attemptsOf: p(
         "SELECT * FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY job_id, epoch",
@@ -203,9 +204,16 @@ export class SqliteJobs {
   completeAttempt(jobId: string, agentId: string, epoch: number, output: unknown, files: FileRef[], now: number) {
     return this.#gc.write((): FenceOutcome => {
       const out = JSON.stringify(output ?? null);
-      const row = this.#s.complete.get(out, JSON.stringify(files), now, now, jobId, agentId, epoch) as
-        | JobRow
-        | undefined;
+      // No files reported: keep those the agent uploaded (PUT /v1/agent/jobs/:id/files/:name).
+      const row = this.#s.complete.get(
+        out,
+        files.length ? JSON.stringify(files) : null,
+        now,
+        now,
+        jobId,
+        agentId,
+        epoch,
+      ) as JobRow | undefined;
       if (row) {
         this.#s.attemptEnd.run(now, null, jobId, epoch);
         return { kind: "ok", job: jobFromRow(row) };

@@ -15,6 +15,7 @@ import {
   type UserRow,
   userFromRow,
 } from "./rows.ts";
+import { SqliteFiles } from "./sqlite-files.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
 
 /**
@@ -31,6 +32,7 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const files = new SqliteFiles(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
     agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
@@ -88,6 +90,14 @@ export function openSqliteStore(path: string): Store {
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
     extendAllLeases: (lease) => jobs.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
+
+    fileUsage: (owner) => files.fileUsage(owner),
+    addOwnedFiles: (owner, f, quota, now) => files.addOwnedFiles(owner, f, quota, now),
+    claimOwnedFiles: (owner, hashes, now) => files.claimOwnedFiles(owner, hashes, now),
+    getOwnedFile: (owner, hash) => files.getOwnedFile(owner, hash),
+    addJobOutput: (id, a, e, f, now) => files.addJobOutput(id, a, e, f, now),
+    collectBlobs: (before, limit) => files.collectBlobs(before, limit),
+    blobRecorded: (hash) => files.blobRecorded(hash),
 
     insertAgent: (a: AgentRecord) =>
       gc.write(() => {
