@@ -20,6 +20,8 @@ export async function multipartSubmit(
   auth: (r: FastifyRequest) => Promise<void>,
 ) {
   await app.register(multipart, {
+    // Busboy would cut a name to its last path segment ("../x" → "x"); we refuse it instead.
+    preservePath: true,
     limits: {
       // Our own meter enforces maxFileBytes with our error; busboy's limit is a backstop above it.
       fileSize: ctx.files.limits.maxFileBytes + 1,
