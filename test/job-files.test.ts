@@ -137,7 +137,7 @@ describe("agent file routes", () => {
       agentFetch(`/v1/agent/jobs/${job.id}/files/${encodeURIComponent(name)}?epoch=${e}`, {
         method: "PUT",
         headers: { "content-type": "application/octet-stream" },
-        body,
+        body: new Uint8Array(body),
       });
     const before = blobFiles(t.server.dataDir);
     const stale = await put("out.bin", randomBytes(2000), epoch - 1 > 0 ? epoch - 1 : epoch + 1);

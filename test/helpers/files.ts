@@ -23,7 +23,7 @@ export async function upload(
   const r = await fetch(`${url}/v1/files?name=${encodeURIComponent(name)}`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/octet-stream" },
-    body,
+    body: typeof body === "string" ? body : new Uint8Array(body),
   });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };

@@ -17,7 +17,13 @@ test("unreferenced blobs are collected after the grace period; blobs a job names
   const blobs = new LocalBlobStore(join(dir, "blobs"));
   await blobs.init();
   const files = new FileService(store, blobs, { maxFileBytes: 1 << 20, quotaBytes: 1 << 30 });
-  const sweeper = new BlobSweeper({ store, blobs, graceMs: 60_000, intervalMs: 1000, onError: assert.fail });
+  const sweeper = new BlobSweeper({
+    store,
+    blobs,
+    graceMs: 60_000,
+    intervalMs: 1000,
+    onError: (err) => assert.fail(String(err)),
+  });
 
   const loose = await files.upload("alice", "loose.txt", Readable.from([Buffer.from("nobody uses me")]));
   const used = await files.upload("alice", "used.txt", Readable.from([Buffer.from("a job uses me")]));
