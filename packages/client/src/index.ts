@@ -2,6 +2,7 @@ export { type BackoffPolicy, backoffDelay, sleep } from "./backoff.ts";
 export type { TokenSource } from "./credentials.ts";
 export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";
 export * from "./errors.ts";
+export type { FileSource, JobFile, TransferOptions, TransferProgress } from "./file-transfer.ts";
 export {
   type CallOptions,
   CLIENT_DEFAULTS,
@@ -10,6 +11,7 @@ export {
   type Health,
   type ListJobsOptions,
   type LogsOptions,
+  type SubmitOptions,
 } from "./gantry-client.ts";
 export type { JobEventStreamOptions } from "./job-event-stream.ts";
 export {
