@@ -238,7 +238,7 @@ describe("JobWatcher against a real server", () => {
     const job = await c2.submit({ capability: NOBODY });
     const watcher = new JobWatcher({
       client: c2,
-      reconnect: { initialMs: 50, factor: 2, maxMs: 500, jitter: 0 },
+      reconnect: { baseMs: 50, capMs: 500 },
     });
     const opened: number[] = [];
     watcher.on("watcher:connection:opened", ({ attempt }) => opened.push(attempt));

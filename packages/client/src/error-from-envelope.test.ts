@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ERROR_CODES, type ErrorCode } from "@gantry/protocol";
+import { ERROR_CODES, type ErrorCode, webSocketCloseAction } from "@gantry/protocol";
 import { errorFromEnvelope, parseRetryAfter } from "./error-from-envelope.ts";
 import {
   AuthError,
@@ -14,7 +14,7 @@ import {
   ServerError,
   ValidationError,
 } from "./errors.ts";
-import { isRetryableError, webSocketCloseAction } from "./retryable.ts";
+import { isRetryableError } from "./retryable.ts";
 
 const envelope = (code: string, message = "m", details?: unknown) => ({ error: { code, message, details } });
 

@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from "@gantry/protocol";
 import {
   type AgentView,
   HealthResponse,
@@ -11,7 +12,6 @@ import {
   SubmitJobsBatchResponse,
 } from "@gantry/protocol";
 import type { z } from "zod";
-import type { BackoffPolicy } from "./backoff.ts";
 import type { TokenSource } from "./credentials.ts";
 import { JobCancelledError, JobFailedError } from "./errors.ts";
 import {
@@ -53,7 +53,7 @@ export interface GantryClientOptions {
   retries?: number | undefined;
   /**
    * Delays between those tries.
-   * @defaultValue { initialMs: 250, factor: 2, maxMs: 4000, jitter: 0.2 }
+   * @defaultValue { baseMs: 250, capMs: 4000 }
    */
   retryBackoff?: BackoffPolicy | undefined;
 }
@@ -61,7 +61,7 @@ export interface GantryClientOptions {
 export const CLIENT_DEFAULTS = {
   timeoutMs: 30_000,
   retries: 3,
-  retryBackoff: { initialMs: 250, factor: 2, maxMs: 4000, jitter: 0.2 },
+  retryBackoff: { baseMs: 250, capMs: 4000 },
 } as const satisfies Required<Pick<GantryClientOptions, "timeoutMs" | "retries" | "retryBackoff">>;
 
 /** Per-call options. */

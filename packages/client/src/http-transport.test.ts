@@ -26,7 +26,7 @@ function transport(opts: Partial<ConstructorParameters<typeof HttpTransport>[0]>
     fetch: globalThis.fetch,
     timeoutMs: 2000,
     retries: 3,
-    retryBackoff: { initialMs: 1, factor: 1, maxMs: 1, jitter: 0 },
+    retryBackoff: { baseMs: 1, capMs: 1 },
     ...opts,
   });
 }

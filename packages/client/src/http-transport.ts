@@ -1,9 +1,10 @@
+import { type BackoffPolicy, backoffDelay } from "@gantry/protocol";
 import type { z } from "zod";
-import { type BackoffPolicy, backoffDelay, sleep } from "./backoff.ts";
 import { resolveToken, type TokenSource } from "./credentials.ts";
 import { errorFromResponse } from "./error-from-envelope.ts";
 import { GantryNetworkError, ProtocolError, RateLimitedError, RequestTimeoutError } from "./errors.ts";
 import { isRetryableError } from "./retryable.ts";
+import { sleep } from "./sleep.ts";
 
 export interface HttpTransportOptions {
   baseUrl: string;
@@ -68,7 +69,7 @@ export class HttpTransport {
         return await this.#once(spec);
       } catch (error) {
         if (attempt + 1 >= tries || !isRetryableError(error) || spec.signal?.aborted) throw error;
-        let delay = backoffDelay(this.#opts.retryBackoff, attempt);
+        let delay = backoffDelay(attempt, this.#opts.retryBackoff);
         if (error instanceof RateLimitedError && error.retryAfterMs !== undefined) {
           if (error.retryAfterMs > MAX_RETRY_AFTER_MS) throw error;
           delay = Math.max(delay, error.retryAfterMs);

@@ -1,4 +1,10 @@
-export { type BackoffPolicy, backoffDelay, sleep } from "./backoff.ts";
+export {
+  type BackoffPolicy,
+  backoffDelay,
+  RETRYABLE,
+  type WebSocketCloseAction,
+  webSocketCloseAction,
+} from "@gantry/protocol";
 export type { TokenSource } from "./credentials.ts";
 export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";
 export * from "./errors.ts";
@@ -22,7 +28,8 @@ export {
   type WatcherEventMap,
   type WatcherState,
 } from "./job-watcher.ts";
-export { isRetryableError, RETRYABLE, type WebSocketCloseAction, webSocketCloseAction } from "./retryable.ts";
+export { isRetryableError } from "./retryable.ts";
 export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
+export { sleep } from "./sleep.ts";
 export { type SseMessage, SseParser } from "./sse-parser.ts";
 export { WAIT_DEFAULTS, type WaitOptions } from "./wait-for-job.ts";

@@ -1,4 +1,6 @@
 import {
+  type BackoffPolicy,
+  backoffDelay,
   CLIENT_PROTOCOL_VERSION,
   type ClientToServer,
   type ErrorBody,
@@ -8,12 +10,12 @@ import {
   JobId,
   type JobProgress,
   ServerToClient,
+  type WebSocketCloseAction,
+  webSocketCloseAction,
 } from "@gantry/protocol";
-import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
 import { resolveToken } from "./credentials.ts";
 import { AuthError, ForbiddenError, GantryNetworkError, JobNotFoundError } from "./errors.ts";
 import type { GantryClient } from "./gantry-client.ts";
-import { type WebSocketCloseAction, webSocketCloseAction } from "./retryable.ts";
 import { safeCall, TypedEmitter } from "./typed-emitter.ts";
 
 /** Callbacks for one subscription. Errors they throw are reported as `watcher:listener:failed`. */
@@ -51,13 +53,13 @@ export interface JobWatcherOptions {
   WebSocket?: typeof WebSocket | undefined;
   /**
    * Delays between reconnects.
-   * @defaultValue { initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0.3 }
+   * @defaultValue { baseMs: 500, capMs: 30_000 }
    */
   reconnect?: BackoffPolicy | undefined;
 }
 
 export const WATCHER_DEFAULTS = {
-  reconnect: { initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0.3 },
+  reconnect: { baseMs: 500, capMs: 30_000 },
 } as const satisfies Required<Pick<JobWatcherOptions, "reconnect">>;
 
 /**
@@ -227,7 +229,7 @@ export class JobWatcher {
       return;
     }
     this.#state = "waiting";
-    const delayMs = action === "reauth" ? 0 : backoffDelay(this.#reconnect, this.#attempt);
+    const delayMs = action === "reauth" ? 0 : backoffDelay(this.#attempt, this.#reconnect);
     this.#attempt++;
     this.#emitter.emit("watcher:connection:retrying", { attempt: this.#attempt, delayMs });
     this.#timer = setTimeout(() => {

@@ -1,7 +1,7 @@
-import { isTerminal, type Job, type JobEvent } from "@gantry/protocol";
-import { type BackoffPolicy, backoffDelay, sleep } from "./backoff.ts";
+import { type BackoffPolicy, backoffDelay, isTerminal, type Job, type JobEvent } from "@gantry/protocol";
 import { AuthError, ForbiddenError, JobNotFoundError, WaitTimeoutError } from "./errors.ts";
 import { isRetryableError } from "./retryable.ts";
+import { sleep } from "./sleep.ts";
 
 export interface WaitOptions {
   /**
@@ -19,14 +19,14 @@ export interface WaitOptions {
   events?: boolean | undefined;
   /**
    * Polling delays when SSE is unavailable or breaks.
-   * @defaultValue { initialMs: 1000, factor: 1.5, maxMs: 10_000, jitter: 0 }
+   * @defaultValue { baseMs: 1000, capMs: 10_000 }
    */
   poll?: BackoffPolicy | undefined;
 }
 
 export const WAIT_DEFAULTS = {
   events: true,
-  poll: { initialMs: 1000, factor: 1.5, maxMs: 10_000, jitter: 0 },
+  poll: { baseMs: 1000, capMs: 10_000 },
 } as const satisfies Required<Pick<WaitOptions, "events" | "poll">>;
 
 /** What waitForJob needs from the client (kept narrow so the algorithm is testable on its own). */
@@ -42,7 +42,7 @@ function isFatal(error: unknown): boolean {
 
 /**
  * Waits until a job is terminal and returns the full job fetched over HTTP. Follows SSE; when the
- * stream fails or ends early, polls GET with backoff (1 s ×1.5, capped at 10 s) until terminal.
+ * stream fails or ends early, polls GET with backoff (1 s doubling, capped at 10 s) until terminal.
  */
 export async function waitForJob(source: WaitSource, id: string, opts: WaitOptions = {}): Promise<Job> {
   const deadline = new AbortController();
@@ -84,7 +84,7 @@ export async function waitForJob(source: WaitSource, id: string, opts: WaitOptio
       } catch (error) {
         if (signal.aborted || isFatal(error) || !isRetryableError(error)) throw error;
       }
-      await sleep(backoffDelay(poll, attempt), signal);
+      await sleep(backoffDelay(attempt, poll), signal);
     }
   } catch (error) {
     if (deadline.signal.aborted && !opts.signal?.aborted) {

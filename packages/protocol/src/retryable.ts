@@ -18,8 +18,7 @@ export const RETRYABLE = {
       "ECONNABORTED",
       "EPIPE",
       "ETIMEDOUT",
-      "EAI_AGAIN",
-      "ENOTFOUND",
+      "EAI_AGAIN", // a DNS failure that may pass; ENOTFOUND (no such host) is not retried
       "ENETUNREACH",
       "EHOSTUNREACH",
       "UND_ERR_SOCKET",

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AgentLink } from "./agent-link.ts";
 import { slotsFor } from "./dispatcher.ts";
-import { backoffDelay } from "./retry-policy.ts";
 
 function link(agentId: string, tier: number, capacity: number, held = 0): AgentLink {
   return {
@@ -28,25 +27,6 @@ test("slots: high tiers first, agents of one tier take turns, full agents get no
   assert.deepEqual(
     slots.map((l) => l.agentId),
     ["hiA", "hiB", "hiA", "low", "low"],
-  );
-});
-
-test("backoff: doubles per attempt with equal jitter, capped", () => {
-  assert.equal(
-    backoffDelay(1000, 1, () => 0),
-    500,
-  );
-  assert.equal(
-    backoffDelay(1000, 1, () => 1),
-    1000,
-  );
-  assert.equal(
-    backoffDelay(1000, 3, () => 1),
-    4000,
-  );
-  assert.equal(
-    backoffDelay(1000, 40, () => 1),
-    300_000,
   );
 });
 
