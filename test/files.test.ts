@@ -115,6 +115,26 @@ describe("refusals store nothing", () => {
   });
 });
 
+describe("one-shot multipart submission", () => {
+  it("refuses a file over the size limit with 413 and keeps neither it nor the files before it", async () => {
+    const before = blobFiles(t.server.dataDir);
+    const jobs = (await t.api.call("GET", "/v1/jobs")).body.jobs.length;
+    const form = new FormData();
+    form.append("job", JSON.stringify({ capability: "nobody.here" }));
+    form.append("file", new Blob([new Uint8Array(randomBytes(1000))]), "small.bin");
+    form.append("file", new Blob([new Uint8Array(randomBytes(2 * MiB + 10))]), "big.bin");
+    const r = await fetch(`${t.server.url}/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.api.key}` },
+      body: form,
+    });
+    assert.equal(r.status, 413);
+    assert.equal(((await r.json()) as any).error.code, "file_too_large");
+    assert.deepEqual(blobFiles(t.server.dataDir), before);
+    assert.equal((await t.api.call("GET", "/v1/jobs")).body.jobs.length, jobs);
+  });
+});
+
 /** A body sent with Transfer-Encoding: chunked (no Content-Length), so the server must count as it reads. */
 function chunkedUpload(name: string, chunks: Buffer[]): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {

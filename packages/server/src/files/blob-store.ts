@@ -31,4 +31,6 @@ export interface BlobStore {
    * brought it back meanwhile. Returns whether the bytes were removed.
    */
   remove(hash: string, stillWanted: () => Promise<boolean>): Promise<boolean>;
+  /** Removes staged bytes older than `before` (ms since the epoch): uploads a crash left behind. */
+  removeStaleStaging(before: number): Promise<number>;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -73,6 +73,25 @@ test("remove() puts the bytes back when a re-upload recorded the blob meanwhile"
   assert.equal(await blobs.size(staged.hash), 4);
   assert.equal(await blobs.remove(staged.hash, async () => false), true);
   assert.equal(await blobs.size(staged.hash), undefined);
+});
+
+test("the sweep removes staged files a crash left behind, and only old ones", async () => {
+  const store = openSqliteStore(join(dir, "gantry4.db"));
+  const blobs = new LocalBlobStore(join(dir, "blobs4"));
+  await blobs.init();
+  writeFileSync(join(dir, "blobs4", "tmp", "up-crashed"), "partial");
+  const sweeper = new BlobSweeper({
+    store,
+    blobs,
+    graceMs: 1000,
+    intervalMs: 1000,
+    onError: (e) => assert.fail(String(e)),
+  });
+  await sweeper.sweep(Date.now());
+  assert.deepEqual(readdirSync(join(dir, "blobs4", "tmp")), ["up-crashed"]);
+  await sweeper.sweep(Date.now() + 7 * 3600 * 1000);
+  assert.deepEqual(readdirSync(join(dir, "blobs4", "tmp")), []);
+  await store.close();
 });
 
 test("stage() past maxBytes rejects and leaves no staged file", async () => {

@@ -12,6 +12,8 @@ export interface BlobSweeperOptions {
 
 /** Blobs claimed per sweep statement; a sweep repeats until a batch comes back short. */
 const BATCH = 500;
+/** Staged files untouched this long belong to no live upload. */
+const STALE_STAGING_MS = 6 * 3600 * 1000;
 
 /**
  * Collects unreferenced blobs after the grace period. Safe on every replica at once: the store claims
@@ -47,8 +49,11 @@ export class BlobSweeper {
         for (const hash of hashes) {
           if (await this.#o.blobs.remove(hash, () => this.#o.store.blobRecorded(hash))) removed++;
         }
-        if (hashes.length < BATCH) return removed;
+        if (hashes.length < BATCH) break;
       }
+      // A live upload writes to its staging file continuously, so only a crash leaves one this old.
+      await this.#o.blobs.removeStaleStaging(now - STALE_STAGING_MS);
+      return removed;
     } finally {
       this.#running = false;
     }

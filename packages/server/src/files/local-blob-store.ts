@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -89,5 +89,18 @@ export class LocalBlobStore implements BlobStore {
     }
     await rm(aside, { force: true });
     return true;
+  }
+
+  async removeStaleStaging(before: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.#tmp)) {
+      const path = join(this.#tmp, name);
+      const s = await stat(path).catch(() => undefined);
+      if (s && s.mtimeMs < before) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 }
