@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { blobFiles, sha256, upload } from "./helpers/files.ts";
-import { FAST, type TestServer, testServer } from "./helpers/test-server.ts";
+import { FAST, sleep, type TestServer, testServer } from "./helpers/test-server.ts";
 
 const MiB = 1024 * 1024;
 let t: TestServer;
@@ -152,3 +152,25 @@ function chunkedUpload(name: string, chunks: Buffer[]): Promise<{ status: number
     req.end();
   });
 }
+
+describe("an upload cut off mid-body", () => {
+  it("leaves no staged file and the server keeps serving", async () => {
+    const before = blobFiles(t.server.dataDir);
+    await new Promise<void>((resolve) => {
+      const req = request(`${t.server.url}/v1/files?name=cut.bin`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${t.api.key}`,
+          "content-type": "application/octet-stream",
+          "content-length": String(MiB),
+        },
+      });
+      req.on("error", () => resolve());
+      req.on("response", () => resolve());
+      req.write(randomBytes(64 * 1024), () => setTimeout(() => req.destroy(), 100));
+    });
+    for (let i = 0; i < 100 && blobFiles(t.server.dataDir).length !== before.length; i++) await sleep(50);
+    assert.deepEqual(blobFiles(t.server.dataDir), before);
+    assert.equal((await upload(t.server.url, t.api.key, "after.txt", "still here")).status, 201);
+  });
+});

@@ -46,8 +46,16 @@ export class FileService {
     if (quota && declared > this.limits.quotaBytes) throw this.#quota(0);
   }
 
-  stage(source: Readable): Promise<StagedBlob> {
-    return this.blobs.stage(source, this.limits.maxFileBytes, tooLarge(this.limits.maxFileBytes));
+  async stage(source: Readable): Promise<StagedBlob> {
+    try {
+      return await this.blobs.stage(source, this.limits.maxFileBytes, tooLarge(this.limits.maxFileBytes));
+    } catch (err) {
+      // The client went away mid-body: a 400 (nobody reads it), not a 500 logged as a server fault.
+      const code = (err as { code?: string }).code;
+      if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE")
+        throw new GantryError("validation_failed", "The upload ended before the whole body arrived; send it again.");
+      throw err;
+    }
   }
 
   /** Records the owner's staged files (all or none, within the quota) and commits their bytes. */

@@ -58,6 +58,24 @@ export function fileStoreConformance(name: string, open: () => Promise<Store>): 
     assert.deepEqual((await s.getJob(j.id))!.outputFiles, got.outputFiles);
   });
 
+  withStore("a new attempt starts without the outputs an earlier one uploaded", async (s) => {
+    const j = newJob({ capability: "f.retry", owner: "alice", maxAttempts: 2, backoffMs: 0 });
+    await s.insertJobs([j]);
+    const [first] = await s.claimJobs("f.retry", ["agent-1"], Date.now(), Date.now() + 60_000);
+    await s.addJobOutput(j.id, "agent-1", first!.epoch, file("partial"), Date.now());
+    const error = { category: "transient" as const, message: "boom" };
+    await s.endAttempt(
+      j.id,
+      "agent-1",
+      first!.epoch,
+      { next: "queued", runAfter: 0, error, countsAsAttempt: true },
+      Date.now(),
+    );
+    const [second] = await s.claimJobs("f.retry", ["agent-1"], Date.now(), Date.now() + 60_000);
+    assert.equal(second!.id, j.id);
+    assert.deepEqual((await s.getJob(j.id))!.outputFiles, []);
+  });
+
   withStore("collectBlobs claims only unreferenced blobs past the grace, once", async (s) => {
     const t0 = 1_000_000;
     await s.addOwnedFiles("o", [file("loose"), file("input")], 10_000, t0);

@@ -46,8 +46,9 @@ export class SqliteJobs {
       // Reads the partial index jobs_queue; touches at most `limit` rows.
       eligible: p(`SELECT * FROM jobs WHERE capability = ? AND status = 'queued'
         AND (run_after IS NULL OR run_after <= ?) ORDER BY priority DESC, id LIMIT ?`),
+      // A new attempt starts with no outputs: files an earlier attempt uploaded are not this one's.
       assign: p(`UPDATE jobs SET status = 'assigned', epoch = epoch + 1, attempts_used = attempts_used + 1,
-        agent_id = ?, lease_expires_at = ?, run_after = NULL, updated_at = ? WHERE id = ?`),
+        agent_id = ?, lease_expires_at = ?, run_after = NULL, output_files = '[]', updated_at = ? WHERE id = ?`),
       attemptInsert: p("INSERT INTO job_attempts (job_id, epoch, n, agent_id, started_at) VALUES (?, ?, ?, ?, ?)"),
       attemptEnd: p(
         "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
