@@ -74,7 +74,10 @@ describe("refusals store nothing", () => {
     for (const name of [
       "../etc/passwd",
       "/abs",
-      "a/b",
+      "a//b",
+      "a/../b",
+      "dir/",
+      "C:x",
       "a\\b",
       "nul\u0000x",
       "ctl\nx",
@@ -82,6 +85,7 @@ describe("refusals store nothing", () => {
       ".",
       "..",
       "x".repeat(256),
+      "y/".repeat(250) + "z",
     ]) {
       const r = await upload(t.server.url, t.api.key, name, "data");
       assert.equal(r.status, 400, `name ${JSON.stringify(name)}`);

@@ -152,7 +152,7 @@ describe("agent file routes", () => {
     const r1 = await put("result.bin", out1, epoch);
     assert.equal(r1.status, 201);
     assert.deepEqual(await r1.json(), { hash: sha256(out1), size: out1.length, name: "result.bin" });
-    assert.equal((await put("metrics.json", out2, epoch)).status, 201);
+    assert.equal((await put("metrics/run.json", out2, epoch)).status, 201);
 
     const done = await agent.request({ type: "job:completed", jobId: job.id, epoch, output: { ok: true } });
     assert.equal(done.type, "ack");
@@ -160,19 +160,24 @@ describe("agent file routes", () => {
     assert.equal(finished.status, "completed");
     assert.deepEqual(
       finished.outputFiles.map((f) => f.name),
-      ["result.bin", "metrics.json"],
+      ["result.bin", "metrics/run.json"],
     );
 
     const list = await t.api.call("GET", `/v1/jobs/${job.id}/files`);
     assert.deepEqual(list.body.files, [
       { name: "result.bin", hash: sha256(out1), size: out1.length },
-      { name: "metrics.json", hash: sha256(out2), size: out2.length },
+      { name: "metrics/run.json", hash: sha256(out2), size: out2.length },
     ]);
     const dl = await fetch(`${t.server.url}/v1/jobs/${job.id}/files/result.bin`, {
       headers: { authorization: `Bearer ${t.api.key}`, range: "bytes=100-199" },
     });
     assert.equal(dl.status, 206);
     assert.deepEqual(Buffer.from(await dl.arrayBuffer()), out1.subarray(100, 200));
+    const nested = await fetch(`${t.server.url}/v1/jobs/${job.id}/files/${encodeURIComponent("metrics/run.json")}`, {
+      headers: { authorization: `Bearer ${t.api.key}` },
+    });
+    assert.equal(nested.status, 200);
+    assert.deepEqual(Buffer.from(await nested.arrayBuffer()), out2);
     const missing = await t.api.call("GET", `/v1/jobs/${job.id}/files/nope.bin`);
     assert.equal(missing.status, 404);
 

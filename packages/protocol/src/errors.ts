@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   uri_too_long: { status: 414, message: "The request URL is longer than the server accepts." },
   headers_too_large: { status: 431, message: "The request headers are larger than the server accepts." },
   invalid_url: { status: 400, message: "The request URL is malformed (bad percent-encoding or characters)." },
+  request_timeout: {
+    status: 408,
+    message: "The request's headers or body did not arrive in time; the connection was closed. Retry.",
+  },
   // auth
   auth_required: { status: 401, message: "Send Authorization: Bearer <key or token>." },
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },
@@ -62,7 +66,8 @@ export const ERROR_CODES = {
   file_not_found: { status: 404, message: "No file with that hash or name is visible to this credential." },
   file_name_unsafe: {
     status: 400,
-    message: "The file name is unsafe: use a flat name without / \\ control characters, . or .., up to 255 bytes.",
+    message:
+      "The file name is unsafe: use a relative path without empty, . or .. segments, backslashes or control characters.",
   },
   file_too_large: { status: 413, message: "The file is larger than the server's maximum file size." },
   file_quota_exceeded: {

@@ -1,23 +1,31 @@
 import { z } from "zod";
 
-/** Longest file name, in UTF-8 bytes (the common filesystem limit). */
-export const FILE_NAME_MAX_BYTES = 255;
+/** Longest file name, in UTF-8 bytes: the whole relative path, and each segment. */
+export const FILE_NAME_MAX_BYTES = 500;
+export const FILE_SEGMENT_MAX_BYTES = 255;
 
 /**
- * Why a file name is unsafe, or null when it is safe. Names are flat (no directories): agents write
- * them into a per-job directory and the CLI into `-o DIR`, so a name must never leave that directory.
+ * Why a file name is unsafe, or null when it is safe. A name is a relative, "/"-separated path
+ * (`out/clip.npy`): agents write it under the job's work directory and the CLI under `-o DIR`, so it
+ * must never leave that directory: no empty, "." or ".." segments, no leading "/" or drive letter,
+ * no backslash, NUL or other control character.
  */
 export function unsafeFileNameReason(name: string): string | null {
   if (name.length === 0) return "is empty";
   if (Buffer.byteLength(name) > FILE_NAME_MAX_BYTES) return `is longer than ${FILE_NAME_MAX_BYTES} bytes`;
-  if (name === "." || name === "..") return "is a directory reference";
-  if (name.includes("/") || name.includes("\\")) return "contains a path separator";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
   if (/[\u0000-\u001f\u007f]/.test(name)) return "contains a control character";
+  if (name.includes("\\")) return "contains a backslash";
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is not a relative path";
+  for (const seg of name.split("/")) {
+    if (seg === "" || seg === "." || seg === "..") return 'has an empty, "." or ".." segment';
+    if (Buffer.byteLength(seg) > FILE_SEGMENT_MAX_BYTES)
+      return `has a segment longer than ${FILE_SEGMENT_MAX_BYTES} bytes`;
+  }
   return null;
 }
 
-/** A safe, flat file name; an unsafe one fails with the registry code file_name_unsafe. */
+/** A safe relative file name; an unsafe one fails with the registry code file_name_unsafe. */
 export const FileName = z.string().superRefine((name, ctx) => {
   const reason = unsafeFileNameReason(name);
   if (reason) ctx.addIssue({ code: "custom", message: `file name ${reason}`, params: { code: "file_name_unsafe" } });

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { unsafeFileNameReason } from "@gantry/protocol";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
@@ -37,6 +37,7 @@ export function registerJobDownload(parent: Command, ctx: CliContext): void {
     for (const f of wanted) {
       // The server refuses unsafe names; check again so a file can never land outside `dir`.
       if (unsafeFileNameReason(f.name)) throw new UsageError(`refusing unsafe file name ${JSON.stringify(f.name)}`);
+      mkdirSync(dirname(join(dir, f.name)), { recursive: true });
       const bar = progressBar(`download ${f.name}`);
       try {
         const got = await client.downloadJobFile(id, f.name, join(dir, f.name), {

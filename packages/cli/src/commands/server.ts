@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
-import { parseByteSize, parsePort, parseSeconds } from "../option-parsers.ts";
+import { parseByteSize, parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
+import { StartupError } from "../startup-error.ts";
 
 export interface ServerFlags {
   port?: number;
@@ -14,6 +15,7 @@ export interface ServerFlags {
   maxFileBytes?: number;
   fileQuotaBytes?: number;
   fileGrace?: number;
+  retentionDays?: number;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -37,10 +39,17 @@ export function registerServer(parent: Command, ctx: CliContext): void {
       "--log-level <level>",
       "fatal, error, warn, info, debug, trace or silent (default: $GANTRY_LOG_LEVEL or info)",
     )
+    .option(
+      "--retention-days <days>",
+      "delete finished jobs, their logs and attempts after this many days; 0 keeps them (default: $GANTRY_RETENTION_DAYS or 7)",
+      parseDays,
+    )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
-      const { startServer } = await import("@gantry/server");
-      const server = await startServer(serverOptions(flags, ctx));
+      const { startServer, DataDirError } = await import("@gantry/server");
+      const server = await startServer(serverOptions(flags, ctx)).catch((err: unknown) => {
+        throw err instanceof DataDirError ? new StartupError(err.message) : err;
+      });
       ctx.stderr(
         `Gantry server listening on ${server.url}\n` +
           `  data dir:  ${server.dataDir}\n` +
@@ -66,5 +75,6 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     maxFileBytes: flags.maxFileBytes,
     fileQuotaBytes: flags.fileQuotaBytes,
     fileGraceSecs: flags.fileGrace,
+    retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
   };
 }

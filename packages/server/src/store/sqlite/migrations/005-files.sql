@@ -1,4 +1,4 @@
--- 004: content-addressed blobs, who owns them (quota), and which jobs reference them (GC).
+-- 005: content-addressed blobs, who owns them (quota), and which jobs reference them (GC).
 CREATE TABLE blobs (
   hash TEXT PRIMARY KEY,               -- sha256, lowercase hex: the blob store's key
   size INTEGER NOT NULL,
