@@ -85,7 +85,7 @@ describe("refusals store nothing", () => {
       ".",
       "..",
       "x".repeat(256),
-      "y/".repeat(250) + "z",
+      `${"y/".repeat(250)}z`,
     ]) {
       const r = await upload(t.server.url, t.api.key, name, "data");
       assert.equal(r.status, 400, `name ${JSON.stringify(name)}`);
