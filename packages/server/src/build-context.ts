@@ -12,21 +12,27 @@ import { AgentRegistry } from "./dispatch/agent-registry.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import { JobEvents } from "./events/job-events.ts";
+import type { BlobStore } from "./files/blob-store.ts";
+import { FileService } from "./files/file-service.ts";
 import type { ResolvedServerOptions } from "./server-options.ts";
 import type { Store } from "./store/store.ts";
+
+/** What the components are built from: made (and opened) before them. */
+export interface ContextParts {
+  opts: ResolvedServerOptions;
+  log: Logger;
+  store: Store;
+  keys: ServerKeys;
+  blobs: BlobStore;
+  version: string;
+}
 
 /**
  * Builds the server's components in dependency order: each is constructed from ones already built,
  * and the one cycle (dispatch reports orphaned and pushed jobs, which the lifecycle handles) is an
  * event subscription made once both exist.
  */
-export function buildContext(
-  opts: ResolvedServerOptions,
-  log: Logger,
-  store: Store,
-  keys: ServerKeys,
-  version: string,
-): GantryContext {
+export function buildContext({ opts, log, store, keys, blobs, version }: ContextParts): GantryContext {
   const report = (msg: string) => (err: unknown) => log.error({ err }, msg);
   const leaseMs = opts.leaseSecs * 1000;
   const tokens = new Tokens(keys, opts.tokenTtlSecs);
@@ -70,6 +76,7 @@ export function buildContext(
     commands,
     principals: new Principals(store, tokens),
     tokens,
+    files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,
   };
 }

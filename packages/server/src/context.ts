@@ -9,6 +9,7 @@ import type { AgentRegistry } from "./dispatch/agent-registry.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
 import type { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import type { JobEvents } from "./events/job-events.ts";
+import type { FileService } from "./files/file-service.ts";
 import type { ResolvedServerOptions } from "./server-options.ts";
 import type { Store } from "./store/store.ts";
 
@@ -35,5 +36,6 @@ export interface GantryContext {
   commands: CommandService;
   principals: Principals;
   tokens: Tokens;
+  files: FileService;
   version: string;
 }

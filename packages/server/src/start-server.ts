@@ -1,10 +1,13 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildApp } from "./app.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
 import { buildContext } from "./build-context.ts";
+import { inDataDir, prepareDataDir } from "./data-dir.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
+import { BlobSweeper } from "./files/blob-sweeper.ts";
+import { LocalBlobStore } from "./files/local-blob-store.ts";
+import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import { createServerLogger } from "./server-logger.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -22,19 +25,22 @@ export interface GantryServer {
 }
 
 /**
- * Starts a Gantry server on the embedded store, in this order: options, logger, store and keys, the
- * components (buildContext), first-start credentials, the HTTP app, the lease grace after a restart,
- * the sweeper, then listening and the first dispatch.
+ * Starts a Gantry server on the embedded store, in this order: options, logger, data dir, store,
+ * keys and blobs, the components (buildContext), first-start credentials, the HTTP app, the lease
+ * grace after a restart, the sweepers, then listening and the first dispatch.
  */
 export async function startServer(options: ServerOptions = {}): Promise<GantryServer> {
   const opts = resolveServerOptions(options);
   const log = createServerLogger(opts.logLevel);
+  const report = (err: unknown, msg: string) => log.error({ err }, msg);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = openSqliteStore(join(dataDir, "gantry.db"));
-  const keys = await loadServerKeys(dataDir);
-  const ctx = buildContext(opts, log, store, keys, VERSION);
-  const bootstrap = await ensureBootstrap(store, dataDir);
+  prepareDataDir(dataDir);
+  const store = await inDataDir(dataDir, () => openSqliteStore(join(dataDir, "gantry.db")));
+  const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
+  const blobs = new LocalBlobStore(join(dataDir, "blobs"));
+  await blobs.init();
+  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION });
+  const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const app = await buildApp(ctx);
 
   // After a restart, give agents one lease period to reconnect before their jobs count as lost.
@@ -51,10 +57,19 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
       link.close(4401, "silent or token expired");
       void ctx.agents.sessions.disconnected(link);
     },
-    onError: (err) => log.error({ err }, "sweep failed"),
+    onError: (err) => report(err, "sweep failed"),
+  });
+  const blobSweeper = new BlobSweeper({
+    store,
+    blobs,
+    graceMs: opts.fileGraceSecs * 1000,
+    intervalMs: opts.fileSweepIntervalMs,
+    onError: (err) => report(err, "blob sweep failed"),
   });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
+  blobSweeper.start();
+  const housekeeping = startHousekeeping({ store, dispatcher: ctx.dispatcher, options: opts, log: report });
   for (const cap of await store.queuedCapabilities()) ctx.dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
@@ -67,6 +82,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
       sweeper.stop();
+      blobSweeper.stop();
+      housekeeping.stop();
       ctx.lifecycle.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.
       for (const link of [...ctx.registry.all()]) {

@@ -36,6 +36,7 @@ export class AgentEnrolment {
     const agent: AgentRecord = {
       id: randomUUID(),
       name: req.name ?? null,
+      displayName: req.displayName ?? null,
       keyHash: hashSecret(key),
       enrolmentKeyId: enrolment.id,
       capabilities: req.capabilities ?? [],
@@ -64,8 +65,9 @@ export class AgentEnrolment {
     const agent = await this.#d.store.getAgent(agentId);
     if (!agent || !sameHash(agent.keyHash, hashSecret(key))) throw new GantryError("auth_invalid");
     if (agent.revokedAt !== null) throw new GantryError("agent_revoked");
-    const token = await this.#d.tokens.sign(agent.id, AGENT_AUDIENCE, ["agent"]);
-    return { token, expiresIn: this.#d.tokens.ttlSecs };
+    // expiresIn is the absolute expiry in Unix seconds, as upstream OffloadMQ answers.
+    const expiresIn = this.#d.tokens.expiry();
+    return { token: await this.#d.tokens.signUntil(agent.id, AGENT_AUDIENCE, ["agent"], expiresIn), expiresIn };
   }
 
   /** Verifies an agent JWT; returns the agent (not revoked) and the token's expiry in ms. */

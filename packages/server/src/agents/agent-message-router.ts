@@ -60,9 +60,10 @@ export class AgentMessageRouter {
       case "job:rejected":
         return fenceReply(msg.ref, await l.rejected(agentId, msg.jobId, msg.epoch, msg.reason));
       case "token:refresh": {
-        const token = await this.#d.tokens.sign(agentId, AGENT_AUDIENCE, ["agent"]);
+        const expiresIn = this.#d.tokens.expiry();
+        const token = await this.#d.tokens.signUntil(agentId, AGENT_AUDIENCE, ["agent"], expiresIn);
         return [
-          { type: "token", token, expiresIn: this.#d.tokens.ttlSecs },
+          { type: "token", token, expiresIn },
           { type: "ack", ref: msg.ref },
         ];
       }

@@ -1,15 +1,6 @@
 import { ERROR_CODES, type ErrorCode, GantryError, type ServerToAgent } from "@gantry/protocol";
+import { isStorageFullError } from "../store/storage-errors.ts";
 import type { FenceOutcome } from "../store/store.ts";
-
-/** Error codes a storage layer reports for a full, read-only or failing disk (SQLite, libuv). */
-const STORAGE_CODES = new Set(["SQLITE_FULL", "ENOSPC", "EACCES", "EROFS", "EDQUOT", "SQLITE_READONLY"]);
-
-/** Whether an error says the disk is full or unwritable (the operator's problem, not the caller's). */
-export function isStorageFull(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  return STORAGE_CODES.has(code) || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_READONLY");
-}
 
 /**
  * What a message that the server failed to apply is answered with. Only the agent's own mistakes
@@ -19,7 +10,7 @@ export function isStorageFull(err: unknown): boolean {
  */
 export function failureCode(err: unknown): ErrorCode {
   if (err instanceof GantryError) return err.code;
-  return isStorageFull(err) ? "storage_full" : "unavailable";
+  return isStorageFullError(err) ? "storage_full" : "unavailable";
 }
 
 export function nack(ref: number, code: ErrorCode, message?: string): Extract<ServerToAgent, { type: "nack" }> {

@@ -90,7 +90,8 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
         messages,
         (m) => ctx.agents.messages.handle(l.agentId, l, m),
         (replies) => {
-          for (const r of replies) if (r.type === "token") l.tokenExpiresAt = Date.now() + r.expiresIn * 1000;
+          // expiresIn is the token's absolute expiry in Unix seconds.
+          for (const r of replies) if (r.type === "token") l.tokenExpiresAt = r.expiresIn * 1000;
           l.send(replies);
         },
       );

@@ -33,7 +33,8 @@ export class SqliteLeases {
       expired: p(`SELECT * FROM jobs WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`),
       // Contract for the two expiries: one row, only if still held by this agent at this epoch AND its
       // lease still lapsed at @now, so a heartbeat that renewed it a moment earlier wins.
-      expireRequeue: p(`UPDATE jobs SET status = 'queued', error = @error, lease_expires_at = NULL,
+      // agent_id = NULL on requeue, as in sqlite-jobs: a queued job is held by no one.
+      expireRequeue: p(`UPDATE jobs SET status = 'queued', error = @error, agent_id = NULL, lease_expires_at = NULL,
         run_after = @runAfter, attempts_used = attempts_used - @refund, updated_at = @now
         WHERE id = @id AND agent_id = @agent AND epoch = @epoch AND ${HELD} AND lease_expires_at < @now
         RETURNING *`),
