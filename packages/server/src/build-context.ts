@@ -11,6 +11,7 @@ import type { GantryContext } from "./context.ts";
 import { AgentRegistry } from "./dispatch/agent-registry.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
+import { SlotKeeper } from "./dispatch/slot-keeper.ts";
 import { JobEvents } from "./events/job-events.ts";
 import type { BlobStore } from "./files/blob-store.ts";
 import { FileService } from "./files/file-service.ts";
@@ -47,14 +48,15 @@ export function buildContext({ opts, log, store, keys, blobs, version }: Context
     stalledMs: Math.min(2 * opts.heartbeatIntervalSecs * 1000, leaseMs / 2),
     onError: report("dispatch failed"),
   });
-  const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, leaseMs });
+  const slots = new SlotKeeper({ registry, dispatcher, leaseMs });
+  const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, slots });
   dispatcher.events.on("dispatch:jobs:assigned", (jobs) => lifecycle.assigned(jobs));
   dispatcher.events.on("dispatch:jobs:orphaned", (jobs) => {
     lifecycle.orphaned(jobs).catch(report("requeueing orphaned jobs failed"));
   });
   const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
   const sessions = new AgentSessions({ store, registry, dispatcher, lifecycle, commands, options: opts });
-  const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, options: opts });
+  const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, slots, options: opts });
   const messages = new AgentMessageRouter({
     store,
     tokens,
@@ -72,6 +74,7 @@ export function buildContext({ opts, log, store, keys, blobs, version }: Context
     registry,
     dispatcher,
     lifecycle,
+    slots,
     agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts }), sessions, messages },
     commands,
     principals: new Principals(store, tokens),

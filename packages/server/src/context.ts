@@ -8,6 +8,7 @@ import type { Tokens } from "./auth/tokens.ts";
 import type { AgentRegistry } from "./dispatch/agent-registry.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
 import type { JobLifecycle } from "./dispatch/job-lifecycle.ts";
+import type { SlotKeeper } from "./dispatch/slot-keeper.ts";
 import type { JobEvents } from "./events/job-events.ts";
 import type { FileService } from "./files/file-service.ts";
 import type { ResolvedServerOptions } from "./server-options.ts";
@@ -32,6 +33,7 @@ export interface GantryContext {
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   lifecycle: JobLifecycle;
+  slots: SlotKeeper;
   agents: AgentServices;
   commands: CommandService;
   principals: Principals;

@@ -49,6 +49,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const sweeper = new Sweeper({
     store,
     lifecycle: ctx.lifecycle,
+    slots: ctx.slots,
     registry: ctx.registry,
     dispatcher: ctx.dispatcher,
     intervalMs: opts.sweepIntervalMs,

@@ -2,6 +2,7 @@ import type { AgentToServer, ServerToAgent } from "@gantry/protocol";
 import type { AgentLink } from "../dispatch/agent-link.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { JobLifecycle } from "../dispatch/job-lifecycle.ts";
+import type { SlotKeeper } from "../dispatch/slot-keeper.ts";
 import type { ResolvedServerOptions } from "../server-options.ts";
 import type { Store } from "../store/store.ts";
 
@@ -13,6 +14,7 @@ export interface AgentHeartbeatsDeps {
   store: Store;
   dispatcher: Dispatcher;
   lifecycle: JobLifecycle;
+  slots: SlotKeeper;
   options: ResolvedServerOptions;
 }
 
@@ -42,7 +44,7 @@ export class AgentHeartbeats {
     const lost = renewal.unlisted.filter((j) => j.status === "running");
     await this.#d.lifecycle.releaseUnstarted(agentId, renewal.unlisted, "the agent never received the job");
     for (const j of lost) await this.#d.lifecycle.lost(agentId, j, "the agent no longer has the job");
-    if (link) this.#settleStopping(link, msg, now + leaseSecs * 1000);
+    if (link) this.#d.slots.listed(link, msg.running, now);
     const ack: ServerToAgent = { type: "heartbeat:ack", drop: renewal.drop };
     if (msg.seq !== undefined) ack.seq = msg.seq;
     return [ack];
@@ -66,15 +68,5 @@ export class AgentHeartbeats {
     if (!persist) return;
     if (link) link.persistedAt = now;
     await this.#d.store.updateAgentState(agentId, state);
-  }
-
-  /** A job the server ended while the agent ran it keeps its slot while the agent still lists it. */
-  #settleStopping(link: AgentLink, msg: Heartbeat, until: number): void {
-    if (link.stopping.size === 0) return;
-    const listed = new Set(msg.running.map((h) => h.jobId));
-    for (const jobId of [...link.stopping.keys()]) {
-      if (listed.has(jobId)) link.stopping.set(jobId, until);
-      else this.#d.lifecycle.releaseSlot(link, jobId);
-    }
   }
 }

@@ -1,17 +1,11 @@
-import { createHash } from "node:crypto";
 import {
-  CapabilityParseError,
   type FileRef,
   GantryError,
-  JOB_DEFAULTS,
   type JobError,
   type JobProgress,
   type JobStatus,
-  parseCapability,
   type SubmitJobRequest,
 } from "@gantry/protocol";
-import stableStringify from "safe-stable-stringify";
-import { monotonicFactory } from "ulid";
 import type { JobEvents } from "../events/job-events.ts";
 import {
   type FenceOutcome,
@@ -21,21 +15,18 @@ import {
   type NewJob,
   type Store,
 } from "../store/store.ts";
-import { pooledRandom } from "../util/pooled-random.ts";
-import type { AgentLink } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import { newJob } from "./new-job.ts";
 import { endAfterFailure } from "./retry-policy.ts";
-
-const nextId = monotonicFactory(pooledRandom());
+import type { SlotKeeper } from "./slot-keeper.ts";
 
 export interface LifecycleDeps {
   store: Store;
   events: JobEvents;
   registry: AgentRegistry;
   dispatcher: Dispatcher;
-  /** How long a slot stays taken for a job the server ended while its agent may still run it. */
-  leaseMs: number;
+  slots: SlotKeeper;
 }
 
 /**
@@ -130,7 +121,7 @@ export class JobLifecycle {
     if (out.kind === "ok") {
       this.#d.events.emit({ type: "output", jobId, at: new Date().toISOString() });
       this.#released(agentId, out.job);
-    } else this.#stopped(agentId, jobId);
+    } else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -140,7 +131,7 @@ export class JobLifecycle {
     const now = Date.now();
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
-    else this.#stopped(agentId, jobId);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -148,7 +139,7 @@ export class JobLifecycle {
     const end = { next: "cancelled", error: null } as const;
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, end, Date.now());
     if (out.kind === "ok") this.#released(agentId, out.job);
-    else this.#stopped(agentId, jobId);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -160,7 +151,7 @@ export class JobLifecycle {
     const error: JobError = { category: "transient", message: `agent rejected the job: ${reason}`, code: "rejected" };
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now, false), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
-    else this.#stopped(agentId, jobId);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -236,29 +227,11 @@ export class JobLifecycle {
     if (job.agentId && (job.status === "assigned" || job.status === "running")) {
       const link = this.#d.registry.get(job.agentId);
       link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
-      // The slot stays taken until the agent has stopped the job: freed now, it would be offered a new
-      // job that the still-busy agent can only reject, again and again.
-      if (link?.jobs.has(job.id)) link.stopping.set(job.id, now + this.#d.leaseMs);
+      // The slot stays taken until the agent has stopped the job (SlotKeeper says why).
+      this.#d.slots.holdUntilStopped(job.agentId, job.id, now);
       this.#d.dispatcher.kick(job.capability);
     }
     this.#status(updated);
-  }
-
-  /** Gives up the slot of a job the server ended while the agent ran it (stopped, or given up on). */
-  releaseSlot(link: AgentLink, jobId: string): void {
-    link.stopping.delete(jobId);
-    if (link.jobs.delete(jobId)) this.#d.dispatcher.kickLink(link);
-  }
-
-  /** Slots held for stopping jobs whose time ran out (the agent went quiet about them). */
-  releaseOverdueSlots(link: AgentLink, now: number): void {
-    for (const [jobId, until] of [...link.stopping]) if (until < now) this.releaseSlot(link, jobId);
-  }
-
-  /** The agent reported an end for a job the server had already ended: it has stopped. */
-  #stopped(agentId: string, jobId: string): void {
-    const link = this.#d.registry.get(agentId);
-    if (link?.stopping.has(jobId)) this.releaseSlot(link, jobId);
   }
 
   /** Re-emits a job's status after a change made elsewhere (e.g. a requeue on reconnect). */
@@ -269,9 +242,7 @@ export class JobLifecycle {
   }
 
   #release(agentId: string, job: JobRecord): void {
-    const link = this.#d.registry.get(agentId);
-    link?.stopping.delete(job.id);
-    if (link?.jobs.delete(job.id)) this.#d.dispatcher.kickLink(link);
+    this.#d.slots.release(agentId, job.id);
     this.#d.dispatcher.kick(job.capability);
   }
 
@@ -303,32 +274,4 @@ export class JobLifecycle {
 
 export function emitStatus(events: JobEvents, jobId: string, status: JobStatus, epoch: number): void {
   events.emit({ type: "status", jobId, status, epoch, at: new Date().toISOString() });
-}
-
-function newJob(owner: string, r: SubmitJobRequest, now: number): NewJob {
-  let name: string;
-  try {
-    name = parseCapability(r.capability).name;
-  } catch (err) {
-    if (err instanceof CapabilityParseError) throw new GantryError("invalid_capability", err.message);
-    throw err;
-  }
-  return {
-    id: nextId(now),
-    capability: name,
-    capabilityFull: r.capability,
-    payload: r.payload ?? {},
-    inputs: r.inputs ?? [],
-    priority: r.priority ?? JOB_DEFAULTS.priority,
-    owner,
-    idempotencyKey: r.idempotencyKey ?? null,
-    // Stable serialisation (sorted keys): a replay with the keys in another order is the same request.
-    requestHash: r.idempotencyKey ? createHash("sha256").update(stableStringify(r)).digest("hex") : null,
-    timeoutSecs: r.timeoutSecs ?? null,
-    maxWaitSecs: r.maxWaitSecs ?? null,
-    runtimeSecs: r.runtimeSecs ?? null,
-    maxAttempts: r.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-    backoffMs: r.backoffMs ?? JOB_DEFAULTS.backoffMs,
-    createdAt: now,
-  };
 }

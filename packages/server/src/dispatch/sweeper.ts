@@ -3,10 +3,12 @@ import type { AgentLink } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import type { JobLifecycle } from "./job-lifecycle.ts";
+import type { SlotKeeper } from "./slot-keeper.ts";
 
 export interface SweeperDeps {
   store: Store;
   lifecycle: JobLifecycle;
+  slots: SlotKeeper;
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   intervalMs: number;
@@ -50,7 +52,7 @@ export class Sweeper {
       for (const job of await this.#d.store.expiredLeases(now, BATCH)) await this.#d.lifecycle.leaseExpired(job);
       for (const job of await this.#d.store.overdueJobs(now, BATCH)) await this.#d.lifecycle.deadline(job, now);
       for (const link of [...this.#d.registry.all()]) {
-        if (link.stopping.size > 0) this.#d.lifecycle.releaseOverdueSlots(link, now);
+        if (link.stopping.size > 0) this.#d.slots.releaseOverdue(link, now);
         const silent = now - link.lastSeenAt > this.#d.silenceMs;
         const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
         if (silent || expired) this.#d.onDisconnect(link);
