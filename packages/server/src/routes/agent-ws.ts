@@ -2,11 +2,11 @@ import { AgentToServer, type ErrorCode, GantryError, type ServerToAgent } from "
 import type { FastifyPluginAsync } from "fastify";
 import type { WebSocket } from "ws";
 import { errorFrame, failureCode, protocolError } from "../agents/agent-replies.ts";
+import { MessageInbox } from "../agents/message-inbox.ts";
 import { handleInOrder } from "../agents/ordered-messages.ts";
 import { WsAgentLink } from "../agents/ws-agent-link.ts";
 import { bearerOf } from "../auth/principals.ts";
 import type { GantryContext } from "../context.ts";
-import { SerialQueue } from "../util/serial-queue.ts";
 
 /**
  * Close codes: 4401 token missing/invalid/expired (re-authenticate), 4403 agent revoked, 4400
@@ -30,7 +30,6 @@ function closeCodeFor(err: unknown): number {
  */
 export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (app, { ctx }) => {
   app.get("/v1/agent/ws", { websocket: true }, (socket: WebSocket, request) => {
-    const frames = new SerialQueue();
     let link: WsAgentLink | undefined;
     let closed = false;
     const sendNow = (m: ServerToAgent) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
@@ -65,23 +64,12 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
       return l.open && !closed ? l : undefined;
     };
 
-    const onFrame = async (data: Buffer): Promise<void> => {
+    /** Handles queued messages in order; the very first must be the hello. */
+    const handle = async (messages: unknown[]): Promise<void> => {
       if (closed) return;
-      let messages: unknown[];
-      try {
-        const parsed: unknown = JSON.parse(data.toString());
-        messages = Array.isArray(parsed) ? parsed : [parsed];
-      } catch {
-        sendNow(protocolError("frame is not valid JSON"));
-        return;
-      }
-      if (messages.length === 0 || messages.length > MAX_FRAME_MESSAGES) {
-        sendNow(protocolError(`a frame holds 1 to ${MAX_FRAME_MESSAGES} messages`));
-        return;
-      }
       if (!link) {
         link = await open(messages.shift());
-        if (!link) return;
+        if (!link) return inbox.stop();
       }
       const l = link;
       l.lastSeenAt = Date.now();
@@ -96,12 +84,26 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
         },
       );
     };
+    const inbox = new MessageInbox(handle, (err) => request.log.error({ err }, "agent messages failed"));
 
     socket.on("message", (data: Buffer) => {
-      void frames.run(() => onFrame(data)).catch((err: unknown) => request.log.error({ err }, "agent frame failed"));
+      let messages: unknown[];
+      try {
+        const parsed: unknown = JSON.parse(data.toString());
+        messages = Array.isArray(parsed) ? parsed : [parsed];
+      } catch {
+        sendNow(protocolError("frame is not valid JSON"));
+        return;
+      }
+      if (messages.length === 0 || messages.length > MAX_FRAME_MESSAGES) {
+        sendNow(protocolError(`a frame holds 1 to ${MAX_FRAME_MESSAGES} messages`));
+        return;
+      }
+      inbox.push(messages);
     });
     socket.on("close", () => {
       closed = true;
+      inbox.stop();
       if (link) void ctx.agents.sessions.disconnected(link);
     });
   });
