@@ -5,6 +5,7 @@ import { GantryError } from "@gantry/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler } from "fastify-type-provider-zod";
 import { refuseQueryTokens } from "./auth/require-scope.ts";
+import { capabilitiesRoutes } from "./capabilities/capabilities-route.ts";
 import type { GantryContext } from "./context.ts";
 import { clientErrorHandler, frameworkErrors } from "./errors/client-error-handler.ts";
 import { installErrorHandler } from "./errors/error-handler.ts";
@@ -15,6 +16,7 @@ import { fileRoutes } from "./files/file-routes.ts";
 import { jobFileRoutes } from "./files/job-file-routes.ts";
 import { HTTP_LIMITS } from "./http/http-limits.ts";
 import { installJsonBodyParser } from "./http/json-body-parser.ts";
+import { type MqttStatus, mqttPlugin } from "./mqtt/mqtt-plugin.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
 import { agentWsRoutes } from "./routes/agent-ws.ts";
 import { agentsAdminRoutes } from "./routes/agents-admin.ts";
@@ -23,7 +25,10 @@ import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 
 /** Assembles the Fastify app: validation from protocol schemas, the one error handler, every route plugin. */
-export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: GantryContext,
+  mqtt: MqttStatus = { mode: "off", connectedClients: () => 0 },
+): Promise<FastifyInstance> {
   const tls = ctx.options.tls;
   const limits = { ...HTTP_LIMITS, ...ctx.options.httpLimits };
   const app = Fastify({
@@ -88,8 +93,10 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
     fileRoutes,
     jobFileRoutes,
     agentFileRoutes,
+    capabilitiesRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }
+  await app.register(mqttPlugin, { ctx, status: mqtt });
   return app;
 }

@@ -4,7 +4,7 @@ import { AgentHeartbeats } from "./agents/agent-heartbeat.ts";
 import { AgentMessageRouter } from "./agents/agent-message-router.ts";
 import { AgentSessions } from "./agents/agent-sessions.ts";
 import { CommandService } from "./agents/command-service.ts";
-import { Principals } from "./auth/principals.ts";
+import { KEY_CACHE, Principals } from "./auth/principals.ts";
 import type { ServerKeys } from "./auth/server-keys.ts";
 import { Tokens } from "./auth/tokens.ts";
 import type { GantryContext } from "./context.ts";
@@ -77,7 +77,7 @@ export function buildContext({ opts, log, store, keys, blobs, version }: Context
     slots,
     agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts }), sessions, messages },
     commands,
-    principals: new Principals(store, tokens),
+    principals: new Principals(store, tokens, KEY_CACHE, { noAuth: opts.noAuth }),
     tokens,
     files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,

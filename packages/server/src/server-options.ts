@@ -37,6 +37,24 @@ export interface ServerOptions {
   retentionDays?: number;
   /** How often the retention sweep runs. @defaultValue 60000 */
   retentionSweepIntervalMs?: number;
+  /** Run the embedded MQTT broker (MQTT over WebSocket at /mqtt on the HTTP port). @defaultValue true */
+  mqtt?: boolean;
+  /** Also serve the embedded broker over MQTT/TCP on this port (0: a free one). @defaultValue null (no TCP) */
+  mqttPort?: number | null;
+  /** Publish to this external broker (`mqtt://host:port`) instead of running one. @defaultValue null */
+  mqttUrl?: string | null;
+  /** Username for the external broker. @defaultValue null */
+  mqttUsername?: string | null;
+  /** Password for the external broker. @defaultValue null */
+  mqttPassword?: string | null;
+  /** How often agent presence and the capability summary are compared and republished. @defaultValue 1000 */
+  presenceIntervalMs?: number;
+  /**
+   * Accept requests without credentials (local development): they act as one anonymous client with
+   * jobs:read, jobs:write and agents:read. The CLI binds such a server to loopback unless --host is
+   * given. @defaultValue false
+   */
+  noAuth?: boolean;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -57,6 +75,13 @@ export const SERVER_DEFAULTS = {
   fileSweepIntervalMs: 60_000,
   tls: null,
   httpLimits: {},
+  mqtt: true,
+  mqttPort: null,
+  mqttUrl: null,
+  mqttUsername: null,
+  mqttPassword: null,
+  presenceIntervalMs: 1000,
+  noAuth: false,
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;

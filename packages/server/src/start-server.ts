@@ -8,6 +8,7 @@ import { Sweeper } from "./dispatch/sweeper.ts";
 import { BlobSweeper } from "./files/blob-sweeper.ts";
 import { LocalBlobStore } from "./files/local-blob-store.ts";
 import { startHousekeeping } from "./housekeeping/housekeeping.ts";
+import type { MqttStatus } from "./mqtt/mqtt-plugin.ts";
 import { createServerLogger } from "./server-logger.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -21,6 +22,8 @@ export interface GantryServer {
   bootstrapPath: string;
   /** The first-start credentials, while bootstrap.json exists. */
   bootstrap: Bootstrap;
+  /** MQTT: embedded, external or off; the embedded broker's TCP port when one was asked for. */
+  mqtt: MqttStatus;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,13 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   await blobs.init();
   const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION });
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
-  const app = await buildApp(ctx);
+  const mqtt: MqttStatus = { mode: "off", connectedClients: () => 0 };
+  const app = await buildApp(ctx, mqtt);
+  if (opts.noAuth)
+    log.warn(
+      { host: opts.host },
+      "NO-AUTH MODE: every request without credentials is accepted as the anonymous client. Never expose this server.",
+    );
 
   // After a restart, give agents one lease period to reconnect before their jobs count as lost.
   const leaseMs = opts.leaseSecs * 1000;
@@ -81,6 +90,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     dataDir,
     bootstrapPath: bootstrapPath(dataDir),
     bootstrap: bootstrap as Bootstrap,
+    mqtt,
     close: async () => {
       sweeper.stop();
       blobSweeper.stop();

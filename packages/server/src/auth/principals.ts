@@ -27,11 +27,19 @@ export class Principals {
   readonly #store: Store;
   readonly #tokens: Tokens;
   readonly #keys: LRUCache<string, ApiKeyRecord>;
+  /** With no-auth, who a request without credentials is; undefined when credentials are required. */
+  readonly anonymous: Principal | undefined;
 
-  constructor(store: Store, tokens: Tokens, cache: { max: number; ttlMs: number } = KEY_CACHE) {
+  constructor(
+    store: Store,
+    tokens: Tokens,
+    cache: { max: number; ttlMs: number } = KEY_CACHE,
+    opts: { noAuth?: boolean } = {},
+  ) {
     this.#store = store;
     this.#tokens = tokens;
     this.#keys = new LRUCache({ max: cache.max, ttl: cache.ttlMs });
+    this.anonymous = opts.noAuth ? ANONYMOUS : undefined;
   }
 
   async fromBearer(credential: string): Promise<Principal> {
@@ -59,6 +67,14 @@ export class Principals {
 export function hasScope(p: Principal, scope: Scope): boolean {
   return p.scopes.includes(scope) || p.scopes.includes("admin");
 }
+
+/** The principal of a credential-less request in no-auth mode: one client, never admin. */
+export const ANONYMOUS: Principal = {
+  id: "anonymous",
+  kind: "api_key",
+  owner: "anonymous",
+  scopes: ["jobs:read", "jobs:write", "agents:read"],
+};
 
 /** Parses `Authorization: Bearer x`; returns undefined when absent. */
 export function bearerOf(header: string | undefined): string | undefined {

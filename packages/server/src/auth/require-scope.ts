@@ -17,8 +17,8 @@ export function requireScope(principals: Principals, scope: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = bearerOf(request.headers.authorization);
     const credential = header ?? (request.routeOptions.config.queryToken ? tokenFromQuery(request) : undefined);
-    if (!credential) throw new GantryError("auth_required");
-    const principal = await principals.fromBearer(credential);
+    const principal = credential ? await principals.fromBearer(credential) : principals.anonymous;
+    if (!principal) throw new GantryError("auth_required");
     if (!hasScope(principal, scope))
       throw new GantryError("auth_forbidden", `This credential lacks the ${scope} scope.`);
     request.principal = principal;

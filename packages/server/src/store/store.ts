@@ -303,6 +303,8 @@ export interface Store extends FileStore {
   extendAllLeases(leaseExpiresAt: number): Promise<void>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
+  /** How many jobs are queued per base capability (for `GET /v1/capabilities`). */
+  queuedCounts(): Promise<Map<string, number>>;
   /**
    * Retention, one bounded step: deletes at most `limit` log rows of finished (completed, failed,
    * cancelled) jobs that ended before `cutoff`, then at most `limit` such jobs whose logs are gone,

@@ -86,6 +86,7 @@ export class SqliteJobs {
       overdue: p(`SELECT * FROM jobs WHERE deadline_at <= ? AND status IN ('queued','assigned','running') LIMIT ?`),
       pickupOverdue: p(`SELECT * FROM jobs WHERE pickup_deadline_at <= ? AND status = 'queued' AND epoch = 0 LIMIT ?`),
       queuedCaps: p("SELECT DISTINCT capability FROM jobs WHERE status = 'queued'"),
+      queuedCounts: p("SELECT capability, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY capability"),
     };
   }
 
@@ -286,6 +287,11 @@ export class SqliteJobs {
 
   queuedCapabilities(): Promise<string[]> {
     return Promise.resolve((this.#s.queuedCaps.all() as { capability: string }[]).map((r) => r.capability));
+  }
+
+  queuedCounts(): Promise<Map<string, number>> {
+    const rows = this.#s.queuedCounts.all() as { capability: string; n: number }[];
+    return Promise.resolve(new Map(rows.map((r) => [r.capability, Number(r.n)])));
   }
 
   #getSync(id: string): JobRecord | undefined {

@@ -97,6 +97,7 @@ export function openSqliteStore(path: string): Store {
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
     extendAllLeases: (lease) => leases.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
+    queuedCounts: () => jobs.queuedCounts(),
     deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
 
     fileUsage: (owner) => files.fileUsage(owner),

@@ -1,0 +1,131 @@
+import { createServer, type Server } from "node:net";
+import { Duplex } from "node:stream";
+import { GantryError, jobIdOfTopic, MQTT_MAX_PACKET_BYTES } from "@gantry/protocol";
+import { Aedes, type AuthenticateError, type Client } from "aedes";
+import type { Principal, Principals } from "../auth/principals.ts";
+import type { Store } from "../store/store.ts";
+import { maySubscribe } from "./mqtt-acl.ts";
+import { MqttFrameGuard } from "./mqtt-frame-guard.ts";
+import type { MqttSink } from "./mqtt-sink.ts";
+
+export interface EmbeddedBrokerDeps {
+  store: Store;
+  principals: Principals;
+  /** With no-auth, the principal a client without credentials gets. */
+  anonymous: Principal | undefined;
+  /** The snapshot a subscriber to a finished job gets: its terminal status message, or undefined. */
+  terminalMessage(jobId: string): Promise<string | undefined>;
+  onError(err: unknown, msg: string): void;
+}
+
+/**
+ * The embedded aedes broker. Clients log in with an API key or user JWT as password (the username is
+ * ignored; a bare credential as username also works), may publish nothing, and may subscribe only to
+ * what mqtt-acl allows. Job topics are not retained here (that would hold a message per job
+ * forever); instead a subscriber to a finished job is sent its terminal status at once.
+ */
+export class EmbeddedBroker implements MqttSink {
+  readonly #broker: Aedes;
+  #tcp: Server | undefined;
+
+  private constructor(broker: Aedes) {
+    this.#broker = broker;
+  }
+
+  static async start(deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
+    const principals = new WeakMap<Client, Principal>();
+    const broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        const credential = password?.toString() || username;
+        const refuse = () => {
+          const err = new Error("bad credential") as AuthenticateError;
+          err.returnCode = 4 as AuthenticateError["returnCode"];
+          done(err, false);
+        };
+        if (!credential) {
+          if (!deps.anonymous) return refuse();
+          principals.set(client, deps.anonymous);
+          return done(null, true);
+        }
+        deps.principals.fromBearer(credential).then(
+          (p) => {
+            principals.set(client, p);
+            done(null, true);
+          },
+          (err) => {
+            if (!(err instanceof GantryError)) deps.onError(err, "MQTT authentication failed");
+            refuse();
+          },
+        );
+      },
+      authorizePublish: (_client, _packet, cb) => cb(new Error("clients may not publish")),
+      authorizeSubscribe: (client, sub, cb) => {
+        const p = principals.get(client);
+        if (!p) return cb(null, null);
+        maySubscribe(deps.store, p, sub.topic).then(
+          (ok) => cb(null, ok ? sub : null),
+          (err) => {
+            deps.onError(err, "MQTT subscribe check failed");
+            cb(null, null);
+          },
+        );
+      },
+    });
+    const self = new EmbeddedBroker(broker);
+    broker.on("subscribe", (subs, client) => {
+      for (const s of subs) {
+        const jobId = jobIdOfTopic(s.topic);
+        if (!jobId) continue;
+        deps.terminalMessage(jobId).then(
+          (payload) => {
+            if (payload !== undefined && !client.closed)
+              client.publish({ cmd: "publish", topic: s.topic, payload, qos: 1, retain: false, dup: false });
+          },
+          (err) => deps.onError(err, "MQTT snapshot failed"),
+        );
+      }
+    });
+    return self;
+  }
+
+  /** Serves one MQTT connection (a TCP socket, or a WebSocket as a stream), bounded by MqttFrameGuard. */
+  handle(stream: Duplex): void {
+    const guard = new MqttFrameGuard(MQTT_MAX_PACKET_BYTES);
+    stream.pipe(guard);
+    guard.on("error", () => stream.destroy());
+    stream.on("close", () => guard.destroy());
+    stream.on("error", () => guard.destroy());
+    // aedes reads the guarded bytes and writes straight to the connection.
+    this.#broker.handle(Duplex.from({ readable: guard, writable: stream }));
+  }
+
+  /** MQTT over TCP on `port` (0: a free one); resolves with the bound port. */
+  listenTcp(port: number, host: string): Promise<number> {
+    const tcp = createServer((socket) => this.handle(socket));
+    this.#tcp = tcp;
+    return new Promise((resolve, reject) => {
+      tcp.once("error", reject);
+      tcp.listen(port, host, () => {
+        const a = tcp.address();
+        resolve(typeof a === "object" && a ? a.port : port);
+      });
+    });
+  }
+
+  get connectedClients(): number {
+    return this.#broker.connectedClients;
+  }
+
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): void {
+    this.#broker.publish(
+      { cmd: "publish", topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false },
+      () => {},
+    );
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => this.#broker.close(() => r()));
+    const tcp = this.#tcp;
+    if (tcp) await new Promise<void>((r) => tcp.close(() => r()));
+  }
+}

@@ -1,0 +1,65 @@
+import { MQTT_PAYLOAD_VERSION, type MqttAgentPresence, type MqttCapabilities, mqttTopics } from "@gantry/protocol";
+import { summarizeCapabilities } from "../capabilities/capability-summary.ts";
+import type { GantryContext } from "../context.ts";
+import { freeSlots } from "../dispatch/agent-link.ts";
+import type { MqttSink } from "./mqtt-sink.ts";
+
+/**
+ * Keeps `gantry/agents/{id}` (retained presence, cleared with an empty retained message when the
+ * agent leaves) and `gantry/capabilities` (retained summary) in step with the agent registry. It
+ * compares the registry with what it last published every `intervalMs` and publishes only changes,
+ * so agent sessions need no hook and a burst of connects costs one summary.
+ */
+export function publishPresence(
+  ctx: Pick<GantryContext, "registry" | "store">,
+  sink: MqttSink,
+  opts: { intervalMs: number; onError: (err: unknown) => void },
+): { stop(): Promise<void> } {
+  const published = new Map<string, string>();
+  let summary = "";
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    const seen = new Set<string>();
+    for (const link of ctx.registry.all()) {
+      seen.add(link.agentId);
+      const m: MqttAgentPresence = {
+        v: MQTT_PAYLOAD_VERSION,
+        agentId: link.agentId,
+        online: true,
+        capabilities: [...link.capabilities].sort(),
+        tier: link.tier,
+        capacity: link.capacity,
+        freeSlots: freeSlots(link),
+        draining: link.draining,
+      };
+      const payload = JSON.stringify(m);
+      if (published.get(link.agentId) === payload) continue;
+      published.set(link.agentId, payload);
+      sink.publish(mqttTopics.agent(link.agentId), payload, { qos: 1, retain: true });
+    }
+    for (const id of [...published.keys()]) {
+      if (seen.has(id)) continue;
+      published.delete(id);
+      sink.publish(mqttTopics.agent(id), "", { qos: 1, retain: true });
+    }
+    const capabilities = await summarizeCapabilities(ctx);
+    const next = JSON.stringify(capabilities);
+    if (next === summary) return;
+    summary = next;
+    const m: MqttCapabilities = { v: MQTT_PAYLOAD_VERSION, at: new Date().toISOString(), capabilities };
+    sink.publish(mqttTopics.capabilities, JSON.stringify(m), { qos: 1, retain: true });
+  };
+  const timer = setInterval(() => {
+    running = running.then(tick).catch(opts.onError);
+  }, opts.intervalMs);
+  running = tick().catch(opts.onError);
+  return {
+    /** Stops, and clears every retained presence this server published (the server is going away). */
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+      for (const id of published.keys()) sink.publish(mqttTopics.agent(id), "", { qos: 1, retain: true });
+      published.clear();
+    },
+  };
+}
