@@ -79,7 +79,10 @@ export class EmbeddedBroker implements MqttSink {
         deps.terminalMessage(jobId).then(
           (payload) => {
             if (payload !== undefined && !client.closed)
-              client.publish({ cmd: "publish", topic: s.topic, payload, qos: 1, retain: false, dup: false });
+              client.publish(
+                { cmd: "publish", topic: s.topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+                () => {},
+              );
           },
           (err) => deps.onError(err, "MQTT snapshot failed"),
         );
