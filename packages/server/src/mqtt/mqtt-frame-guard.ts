@@ -38,9 +38,15 @@ export class MqttFrameGuard extends Transform {
       }
       this.#length += (byte & 0x7f) * this.#multiplier;
       this.#multiplier *= 128;
-      if (this.#length > this.#maxBytes) return done(new Error(`MQTT packet over ${this.#maxBytes} bytes`));
+      if (this.#length > this.#maxBytes) {
+        done(new Error(`MQTT packet over ${this.#maxBytes} bytes`));
+        return;
+      }
       if (byte & 0x80) {
-        if (this.#multiplier > 128 ** 4) return done(new Error("malformed MQTT remaining length"));
+        if (this.#multiplier > 128 ** 4) {
+          done(new Error("malformed MQTT remaining length"));
+          return;
+        }
         continue;
       }
       this.#headerByte = 0;
