@@ -116,7 +116,7 @@ test("a wrong credential is refused at CONNECT; clients may not publish", async 
     password: t.server.bootstrap.clientKey,
     reconnectPeriod: 0,
   });
-  const closed = new Promise((r) => c.once("close", r));
+  const closed = new Promise<void>((r) => c.once("close", () => r()));
   c.publish(mqttTopics.capabilities, "forged", { qos: 1 });
   await closed;
   c.end(true);
