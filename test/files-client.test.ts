@@ -69,7 +69,7 @@ describe("SDK", () => {
       { capability: "files.echo" },
       {
         files: [{ source: path }, { source: bytes, name: "greeting.txt" }],
-        onProgress: (_n, p) => progress.push(p.bytes),
+        onUploadProgress: (_n, p) => progress.push(p.bytes),
       },
     );
     assert.deepEqual(

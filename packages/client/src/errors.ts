@@ -119,3 +119,14 @@ export class JobCancelledError extends Error {
     this.job = job;
   }
 }
+
+/** waitForWorkers() timed out before enough agents serving the capabilities were online. */
+export class WorkerUnavailableError extends Error {
+  override readonly name = "WorkerUnavailableError";
+  /** The capabilities that still had fewer than `count` agents online. */
+  readonly missing: string[];
+  constructor(missing: string[], count: number, timeoutMs: number) {
+    super(`no ${count} agent(s) online for ${missing.join(", ")} after ${timeoutMs} ms`);
+    this.missing = missing;
+  }
+}

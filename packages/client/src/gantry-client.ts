@@ -1,6 +1,8 @@
 import type { BackoffPolicy } from "@gantry/protocol";
 import {
   type AgentView,
+  CapabilitiesResponse,
+  type CapabilitySummary,
   HealthResponse,
   Job,
   type JobEvent,
@@ -8,12 +10,14 @@ import {
   type JobStatus,
   ListAgentsResponse,
   ListJobsResponse,
+  MQTT_WS_PATH,
   type SubmitJobRequest,
   SubmitJobsBatchResponse,
 } from "@gantry/protocol";
 import type { z } from "zod";
+import { readClientEnv } from "./client-env.ts";
 import type { TokenSource } from "./credentials.ts";
-import { JobCancelledError, JobFailedError } from "./errors.ts";
+import { JobCancelledError, JobFailedError, WaitTimeoutError } from "./errors.ts";
 import {
   downloadJobFile,
   type FileSource,
@@ -26,13 +30,54 @@ import {
 import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
+import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
+import type { EventsTransport } from "./updates/update-source.ts";
 import { type WaitOptions, waitForJob } from "./wait-for-job.ts";
+import { type WaitForWorkersOptions, waitForWorkers } from "./wait-for-workers.ts";
 
 export interface GantryClientOptions {
-  /** Server base URL, e.g. `http://127.0.0.1:7070`. */
-  url: string;
-  /** A client API key (`gnt_c_…`), sent as `Authorization: Bearer`. */
+  /**
+   * Server base URL, e.g. `http://127.0.0.1:7070`.
+   * @defaultValue GANTRY_URL, else `http://127.0.0.1:7070`
+   */
+  url?: string | undefined;
+  /**
+   * A client API key (`gnt_c_…`), sent as `Authorization: Bearer`. None (a no-auth server) works too.
+   * @defaultValue GANTRY_API_KEY
+   */
   apiKey?: string | undefined;
+  /** Alias of `token` (SessionManager's token function, or a JWT). */
+  auth?: TokenSource | undefined;
+  /**
+   * How subscribeJobUpdates follows jobs: the first transport tried; on failure the client falls
+   * back along mqtt → ws → poll and reports the one it uses through onTransport.
+   * @defaultValue "mqtt"
+   */
+  events?: EventsTransport | undefined;
+  /**
+   * The MQTT broker (`ws://…/mqtt`, `mqtt://host:port`).
+   * @defaultValue GANTRY_MQTT_URL, else the server's embedded broker at `<url>/mqtt` over WebSocket
+   */
+  mqttUrl?: string | undefined;
+  /** Told which transport subscribeJobUpdates uses, and why earlier ones were skipped. */
+  onTransport?:
+    | ((transport: EventsTransport, skipped: { transport: EventsTransport; error: string }[]) => void)
+    | undefined;
+  /**
+   * The WebSocket constructor for the ws transport.
+   * @defaultValue globalThis.WebSocket
+   */
+  WebSocket?: typeof WebSocket | undefined;
+  /**
+   * How long connecting one events transport may take before falling back.
+   * @defaultValue 5000
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
+   * Polling delays for the poll transport (they double while a job does not change).
+   * @defaultValue { baseMs: 250, capMs: 5000 }
+   */
+  poll?: BackoffPolicy | undefined;
   /** A bearer token, or a function returning a valid one (SessionManager passes one). Used when apiKey is absent. */
   token?: TokenSource | undefined;
   /**
@@ -59,10 +104,16 @@ export interface GantryClientOptions {
 }
 
 export const CLIENT_DEFAULTS = {
+  url: "http://127.0.0.1:7070",
+  events: "mqtt",
+  connectTimeoutMs: 5000,
+  poll: { baseMs: 250, capMs: 5000 },
   timeoutMs: 30_000,
   retries: 3,
   retryBackoff: { baseMs: 250, capMs: 4000 },
-} as const satisfies Required<Pick<GantryClientOptions, "timeoutMs" | "retries" | "retryBackoff">>;
+} as const satisfies Required<
+  Pick<GantryClientOptions, "url" | "events" | "connectTimeoutMs" | "poll" | "timeoutMs" | "retries" | "retryBackoff">
+>;
 
 /** Per-call options. */
 export interface CallOptions {
@@ -88,7 +139,22 @@ export interface SubmitOptions extends CallOptions {
   /** Files to upload first and add to the job's inputs (each under its name, or its path's last segment). */
   files?: readonly JobFile[] | undefined;
   /** Upload progress, per file. */
-  onProgress?: ((file: string, p: { bytes: number; total: number | undefined }) => void) | undefined;
+  onUploadProgress?: ((file: string, p: { bytes: number; total: number | undefined }) => void) | undefined;
+}
+
+/** Options of `submit(capability, payload, options)`: the request's other fields, files, callbacks, waiting. */
+export interface SubmitJobOptions
+  extends SubmitOptions,
+    JobUpdateHandlers,
+    Omit<SubmitJobRequest, "capability" | "payload"> {
+  /**
+   * Resolve only when the job is finished, with the finished job (throws JobFailedError or
+   * JobCancelledError unless it completed).
+   * @defaultValue false
+   */
+  wait?: boolean | undefined;
+  /** With wait: give up after this many ms (WaitTimeoutError; the job keeps running). */
+  timeout?: number | undefined;
 }
 
 /** `GET /healthz` (protocol exports the schema only). */
@@ -102,17 +168,73 @@ const jobPath = (id: string, suffix = "") => `/v1/jobs/${encodeURIComponent(id)}
  */
 export class GantryClient {
   readonly #http: HttpTransport;
+  readonly #updates: JobUpdates;
+  #transport: EventsTransport | undefined;
 
-  constructor(opts: GantryClientOptions) {
+  constructor(opts: GantryClientOptions = {}) {
+    const env = readClientEnv();
     const fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    const url = (opts.url ?? env.url ?? CLIENT_DEFAULTS.url).replace(/\/+$/, "");
     this.#http = new HttpTransport({
-      baseUrl: opts.url,
-      credential: opts.apiKey ?? opts.token,
+      baseUrl: url,
+      credential: opts.apiKey ?? opts.auth ?? opts.token ?? env.apiKey,
       fetch: fetchImpl,
       timeoutMs: opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
       retries: opts.retries ?? CLIENT_DEFAULTS.retries,
       retryBackoff: opts.retryBackoff ?? CLIENT_DEFAULTS.retryBackoff,
     });
+    this.#updates = new JobUpdates({
+      client: this,
+      prefer: opts.events ?? CLIENT_DEFAULTS.events,
+      mqttUrl: opts.mqttUrl ?? env.mqttUrl ?? `${url.replace(/^http/, "ws")}${MQTT_WS_PATH}`,
+      WebSocket: opts.WebSocket ?? globalThis.WebSocket,
+      connectTimeoutMs: opts.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+      poll: opts.poll ?? CLIENT_DEFAULTS.poll,
+      onTransport: (t, skipped) => {
+        this.#transport = t;
+        opts.onTransport?.(t, skipped);
+      },
+    });
+  }
+
+  /** The transport subscribeJobUpdates uses once connected (undefined before the first subscription). */
+  get eventsTransport(): EventsTransport | undefined {
+    return this.#transport;
+  }
+
+  /** Connects the events transport now (falling back as needed) and says which one it is. */
+  connectEvents(): Promise<EventsTransport> {
+    return this.#updates.transport();
+  }
+
+  /**
+   * Follows one job: onProgress and onStatus in order, then onComplete exactly once with the full
+   * job, also when the job had already finished. Returns the unsubscribe function.
+   */
+  subscribeJobUpdates(id: string, handlers: JobUpdateHandlers): () => void {
+    return this.#updates.subscribe(id, handlers);
+  }
+
+  /** Closes the events transport (MQTT connection, WebSocket, polls). */
+  close(): void {
+    this.#updates.close();
+  }
+
+  /** `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes. */
+  async capabilities(opts: CallOptions = {}): Promise<CapabilitySummary[]> {
+    const { capabilities } = await this.#http.request({
+      method: "GET",
+      path: "/v1/capabilities",
+      schema: CapabilitiesResponse,
+      retryable: true,
+      signal: opts.signal,
+    });
+    return capabilities;
+  }
+
+  /** Resolves when each capability has `count` agents online; rejects with WorkerUnavailableError after `timeout`. */
+  waitForWorkers(capabilities: readonly string[], opts: WaitForWorkersOptions = {}): Promise<CapabilitySummary[]> {
+    return waitForWorkers(() => this.capabilities(opts), capabilities, opts);
   }
 
   /** The server base URL, without a trailing slash. */
@@ -130,15 +252,68 @@ export class GantryClient {
    * With `files`, each is uploaded first (`POST /v1/files`; the same bytes are stored once) and added
    * to the job's inputs.
    */
-  async submit(request: SubmitJobRequest, opts: SubmitOptions = {}): Promise<Job> {
+  submit(request: SubmitJobRequest, opts?: SubmitOptions): Promise<Job>;
+  /**
+   * The CL client's form: `submit("clip_embedding", {…}, {files, onProgress, onComplete, wait})`.
+   * Callbacks follow the job (subscribeJobUpdates); with `wait` it resolves with the finished job.
+   */
+  submit(capability: string, payload?: Record<string, unknown>, opts?: SubmitJobOptions): Promise<Job>;
+  async submit(
+    first: SubmitJobRequest | string,
+    second?: SubmitOptions | Record<string, unknown>,
+    third: SubmitJobOptions = {},
+  ): Promise<Job> {
+    if (typeof first !== "string") return this.#submit(first, second as SubmitOptions | undefined);
+    const { files, onUploadProgress, onProgress, onStatus, onComplete, onError, wait, timeout, signal, ...rest } =
+      third;
+    const job = await this.#submit(
+      { ...rest, capability: first, ...(second ? { payload: second } : {}) },
+      { files, onUploadProgress, signal },
+    );
+    if (!wait) {
+      if (onProgress || onStatus || onComplete || onError)
+        this.subscribeJobUpdates(job.id, { onProgress, onStatus, onComplete, onError });
+      return job;
+    }
+    return new Promise<Job>((resolve, reject) => {
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              off();
+              reject(new WaitTimeoutError(job.id, timeout, job));
+            }, timeout);
+      const off = this.subscribeJobUpdates(job.id, {
+        onProgress,
+        onStatus,
+        onComplete: async (done) => {
+          clearTimeout(timer);
+          try {
+            await onComplete?.(done);
+          } finally {
+            if (done.status === "failed") reject(new JobFailedError(done));
+            else if (done.status === "cancelled") reject(new JobCancelledError(done));
+            else resolve(done);
+          }
+        },
+        onError: (err) => {
+          clearTimeout(timer);
+          onError?.(err);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  async #submit(request: SubmitJobRequest, opts: SubmitOptions = {}): Promise<Job> {
     let body = request;
     if (opts.files?.length) {
       const uploaded = [];
       for (const f of opts.files) {
         const name = f.name ?? (typeof f.source === "string" ? f.source.split(/[\\/]/).pop() : undefined);
         const onProgress =
-          opts.onProgress && name
-            ? (p: { bytes: number; total: number | undefined }) => opts.onProgress!(name, p)
+          opts.onUploadProgress && name
+            ? (p: { bytes: number; total: number | undefined }) => opts.onUploadProgress!(name, p)
             : undefined;
         uploaded.push(...(await uploadInputs(this.#http, [f], { signal: opts.signal, onProgress })));
       }

@@ -5,6 +5,7 @@ export {
   type WebSocketCloseAction,
   webSocketCloseAction,
 } from "@gantry/protocol";
+export type { ClientEnv } from "./client-env.ts";
 export type { TokenSource } from "./credentials.ts";
 export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";
 export * from "./errors.ts";
@@ -17,6 +18,7 @@ export {
   type Health,
   type ListJobsOptions,
   type LogsOptions,
+  type SubmitJobOptions,
   type SubmitOptions,
 } from "./gantry-client.ts";
 export type { JobEventStreamOptions } from "./job-event-stream.ts";
@@ -32,4 +34,7 @@ export { isRetryableError } from "./retryable.ts";
 export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
 export { sleep } from "./sleep.ts";
 export { type SseMessage, SseParser } from "./sse-parser.ts";
+export type { JobUpdateHandlers } from "./updates/job-updates.ts";
+export type { EventsTransport } from "./updates/update-source.ts";
 export { WAIT_DEFAULTS, type WaitOptions } from "./wait-for-job.ts";
+export { WAIT_FOR_WORKERS_DEFAULTS, type WaitForWorkersOptions } from "./wait-for-workers.ts";

@@ -68,7 +68,7 @@ export function registerJobSubmit(parent: Command, ctx: CliContext): void {
     try {
       job = await client.submit(stripUndefined(parsed.data), {
         files,
-        onProgress: (name, p) => {
+        onUploadProgress: (name, p) => {
           let bar = bars.get(name);
           if (!bar) {
             bar = progressBar(`upload ${name}`);
