@@ -19,7 +19,10 @@ export class WsSource implements UpdateSource {
     await new Promise<void>((resolve, reject) => {
       const ws = new WS(url);
       const timer = setTimeout(() => done(new Error("WebSocket did not open in time")), timeoutMs);
+      let settled = false;
       const done = (err?: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         ws.close();
         if (err) reject(err);
