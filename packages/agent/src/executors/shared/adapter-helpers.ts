@@ -1,0 +1,31 @@
+import type { z } from "zod";
+import { ExecutorError } from "../../runner/executor.ts";
+import type { PluginContext } from "./plugin-contract.ts";
+import type { PluginIO } from "./plugin-io.ts";
+
+/** The one input file every media plugin takes. */
+export function singleInput(ctx: PluginContext): string {
+  const [first, ...rest] = ctx.inputs;
+  if (first === undefined || rest.length > 0) {
+    throw new ExecutorError("fatal", `this capability takes exactly one input file, got ${ctx.inputs.length}`);
+  }
+  return first;
+}
+
+/** Validates a payload against its protocol schema; a bad one is the submitter's error, so fatal. */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+  const parsed = schema.safeParse(payload ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join(".") : "payload";
+  throw new ExecutorError("fatal", `invalid payload: ${where}: ${issue?.message ?? "invalid"}`, "bad_payload");
+}
+
+/** The core functions' progress callback on the executor context. */
+export function toIO(ctx: PluginContext): PluginIO {
+  return {
+    outputDir: ctx.outputDir,
+    signal: ctx.signal,
+    progress: (percent, stage) => ctx.progress({ percent: Math.round(percent), stage }),
+  };
+}
