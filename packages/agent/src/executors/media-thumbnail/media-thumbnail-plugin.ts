@@ -1,0 +1,23 @@
+import { MediaThumbnailPayload } from "@gantry/protocol";
+import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
+import { definePlugin } from "../shared/plugin-contract.ts";
+import { detectMedia } from "../shared/sharp-detect.ts";
+import { makeThumbnail } from "./make-thumbnail.ts";
+
+/**
+ * `media_thumbnail` on the executor-plugin contract. Needs sharp; without ffmpeg it still serves
+ * images, so only sharp gates it and a video input then fails with "ffmpeg is not on PATH".
+ */
+export default definePlugin({
+  capabilities: ["media_thumbnail"],
+  detect: async () => {
+    const images = await detectMedia();
+    if (!images.available) return images;
+    const video = await detectMedia(["ffmpeg", "ffprobe"]);
+    return video.available ? { available: true, attributes: ["video"] } : { available: true };
+  },
+  run: async (job, ctx) => {
+    const params = parsePayload(MediaThumbnailPayload, job.payload);
+    return (await makeThumbnail({ path: singleInput(ctx) }, params, toIO(ctx))).output;
+  },
+});
