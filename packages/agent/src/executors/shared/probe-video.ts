@@ -12,6 +12,8 @@ export interface VideoInfo {
   duration: number;
   codec: string;
   hasAudio: boolean;
+  /** A single picture (ffmpeg reads PNG/JPEG/BMP as one-frame "video"). */
+  still: boolean;
 }
 
 interface ProbeStream {
@@ -26,7 +28,7 @@ interface ProbeStream {
 /** ffprobe's view of a video file; fatal when it is not one (or is too large to decode). */
 export async function probeVideo(path: string, signal: AbortSignal): Promise<VideoInfo> {
   const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path];
-  let json: { streams?: ProbeStream[]; format?: { duration?: string } };
+  let json: { streams?: ProbeStream[]; format?: { duration?: string; format_name?: string } };
   try {
     json = JSON.parse(await runTool("ffprobe", args, { signal, timeoutMs: PROBE_TIMEOUT_MS, maxStdout: 1 << 20 }));
   } catch (err) {
@@ -54,6 +56,7 @@ export async function probeVideo(path: string, signal: AbortSignal): Promise<Vid
     duration: Number.isFinite(duration) ? duration : 0,
     codec: video.codec_name ?? "unknown",
     hasAudio: streams.some((s) => s.codec_type === "audio"),
+    still: /(^|,)(image2|\w+_pipe)(,|$)/.test(json.format?.format_name ?? ""),
   };
 }
 
