@@ -32,6 +32,12 @@ async function framedImage(path: string, width: number, rgb: [number, number, nu
     .toFile(path);
 }
 
+function assertClose(actual: number[], expected: number[], tolerance: number) {
+  for (const [c, v] of actual.entries()) {
+    assert.ok(Math.abs(v - expected[c]!) < tolerance, `channel ${c}: ${v}, expected ${expected[c]}`);
+  }
+}
+
 for (const [model, output] of [
   [CLIP_MODEL, "image_embeds"],
   [DINO_MODEL, "pooler_output"],
@@ -67,17 +73,13 @@ for (const [model, output] of [
     const solid = join(out, "solid.png");
     await makeSolid(solid, 300, 300, rgb);
     const flat = (await embedImage({ path: solid }, {}, model, models, quietIO(out))).output.embedding;
-    flat
-      .slice(0, 3)
-      .forEach((v, c) => assert.ok(Math.abs(v - expected[c]!) < 1e-4, `channel ${c}: ${v} vs ${expected[c]}`));
+    assertClose(flat.slice(0, 3), expected, 1e-4);
     // Resized to the short side then centre-cropped, only the coloured middle half is seen;
     // squashing the whole frame instead would pull each channel towards black.
     const framed = join(out, "framed.png");
     await framedImage(framed, 2 * model.preprocess.resizeShortest, rgb);
     const cropped = (await embedImage({ path: framed }, {}, model, models, quietIO(out))).output.embedding;
-    cropped
-      .slice(0, 3)
-      .forEach((v, c) => assert.ok(Math.abs(v - expected[c]!) < 1e-3, `crop ${c}: ${v} vs ${expected[c]}`));
+    assertClose(cropped.slice(0, 3), expected, 1e-3);
   });
 }
 
