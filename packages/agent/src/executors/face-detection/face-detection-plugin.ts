@@ -1,0 +1,19 @@
+import { FaceDetectionPayload } from "@gantry/protocol";
+import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
+import { definePlugin } from "../shared/plugin-contract.ts";
+import { detectMedia } from "../shared/sharp-detect.ts";
+import { detectFaces } from "./detect-faces.ts";
+import { missingFaceApi } from "./face-api-loader.ts";
+
+/** `face_detection` on the executor-plugin contract. */
+export default definePlugin({
+  capabilities: ["face_detection"],
+  detect: async () => {
+    const why = await missingFaceApi();
+    return why ? { available: false, reason: why } : detectMedia();
+  },
+  run: async (job, ctx) => {
+    const params = parsePayload(FaceDetectionPayload, job.payload);
+    return (await detectFaces({ path: singleInput(ctx) }, params, toIO(ctx))).output;
+  },
+});
