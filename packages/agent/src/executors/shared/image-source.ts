@@ -8,6 +8,9 @@ import { importOrFail } from "./lazy-import.ts";
  */
 export const MAX_INPUT_PIXELS = 100_000_000;
 
+/** No single libvips step may take longer (a huge AVIF encode on a busy core is the slow case). */
+export const SHARP_TIMEOUT_SECS = 120;
+
 type SharpFn = typeof import("sharp").default;
 let sharpModule: Promise<SharpFn> | undefined;
 
@@ -56,7 +59,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
   }
   const swap = (meta.orientation ?? 1) >= 5;
   return {
-    image: sharp(path, options).rotate(),
+    image: sharp(path, options).rotate().timeout({ seconds: SHARP_TIMEOUT_SECS }),
     width: swap ? height : width,
     height: swap ? width : height,
     format,
