@@ -7,19 +7,21 @@ import { ExecutorError } from "../runner/executor.ts";
 import { composeScene } from "./face-detection/face-scenes.ts";
 import { writePoolingModel } from "./image-embedding/onnx-test-model.ts";
 import { MEDIA_PLUGINS } from "./media-plugins.ts";
-import type { MediaPlugin, PluginContext } from "./shared/plugin-contract.ts";
+import type { MediaContext, MediaExecutor } from "./shared/plugin-contract.ts";
 import { makeImage, makeVideo, tempDir } from "./shared/test-media.ts";
 
-const load = async (cap: PluginCapability) => ((await import(MEDIA_PLUGINS[cap])) as { default: MediaPlugin }).default;
+const load = async (cap: PluginCapability) =>
+  ((await import(MEDIA_PLUGINS[cap])) as { default: MediaExecutor }).default;
 
-function context(inputs: string[], outputDir: string) {
+function context(inputs: string[], outputDir: string, modelsDir = outputDir) {
   const progress: JobProgress[] = [];
-  const ctx: PluginContext = {
-    inputs,
+  const ctx: MediaContext = {
+    inputPaths: Object.fromEntries(inputs.map((path, i) => [`input-${i}`, path])),
     outputDir,
     signal: new AbortController().signal,
     progress: (p) => progress.push(p),
-    log: () => {},
+    log: () => true,
+    settings: { dataDir: outputDir, modelsDir },
   };
   return { ctx, progress };
 }
@@ -27,14 +29,15 @@ function context(inputs: string[], outputDir: string) {
 test("the table and the plugins agree: nine capabilities, each module serving its own", async () => {
   assert.deepEqual(Object.keys(MEDIA_PLUGINS).sort(), Object.keys(PLUGINS).sort());
   for (const cap of Object.keys(MEDIA_PLUGINS) as PluginCapability[]) {
-    assert.deepEqual((await load(cap)).capabilities, [cap]);
+    const plugin = await load(cap);
+    assert.deepEqual([plugin.name, plugin.capabilities], [cap, [cap]]);
   }
 });
 
 test("detect: everything but the embeddings is available here; those name the absent model file", async (t) => {
   const modelsDir = await tempDir(t);
   for (const cap of Object.keys(MEDIA_PLUGINS) as PluginCapability[]) {
-    const detection = await (await load(cap)).detect({ modelsDir });
+    const detection = await (await load(cap)).detect({ dataDir: modelsDir, modelsDir });
     if (cap === "clip_embedding" || cap === "dino_embedding") {
       assert.equal(detection.available, false);
       assert.match(detection.available ? "" : detection.reason, new RegExp(`${cap}\\.onnx is absent`));
@@ -43,7 +46,7 @@ test("detect: everything but the embeddings is available here; those name the ab
     }
   }
   await writePoolingModel(join(modelsDir, "clip_embedding.onnx"), { dim: 512, input: "x", output: "image_embeds" });
-  assert.equal((await (await load("clip_embedding")).detect({ modelsDir })).available, true);
+  assert.equal((await (await load("clip_embedding")).detect({ dataDir: modelsDir, modelsDir })).available, true);
 });
 
 test("every plugin through its adapter: output matches the protocol schema, files land in the output dir, progress ends at 100", async (t) => {
@@ -80,8 +83,8 @@ test("every plugin through its adapter: output matches the protocol schema, file
   for (const [cap, input, payload] of jobs) {
     const outputDir = join(dir, `out-${cap}`);
     await mkdir(outputDir);
-    const { ctx, progress } = context([input], outputDir);
-    const output = await (await load(cap)).run({ capability: cap, payload }, ctx, { modelsDir });
+    const { ctx, progress } = context([input], outputDir, modelsDir);
+    const output = await (await load(cap)).run({ capability: cap, payload }, ctx);
     const parsed = PLUGINS[cap].output.safeParse(output);
     assert.ok(parsed.success, `${cap}: ${parsed.error?.message}`);
     const named = JSON.stringify(output).match(/[a-z_0-9]+\.(?:webp|jpg|m3u8|ts|npy)/g) ?? [];
@@ -97,15 +100,14 @@ test("adapters refuse a bad payload and a wrong number of inputs as fatal", asyn
   const image = join(dir, "photo.png");
   await makeImage(image, 40, 30);
   const plugin = await load("image_conversion");
-  const env = { modelsDir: dir };
   const isFatal = (code: string | undefined, message: RegExp) => (err: unknown) =>
     err instanceof ExecutorError && err.category === "fatal" && err.code === code && message.test(err.message);
   await assert.rejects(
-    plugin.run({ capability: "image_conversion", payload: { output_format: "bmp" } }, context([image], dir).ctx, env),
+    plugin.run({ capability: "image_conversion", payload: { output_format: "bmp" } }, context([image], dir).ctx),
     isFatal("bad_payload", /invalid payload: output_format/),
   );
   await assert.rejects(
-    plugin.run({ capability: "image_conversion", payload: { output_format: "png" } }, context([], dir).ctx, env),
+    plugin.run({ capability: "image_conversion", payload: { output_format: "png" } }, context([], dir).ctx),
     isFatal(undefined, /exactly one input file, got 0/),
   );
 });

@@ -3,19 +3,22 @@ import { ImageEmbeddingPayload } from "@gantry/protocol";
 import { embedImage } from "../image-embedding/embed-image.ts";
 import { missingModel } from "../image-embedding/onnx-session.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor, modelsDirOf } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { CLIP_MODEL } from "./clip-model.ts";
 
 /** `clip_embedding` on the executor-plugin contract: advertised only when the model file is present. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: CLIP_MODEL.capability,
   capabilities: [CLIP_MODEL.capability],
-  detect: async (env) => {
-    const why = await missingModel(join(env.modelsDir, CLIP_MODEL.file));
+  isolation: "process",
+  detect: async (settings) => {
+    const why = await missingModel(join(modelsDirOf(settings), CLIP_MODEL.file));
     return why ? { available: false, reason: why } : detectMedia();
   },
-  run: async (job, ctx, env) => {
+  run: async (job, ctx) => {
     const params = parsePayload(ImageEmbeddingPayload, job.payload);
-    return (await embedImage({ path: singleInput(ctx) }, params, CLIP_MODEL, env.modelsDir, toIO(ctx))).output;
+    return (await embedImage({ path: singleInput(ctx) }, params, CLIP_MODEL, modelsDirOf(ctx.settings), toIO(ctx)))
+      .output;
   },
 });

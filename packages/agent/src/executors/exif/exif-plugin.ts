@@ -1,13 +1,15 @@
 import { ExifPayload } from "@gantry/protocol";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
 import { missingLibrary } from "../shared/lazy-import.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { readExif } from "./read-exif.ts";
 
 /** `exif` on the executor-plugin contract. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: "exif",
   capabilities: ["exif"],
+  isolation: "thread",
   detect: async () => {
     const why = await missingLibrary(() => import("exifr"), "exifr");
     return why ? { available: false, reason: why } : detectMedia();

@@ -1,13 +1,15 @@
 import { FaceDetectionPayload } from "@gantry/protocol";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { detectFaces } from "./detect-faces.ts";
 import { missingFaceApi } from "./face-api-loader.ts";
 
 /** `face_detection` on the executor-plugin contract. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: "face_detection",
   capabilities: ["face_detection"],
+  isolation: "process",
   detect: async () => {
     const why = await missingFaceApi();
     return why ? { available: false, reason: why } : detectMedia();

@@ -1,13 +1,15 @@
 import { FaceEmbeddingPayload } from "@gantry/protocol";
 import { missingFaceApi } from "../face-detection/face-api-loader.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { embedFaces } from "./embed-faces.ts";
 
 /** `face_embedding` on the executor-plugin contract. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: "face_embedding",
   capabilities: ["face_embedding"],
+  isolation: "process",
   detect: async () => {
     const why = await missingFaceApi();
     return why ? { available: false, reason: why } : detectMedia();

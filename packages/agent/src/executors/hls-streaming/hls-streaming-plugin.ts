@@ -1,12 +1,14 @@
 import { HlsStreamingPayload } from "@gantry/protocol";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { missingTool } from "../shared/probe-video.ts";
 import { makeHls } from "./make-hls.ts";
 
 /** `hls_streaming` on the executor-plugin contract: needs ffmpeg and ffprobe on PATH. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: "hls_streaming",
   capabilities: ["hls_streaming"],
+  isolation: "thread",
   detect: async () => {
     const why = (await missingTool("ffmpeg")) ?? (await missingTool("ffprobe"));
     return why ? { available: false, reason: why } : { available: true };

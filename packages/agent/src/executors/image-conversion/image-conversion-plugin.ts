@@ -1,12 +1,14 @@
 import { ImageConversionPayload } from "@gantry/protocol";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { definePlugin } from "../shared/plugin-contract.ts";
+import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { convertImage } from "./convert-image.ts";
 
 /** `image_conversion` on the executor-plugin contract. */
-export default definePlugin({
+export default defineMediaExecutor({
+  name: "image_conversion",
   capabilities: ["image_conversion"],
+  isolation: "thread",
   detect: () => detectMedia(),
   run: async (job, ctx) => {
     const params = parsePayload(ImageConversionPayload, job.payload);

@@ -1,13 +1,16 @@
 import type { z } from "zod";
 import { ExecutorError } from "../../runner/executor.ts";
-import type { PluginContext } from "./plugin-contract.ts";
+import type { MediaContext } from "./plugin-contract.ts";
 import type { PluginIO } from "./plugin-io.ts";
 
 /** The one input file every media plugin takes. */
-export function singleInput(ctx: PluginContext): string {
-  const [first, ...rest] = ctx.inputs;
+export function singleInput(ctx: MediaContext): string {
+  const [first, ...rest] = Object.values(ctx.inputPaths);
   if (first === undefined || rest.length > 0) {
-    throw new ExecutorError("fatal", `this capability takes exactly one input file, got ${ctx.inputs.length}`);
+    throw new ExecutorError(
+      "fatal",
+      `this capability takes exactly one input file, got ${rest.length + (first ? 1 : 0)}`,
+    );
   }
   return first;
 }
@@ -22,7 +25,7 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): 
 }
 
 /** The core functions' progress callback on the executor context. */
-export function toIO(ctx: PluginContext): PluginIO {
+export function toIO(ctx: MediaContext): PluginIO {
   return {
     outputDir: ctx.outputDir,
     signal: ctx.signal,

@@ -1,41 +1,53 @@
+import { join } from "node:path";
 import type { JobProgress } from "@gantry/protocol";
 
 /*
- * Stand-in for the agent's executor-plugin contract, which is being built in parallel: input file
- * paths, an output directory, progress, logs and an AbortSignal. The nine media adapters are written
- * against this shape only, so reconciling them with the real contract touches this file and the
- * ≤40-line adapters, never the plugins' core functions.
+ * Stand-in for the agent's executor-plugin contract, which is being built in parallel and has not
+ * landed: the subset the media adapters use, in its announced shape (`detect(settings)`, `run(job,
+ * ctx)` with `inputPaths`, `outputDir`, `progress`, `log`, `signal`). At merge this file gives way
+ * to the real types and the ≤40-line adapters are re-pointed; the plugins' core functions do not
+ * change.
  */
 
-export interface PluginJob {
+/** The agent settings the media plugins read. */
+export interface MediaSettings {
+  dataDir: string;
+  /** ONNX exports for clip/dino. @defaultValue `<dataDir>/models` */
+  modelsDir?: string;
+}
+
+export interface MediaJob {
   capability: string;
   payload: unknown;
 }
 
-export interface PluginContext {
-  /** Local paths of the job's input files, in the order they were submitted. */
-  inputs: string[];
-  /** Files written here become the job's output files. */
-  outputDir: string;
+export interface MediaContext {
   signal: AbortSignal;
   progress(progress: JobProgress): void;
-  log(line: string): void;
-}
-
-export interface PluginEnvironment {
-  /** Where model files live (ONNX exports for clip/dino). */
-  modelsDir: string;
+  log(stream: "stdout" | "stderr", line: string): boolean | undefined;
+  /** Input file name → local path. */
+  inputPaths: Record<string, string>;
+  /** Files left here become the job's output files. */
+  outputDir: string;
+  settings: MediaSettings;
 }
 
 export type Detection = { available: true; attributes?: string[] } | { available: false; reason: string };
 
-export interface MediaPlugin {
-  /** Capability names served, e.g. `["image_conversion"]`. */
+export interface MediaExecutor {
+  name: string;
+  /** Base capability names served. */
   capabilities: string[];
-  detect(env: PluginEnvironment): Promise<Detection>;
-  run(job: PluginJob, ctx: PluginContext, env: PluginEnvironment): Promise<unknown>;
+  /** `process` for native code that holds much memory (tfjs, onnxruntime); see docs/plugins.md. */
+  isolation: "thread" | "process";
+  detect(settings: MediaSettings): Promise<Detection>;
+  run(job: MediaJob, ctx: MediaContext): Promise<unknown>;
 }
 
-export function definePlugin(plugin: MediaPlugin): MediaPlugin {
-  return plugin;
+export function defineMediaExecutor(executor: MediaExecutor): MediaExecutor {
+  return executor;
+}
+
+export function modelsDirOf(settings: MediaSettings): string {
+  return settings.modelsDir ?? join(settings.dataDir, "models");
 }
