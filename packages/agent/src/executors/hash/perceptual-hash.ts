@@ -2,11 +2,11 @@ import type { Sharp } from "sharp";
 import { decode } from "../shared/image-source.ts";
 
 /**
- * Perceptual hashes as imagehash (Python) defines them, 64 bits each, so values compare across
+ * Perceptual hashes (`path`, when given, lets a pixel-limit refusal name the image's size) as imagehash (Python) defines them, 64 bits each, so values compare across
  * tools. Both work on luma after flattening alpha onto white.
  */
 
-async function luma(image: Sharp, width: number, height: number): Promise<Uint8Array> {
+async function luma(image: Sharp, width: number, height: number, path?: string): Promise<Uint8Array> {
   const pixels = image
     .clone()
     .flatten({ background: "#ffffff" })
@@ -14,7 +14,7 @@ async function luma(image: Sharp, width: number, height: number): Promise<Uint8A
     .resize(width, height, { fit: "fill" })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const { data, info } = await decode(() => pixels);
+  const { data, info } = await decode(() => pixels, path);
   if (info.channels === 1) return data;
   const grey = new Uint8Array(width * height);
   for (let i = 0; i < grey.length; i++) grey[i] = data[i * info.channels]!;
@@ -30,17 +30,17 @@ function toHex(bits: boolean[]): string {
 }
 
 /** dHash: 9×8 luma; each bit says whether a pixel is brighter than its right neighbour. */
-export async function dHash(image: Sharp): Promise<string> {
-  const px = await luma(image, 9, 8);
+export async function dHash(image: Sharp, path?: string): Promise<string> {
+  const px = await luma(image, 9, 8, path);
   const bits: boolean[] = [];
   for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) bits.push(px[y * 9 + x]! > px[y * 9 + x + 1]!);
   return toHex(bits);
 }
 
 /** pHash: 32×32 luma → 2-D DCT-II; the 8×8 lowest frequencies, each against their median. */
-export async function pHash(image: Sharp): Promise<string> {
+export async function pHash(image: Sharp, path?: string): Promise<string> {
   const N = 32;
-  const px = await luma(image, N, N);
+  const px = await luma(image, N, N, path);
   const cos = Float64Array.from({ length: N * N }, (_, i) =>
     Math.cos(((2 * (i % N) + 1) * Math.floor(i / N) * Math.PI) / (2 * N)),
   );

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { ImageConversionOutput, ImageConversionPayload, ImageFormat } from "@gantry/protocol";
 import type { Sharp } from "sharp";
-import { decode, openImage } from "../shared/image-source.ts";
+import { decode, streamImage } from "../shared/image-source.ts";
 import type { PluginIO, PluginResult } from "../shared/plugin-io.ts";
 
 /** Re-encodes one image (orientation applied, metadata dropped) as `image_conversion.<format>`. */
@@ -11,11 +11,12 @@ export async function convertImage(
   io: PluginIO,
 ): Promise<PluginResult<ImageConversionOutput>> {
   io.progress(0, "reading");
-  const { image } = await openImage(input.path);
+  const image = await streamImage(input.path);
   io.signal.throwIfAborted();
   io.progress(20, "converting");
   const name = `image_conversion.${params.output_format}`;
-  const info = await decode(() => encode(image, params.output_format, params.quality).toFile(join(io.outputDir, name)));
+  const target = join(io.outputDir, name);
+  const info = await decode(() => encode(image, params.output_format, params.quality).toFile(target), input.path);
   io.progress(100, "done");
   return {
     output: {

@@ -57,7 +57,7 @@ test("video: a frame at at_secs, scaled; the frame is the testsrc picture, not b
     channels.some((c) => c.stdev > 20),
     "testsrc has colour bars, so the frame varies",
   );
-  assert.deepEqual([stages[0], stages.at(-1)], ["probing", "done"]);
+  assert.deepEqual([stages[0], stages.at(-1)], ["reading", "done"]);
   // Past the end: clamped to the last frame rather than failing.
   const late = await makeThumbnail({ path: video }, params({ at_secs: 99 }), quietIO(out));
   assert.ok(late.output.at_secs! < 3);

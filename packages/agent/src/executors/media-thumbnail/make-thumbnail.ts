@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { MediaThumbnailOutput, MediaThumbnailPayload } from "@gantry/protocol";
 import type { Sharp } from "sharp";
 import { ExecutorError } from "../../runner/executor.ts";
-import { decode, loadSharp, openImage } from "../shared/image-source.ts";
+import { decode, loadSharp, streamImage } from "../shared/image-source.ts";
 import type { PluginIO, PluginResult } from "../shared/plugin-io.ts";
 import { probeVideo } from "../shared/probe-video.ts";
 import { runTool } from "../shared/run-tool.ts";
@@ -18,14 +18,14 @@ export async function makeThumbnail(
   params: MediaThumbnailPayload,
   io: PluginIO,
 ): Promise<PluginResult<MediaThumbnailOutput>> {
-  io.progress(0, "probing");
-  const image = await openImage(input.path).catch((err: unknown) => {
+  io.progress(0, "reading");
+  try {
+    return await scale(await streamImage(input.path), params, io, { source: "image" }, input.path);
+  } catch (err) {
     // Not an image format sharp knows: it may be a video. Every other refusal stands.
-    if (err instanceof ExecutorError && err.code === "unsupported_format") return null;
-    throw err;
-  });
-  if (image) return scale(image.image, params, io, { source: "image" });
-
+    if (!(err instanceof ExecutorError && err.code === "unsupported_format")) throw err;
+  }
+  io.progress(10, "probing video");
   const video = await probeVideo(input.path, io.signal).catch((err: unknown) => {
     if (err instanceof ExecutorError && err.code === "unsupported_format") {
       throw new ExecutorError("fatal", "input is neither a supported image nor a video", "unsupported_format");
@@ -45,6 +45,7 @@ export async function makeThumbnail(
       .metadata()
       .catch(() => null);
     if (!decoded) throw new ExecutorError("fatal", `no video frame could be decoded at ${at.toFixed(2)}s`, "bad_video");
+    io.progress(60, "scaling");
     return await scale(sharp(frame), params, io, { source: "video", at_secs: Number(at.toFixed(3)) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -56,14 +57,14 @@ async function scale(
   params: MediaThumbnailPayload,
   io: PluginIO,
   extra: Pick<MediaThumbnailOutput, "source" | "at_secs">,
+  path?: string,
 ): Promise<PluginResult<MediaThumbnailOutput>> {
   io.signal.throwIfAborted();
-  io.progress(60, "scaling");
   const pipeline = image
     .resize(params.width, params.height, { fit: params.fit })
     .flatten({ background: "#ffffff" })
     .jpeg({ quality: 85 });
-  const info = await decode(() => pipeline.toFile(join(io.outputDir, NAME)));
+  const info = await decode(() => pipeline.toFile(join(io.outputDir, NAME)), path);
   io.progress(100, "done");
   return {
     output: { width: info.width, height: info.height, format: "jpg", size: info.size, ...extra, output_path: NAME },

@@ -37,10 +37,11 @@ export interface OpenedImage {
   format: string;
 }
 
+const LIMITS = { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" } as const;
+
 /** Opens an image from its header, refusing non-images and decompression bombs with a fatal error. */
 export async function openImage(path: string): Promise<OpenedImage> {
   const sharp = await loadSharp();
-  const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" as const };
   let meta: Awaited<ReturnType<Sharp["metadata"]>>;
   try {
     // Header only, never pixels: unlimited here so the refusal below can name the size.
@@ -50,20 +51,32 @@ export async function openImage(path: string): Promise<OpenedImage> {
   }
   const { width, height, format } = meta;
   if (!width || !height || !format) throw new ExecutorError("fatal", "input is not a readable image (no size)");
-  if (width * height > MAX_INPUT_PIXELS) {
-    throw new ExecutorError(
-      "fatal",
-      `image is ${width}×${height} (${width * height} pixels), over the ${MAX_INPUT_PIXELS}-pixel limit`,
-      "image_too_large",
-    );
-  }
+  if (width * height > MAX_INPUT_PIXELS) throw tooLarge(width, height);
   const swap = (meta.orientation ?? 1) >= 5;
   return {
-    image: sharp(path, options).rotate().timeout({ seconds: SHARP_TIMEOUT_SECS }),
+    image: sharp(path, LIMITS).rotate().timeout({ seconds: SHARP_TIMEOUT_SECS }),
     width: swap ? height : width,
     height: swap ? width : height,
     format,
   };
+}
+
+/**
+ * An auto-oriented pipeline without the separate header pass (a sixth of a small conversion's
+ * time): the same limits refuse the same inputs once decoding starts, through decode().
+ */
+export async function streamImage(path: string): Promise<Sharp> {
+  const sharp = await loadSharp();
+  return sharp(path, LIMITS).rotate().timeout({ seconds: SHARP_TIMEOUT_SECS });
+}
+
+function tooLarge(width: number, height: number): ExecutorError {
+  const pixels = width * height;
+  return new ExecutorError(
+    "fatal",
+    `image is ${width}×${height} (${pixels} pixels), over the ${MAX_INPUT_PIXELS}-pixel limit`,
+    "image_too_large",
+  );
 }
 
 /** Maps a sharp/libvips failure to a fatal ExecutorError whose message says what was wrong. */
@@ -79,11 +92,20 @@ export function imageError(err: unknown): ExecutorError {
   return new ExecutorError("fatal", `cannot decode image: ${message.split("\n")[0]}`, "bad_image");
 }
 
-/** Runs a sharp pipeline step, mapping its failure (truncated data, corrupt pixels) to a fatal error. */
-export async function decode<T>(step: () => Promise<T>): Promise<T> {
+/**
+ * Runs a sharp pipeline step, mapping its failure (truncated data, corrupt pixels, too many pixels)
+ * to a fatal error. Given the input's path, a pixel-limit refusal names the size from the header.
+ */
+export async function decode<T>(step: () => Promise<T>, path?: string): Promise<T> {
   try {
     return await step();
   } catch (err) {
-    throw imageError(err);
+    const mapped = imageError(err);
+    if (mapped.code !== "image_too_large" || path === undefined) throw mapped;
+    const sharp = await loadSharp();
+    const meta = await sharp(path, { limitInputPixels: false })
+      .metadata()
+      .catch(() => null);
+    throw meta?.width && meta.height ? tooLarge(meta.width, meta.height) : mapped;
   }
 }
