@@ -8,6 +8,7 @@ export * from "./client-frames.ts";
 export * from "./errors.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
+export * from "./json-limits.ts";
 export * from "./plugins/index.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";
