@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { TlsOptions } from "../connection/tls-options.ts";
+import type { BenchmarkSpec } from "./benchmark-spec.ts";
 
 /** Options for `startAgent`. Anything left out comes from the config file, then from AGENT_DEFAULTS. */
 export interface AgentOptions {
@@ -42,7 +43,18 @@ export interface AgentOptions {
    * (relative to the config file's folder). Else the config file's `executors`. @defaultValue []
    */
   executors?: string[];
-  /** Load the built-in `debug.*` executors. @defaultValue true */
+  /**
+   * Let executors run arbitrary commands (`shell.bash`, `benchmark` with a job's own command). Else
+   * the config file's `allowShell`. @defaultValue false
+   */
+  allowShell?: boolean;
+  /** Benchmarks the `benchmark` executor runs, by name. Else the config file's `benchmarks`. @defaultValue {} */
+  benchmarks?: Record<string, BenchmarkSpec>;
+  /** Log bytes per job streamed to the server; past it output is dropped with a marker. @defaultValue 4 MiB */
+  maxLogBytes?: number;
+  /** Largest JSON output (bytes) an executor may return; more fails the job `fatal`. @defaultValue 1 MiB */
+  maxOutputBytes?: number;
+  /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`). @defaultValue true */
   builtinExecutors?: boolean;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
   workerThreads?: number;
@@ -74,6 +86,9 @@ export const AGENT_DEFAULTS = {
   httpTries: 5,
   executors: [],
   builtinExecutors: true,
+  allowShell: false,
+  maxLogBytes: 4 * 1024 * 1024,
+  maxOutputBytes: 1024 * 1024,
   abortGraceMs: 2000,
   workerIdleSecs: 60,
   outboxFsyncIntervalMs: 1000,

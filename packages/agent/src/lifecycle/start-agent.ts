@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { type AgentHealth, type AgentMetrics, capabilityName, parseCapability } from "@gantry/protocol";
 import { CommandGuard } from "../commands/command-guard.ts";
 import { type CommandHost, runCommand } from "../commands/command-handler.ts";
-import { readAgentEnv } from "../config/agent-env.ts";
+import { inheritedEnv, readAgentEnv } from "../config/agent-env.ts";
 import { AGENT_DEFAULTS, type AgentOptions } from "../config/agent-options.ts";
 import { type AgentConfigFile, readConfigFile, writeConfigFile } from "../config/config-file.ts";
 import { defaultDataDir, resolveConfigPath } from "../config/config-location.ts";
@@ -15,6 +15,8 @@ import { loadTls, mergeTls, TlsConfigError, type TlsConnectOptions } from "../co
 import { BUILTIN_EXECUTORS } from "../executors/builtin-executors.ts";
 import { createLogger } from "../logging/create-logger.ts";
 import { Outbox } from "../outbox/outbox.ts";
+import { unrunnableCapabilities } from "../runner/check-capabilities.ts";
+import { executorSettings } from "../runner/executor-settings.ts";
 import { WorkerPool } from "../runner/worker-pool.ts";
 import { claimPidFile } from "../status/pid-file.ts";
 import { type AgentStatusSnapshot, startStatusServer } from "../status/status-server.ts";
@@ -107,11 +109,23 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       modules,
       (reason, lostJobs) => logger.warn({ lostJobs }, `${reason}; a new executor thread takes its place when needed`),
       o.workerIdleSecs * 1000,
+      executorSettings({
+        allowShell: options.allowShell ?? file.allowShell ?? false,
+        benchmarks: options.benchmarks ?? file.benchmarks ?? {},
+        dataDir,
+        maxLogBytes: o.maxLogBytes,
+        maxOutputBytes: o.maxOutputBytes,
+        abortGraceMs: o.abortGraceMs,
+        inheritEnv: inheritedEnv(),
+      }),
     );
     cleanup.push(() => pool.close());
     const [detected, systemInfo] = await Promise.all([pool.detect(), collectSystemInfo(dataDir)]);
     for (const d of detected)
-      if (d.problem) logger.warn({ executor: d.name, problem: d.problem }, "executor unavailable");
+      if (d.problem)
+        logger.info({ capability: d.name, executor: d.executor, problem: d.problem }, "executor unavailable");
+    const unrunnable = unrunnableCapabilities(givenCaps, detected);
+    if (unrunnable) throw new AgentStartError(unrunnable, EXIT.usage);
     const usable = detected.filter((d) => d.detected);
     const detectedCaps = usable.map((d) => (d.attributes.length ? `${d.name}[${d.attributes.join(";")}]` : d.name));
     const capabilities = mergeCapabilities(detectedCaps, givenCaps);

@@ -1,5 +1,7 @@
+import path from "node:path";
 import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
 import { capabilityName } from "@gantry/protocol";
+import { type JobDirs, JobWorkspace } from "./job-workspace.ts";
 import type { AbortReason } from "./worker-messages.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
@@ -40,10 +42,13 @@ interface Running {
 export class JobRunner {
   readonly #o: JobRunnerOptions;
   readonly #running = new Map<string, Running>();
+  readonly #workspace: JobWorkspace;
   #idle: Array<() => void> = [];
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
+    this.#workspace = new JobWorkspace(path.join(options.pool.settings.dataDir, "jobs"));
+    this.#workspace.clear(); // nothing runs yet: what is there was left by a crash
   }
 
   get size(): number {
@@ -81,6 +86,14 @@ export class JobRunner {
       r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
     }
     this.#o.events.started(job);
+    let dirs: JobDirs;
+    try {
+      dirs = this.#workspace.prepare(job);
+    } catch (err) {
+      const message = `cannot make the job's directories: ${(err as Error).message}`;
+      queueMicrotask(() => this.#finish(r, { kind: "failed", error: { category: "transient", message } }));
+      return;
+    }
     this.#o.pool.run(
       {
         t: "run",
@@ -90,6 +103,7 @@ export class JobRunner {
         payload: job.payload,
         inputs: job.inputs,
         attempt: job.attempt,
+        ...dirs,
       },
       {
         onMessage: (msg) => {
@@ -138,6 +152,7 @@ export class JobRunner {
 
   #finish(r: Running, outcome: JobOutcome): void {
     this.#running.delete(r.job.id);
+    void this.#workspace.release(r.job);
     if (r.timer) clearTimeout(r.timer);
     if (r.grace) clearTimeout(r.grace);
     this.#o.events.finished(r.job, outcome);

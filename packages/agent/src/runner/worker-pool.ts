@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import type { ExecutorSettings } from "./executor.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** Messages about one job, delivered to whoever started it. */
@@ -27,6 +28,17 @@ type RunMessage = Extract<ToWorker, { t: "run" }>;
 
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
+/** Settings for a pool made without any (tests of the pool itself): no shell, no benchmarks. */
+const DEFAULT_SETTINGS: ExecutorSettings = {
+  allowShell: false,
+  benchmarks: {},
+  dataDir: ".",
+  inheritEnv: {},
+  maxLogBytes: 4 * 1024 * 1024,
+  maxOutputBytes: 1024 * 1024,
+  killGraceMs: 1000,
+};
+
 /**
  * A pool of up to `size` executor worker threads, started on demand and ended after `idleMs` without
  * work: an idle agent then holds no thread (each costs 35-40 MB of RSS, measured in bench/). Jobs are spread over the least-loaded thread and share it
@@ -37,6 +49,7 @@ const ENTRY = new URL("./worker-entry.ts", import.meta.url);
  */
 export class WorkerPool {
   readonly #modules: string[];
+  readonly #settings: ExecutorSettings;
   readonly #onReplaced: ((reason: string, lostJobs: number) => void) | undefined;
   readonly #slots: Slot[] = [];
   readonly #where = new Map<string, Slot>();
@@ -54,8 +67,10 @@ export class WorkerPool {
     modules: string[],
     onReplaced?: (reason: string, lostJobs: number) => void,
     idleMs = 60_000,
+    settings: ExecutorSettings = DEFAULT_SETTINGS,
   ) {
     this.#modules = modules;
+    this.#settings = settings;
     this.#onReplaced = onReplaced;
     this.#max = Math.max(1, size);
     this.#idleMs = idleMs;
@@ -75,7 +90,7 @@ export class WorkerPool {
           void w.terminate();
         }
       });
-      w.postMessage({ t: "init", modules: this.#modules } satisfies ToWorker);
+      w.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
     });
   }
 
@@ -195,6 +210,11 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
+  /** What executors are told about the agent (also where the runner puts job directories). */
+  get settings(): ExecutorSettings {
+    return this.#settings;
+  }
+
   /** Asks each live thread's executors to unload (bounded by timeoutMs), then ends the threads. */
   async close(timeoutMs = 5000): Promise<void> {
     this.#closed = true;
@@ -233,7 +253,7 @@ export class WorkerPool {
     worker.on("error", (err) => this.#replace(slot, `executor thread crashed: ${err.message}`));
     worker.on("exit", () => this.#replace(slot, "executor thread exited"));
     worker.unref();
-    worker.postMessage({ t: "init", modules: this.#modules } satisfies ToWorker);
+    worker.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
     return slot;
   }
 

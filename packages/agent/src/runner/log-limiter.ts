@@ -1,0 +1,52 @@
+/** Longest log line sent (characters); the wire allows 65,536. */
+export const MAX_LOG_LINE = 16_384;
+
+/**
+ * The per-job log budget: lines pass until `maxBytes` have been sent, then one marker line says the
+ * rest is dropped, and `push` returns false so the producer can stop splitting lines at all. Memory
+ * and the outbox stay bounded however much a job prints.
+ */
+export class LogLimiter {
+  readonly #maxBytes: number;
+  readonly #emit: (stream: "stdout" | "stderr", line: string) => void;
+  #sent = 0;
+  #dropped = 0;
+
+  constructor(maxBytes: number, emit: (stream: "stdout" | "stderr", line: string) => void) {
+    this.#maxBytes = maxBytes;
+    this.#emit = emit;
+  }
+
+  get full(): boolean {
+    return this.#sent >= this.#maxBytes;
+  }
+
+  /** Bytes (approximately: UTF-16 units) not sent. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  push(stream: "stdout" | "stderr", line: string): boolean {
+    if (this.full) {
+      this.#dropped += line.length + 1;
+      return false;
+    }
+    const cut = line.length > MAX_LOG_LINE ? line.slice(0, MAX_LOG_LINE) : line;
+    this.#sent += cut.length + 1;
+    this.#emit(stream, cut);
+    if (this.full) {
+      this.#emit("stderr", `[gantry] log truncated: ${this.#maxBytes} bytes streamed; the rest is not sent`);
+    }
+    return true;
+  }
+
+  /** Counts output the producer dropped itself after `push` returned false. */
+  drop(bytes: number): void {
+    this.#dropped += bytes;
+  }
+
+  /** At the end of the job: one line saying how much was dropped, if anything was. */
+  finish(): void {
+    if (this.#dropped > 0) this.#emit("stderr", `[gantry] ${this.#dropped} more bytes of output were not streamed`);
+  }
+}
