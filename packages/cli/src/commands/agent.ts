@@ -19,6 +19,7 @@ import {
   uninstallService,
 } from "@gantry/agent";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { registerAgentExecutors } from "./agent-executors.ts";
 
 /** Output and exit code; the CLI's CliContext fits. Without one, process streams and process.exitCode. */
 export interface AgentCliIo {
@@ -193,6 +194,8 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       );
       io.stdout(`Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`);
     });
+
+  registerAgentExecutors(agent, io);
 
   agent
     .command("status")
