@@ -203,6 +203,22 @@ test("a command that prints 200 MB finishes, with bounded agent memory and a tru
   assert.ok(growth < 120, `agent peak RSS grew by ${growth} MB`);
 });
 
+test("while a command floods its output, the agent's other jobs and messages still get through", async () => {
+  const gate = join(dir.path, "flood-gate");
+  // Prints without end until the gate opens: the flood is certainly on while the echo job runs.
+  const flood = await t.api.submit({
+    capability: "shell.bash",
+    maxAttempts: 1,
+    payload: { command: `yes flood & Y=$!; while [ ! -e '${gate}' ]; do sleep 0.05; done; kill $Y` },
+  });
+  await t.api.waitFor(flood.id, (j) => j.status === "running");
+  const echo = await run({ capability: "debug.echo", payload: { during: "flood" } });
+  assert.equal(echo.status, "completed");
+  assert.equal((await t.api.get(flood.id)).status, "running");
+  writeFileSync(gate, "");
+  assert.equal((await t.api.waitTerminal(flood.id, 60_000)).status, "completed");
+});
+
 test("cancel kills the command's whole process group (a sleep 1000 it started is gone)", async () => {
   const pidFile = join(dir.path, "sleep.pid");
   const job = await t.api.submit({

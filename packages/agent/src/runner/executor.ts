@@ -50,8 +50,14 @@ export interface ExecutorSettings {
   killGraceMs: number;
 }
 
-/** What `detect()` found: available (with attributes to advertise) or not, and why not. */
-export type Detection = { available: true; attributes?: string[] } | { available: false; reason: string };
+/**
+ * What `detect()` found: available or not, and why not. `attributes` are added to every capability;
+ * `capabilities` (full strings, `llm.llama3-8b[gpu;ctx:8192]`) replaces the declared list when what
+ * can run is only known by looking (the models in a folder).
+ */
+export type Detection =
+  | { available: true; attributes?: string[]; capabilities?: string[] }
+  | { available: false; reason: string };
 
 /**
  * An executor plugin: a module whose default export is one of these, in its own folder under

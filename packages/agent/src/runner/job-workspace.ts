@@ -39,7 +39,8 @@ export class JobWorkspace {
 
   /** Removes an attempt's directories (in the background: a big tree must not stall the loop). */
   release(job: Pick<AssignedJob, "id" | "epoch">): Promise<void> {
-    return fs.promises.rm(this.dirOf(job), { recursive: true, force: true }).catch(() => {});
+    // Retries: a killed process group may still be exiting while the tree goes.
+    return fs.promises.rm(this.dirOf(job), { recursive: true, force: true, maxRetries: 5 }).catch(() => {});
   }
 
   /** At start: nothing runs yet, so anything here is left from a previous run. */

@@ -1,3 +1,4 @@
+import { parseCapability } from "@gantry/protocol";
 import type { Detection, Executor, ExecutorSettings } from "./executor.ts";
 import { inChildProcess } from "./process-executor.ts";
 import type { DetectedExecutor } from "./worker-messages.ts";
@@ -13,6 +14,22 @@ async function detectOf(ex: Executor, settings: ExecutorSettings): Promise<Detec
   } catch (err) {
     return { available: false, reason: `detect() failed: ${(err as Error).message}` };
   }
+}
+
+/** The capabilities an executor serves: what detection found, else what it declares. */
+function served(ex: Executor, d: Detection): Array<{ name: string; attributes: string[] }> {
+  const found = d.available && Array.isArray(d.capabilities) ? d.capabilities : undefined;
+  if (!found) return (ex.capabilities ?? [ex.name]).map((name) => ({ name, attributes: [] }));
+  const out: Array<{ name: string; attributes: string[] }> = [];
+  for (const c of found) {
+    try {
+      const p = parseCapability(c);
+      out.push({ name: p.name, attributes: c.includes("[") ? c.slice(c.indexOf("[") + 1, -1).split(";") : [] });
+    } catch {
+      // a malformed capability from detection is skipped, not advertised
+    }
+  }
+  return out;
 }
 
 /**
@@ -55,13 +72,13 @@ export async function loadExecutors(
     const d = await detectOf(ex, settings);
     const isolation = ex.isolation === "process" ? "process" : "thread";
     const runnable = isolation === "process" ? inChildProcess(ex, module) : ex;
-    const attributes = [...(ex.attributes ?? []), ...(d.available ? (d.attributes ?? []) : [])];
-    for (const name of ex.capabilities ?? [ex.name]) {
-      if (d.available) into.set(name, runnable);
+    const common = [...(ex.attributes ?? []), ...(d.available ? (d.attributes ?? []) : [])];
+    for (const cap of served(ex, d)) {
+      if (d.available) into.set(cap.name, runnable);
       found.push({
-        name,
+        name: cap.name,
         executor: ex.name,
-        attributes,
+        attributes: [...common, ...cap.attributes],
         detected: d.available,
         module,
         isolation,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LogLimiter, MAX_LOG_LINE } from "./log-limiter.ts";
+import { LINE_OVERHEAD, LogLimiter, MAX_LOG_LINE } from "./log-limiter.ts";
 
 test("lines pass until the budget is spent, then one marker, then a count of what was dropped", () => {
   const out: string[] = [];
-  const l = new LogLimiter(12, (_s, line) => out.push(line));
+  const l = new LogLimiter(2 * (4 + LINE_OVERHEAD) + 1, (_s, line) => out.push(line));
   assert.equal(l.push("stdout", "abcd"), true);
   assert.equal(l.push("stdout", "efgh"), true);
   assert.equal(l.push("stdout", "ijkl"), true); // crosses the budget: sent, then the marker

@@ -1,10 +1,13 @@
 /** Longest log line sent (characters); the wire allows 65,536. */
 export const MAX_LOG_LINE = 16_384;
+/** What a line costs on the wire besides its text (`{"stream":"stdout","line":""},`): the budget counts it. */
+export const LINE_OVERHEAD = 32;
 
 /**
- * The per-job log budget: lines pass until `maxBytes` have been sent, then one marker line says the
- * rest is dropped, and `push` returns false so the producer can stop splitting lines at all. Memory
- * and the outbox stay bounded however much a job prints.
+ * The per-job log budget: lines pass until `maxBytes` have been sent (as the wire counts them, so a
+ * flood of empty lines is bounded too), then one marker line says the rest is dropped, and `push`
+ * returns false so the producer can stop splitting lines at all. Memory, the outbox and the frames
+ * to the server stay bounded however much a job prints.
  */
 export class LogLimiter {
   readonly #maxBytes: number;
@@ -32,7 +35,7 @@ export class LogLimiter {
       return false;
     }
     const cut = line.length > MAX_LOG_LINE ? line.slice(0, MAX_LOG_LINE) : line;
-    this.#sent += cut.length + 1;
+    this.#sent += cut.length + LINE_OVERHEAD;
     this.#emit(stream, cut);
     if (this.full) {
       this.#emit("stderr", `[gantry] log truncated: ${this.#maxBytes} bytes streamed; the rest is not sent`);

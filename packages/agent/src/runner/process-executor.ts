@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import { JobProgress } from "@gantry/protocol";
 import { LineSplitter } from "../shell/line-splitter.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import { type Executor, type ExecutorContext, ExecutorError, type ExecutorJob } from "./executor.ts";
@@ -74,8 +75,10 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       if (settled || typeof msg !== "object" || msg === null) return;
       if (msg.t === "logs" && Array.isArray(msg.lines)) {
         for (const [s, l] of msg.lines) ctx.log(s === "stderr" ? "stderr" : "stdout", String(l));
-      } else if (msg.t === "progress") ctx.progress(msg.p);
-      else if (msg.t === "done" && msg.ok === true) {
+      } else if (msg.t === "progress") {
+        const p = JobProgress.safeParse(msg.p); // the wire's bounds, checked before it leaves the thread
+        if (p.success) ctx.progress(p.data);
+      } else if (msg.t === "done" && msg.ok === true) {
         if (typeof msg.json !== "string" || msg.json.length > ctx.settings.maxOutputBytes) {
           finish(() => reject(new ExecutorError("fatal", "the executor process returned an unusable output")));
         } else finish(() => resolve(JSON.parse(msg.json)));

@@ -29,7 +29,7 @@ type RunMessage = Extract<ToWorker, { t: "run" }>;
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
 /** Settings for a pool made without any (tests of the pool itself): no shell, no benchmarks. */
-const DEFAULT_SETTINGS: ExecutorSettings = {
+export const DEFAULT_SETTINGS: ExecutorSettings = {
   allowShell: false,
   benchmarks: {},
   dataDir: ".",
