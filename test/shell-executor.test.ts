@@ -74,10 +74,15 @@ async function logLines(id: string): Promise<string[]> {
   }
 }
 
+/** Running (a zombie waiting for a reaper counts as gone: it runs nothing). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
@@ -282,4 +287,27 @@ test("an isolated executor's output that JSON cannot hold, or that is too big, f
     assert.match(job.attempts.at(-1)!.error!.message, why);
   }
   assert.equal(agent.proc.exitCode, null);
+});
+
+test("when the agent is killed with SIGKILL, what its jobs started dies with it", async () => {
+  const doomed = await spawnAgent({
+    server: t.server.url,
+    key: t.server.bootstrap.agentKey,
+    configPath: join(dir.path, "doomed.json"),
+    dataDir: join(dir.path, "doomed"),
+    executors: [new URL("./fixtures/orphan-executor.ts", import.meta.url).pathname],
+    metrics: false,
+    statusServer: false,
+    logLevel: "warn",
+  });
+  procs.push(doomed);
+  const pidFile = join(dir.path, "orphan.pid");
+  await t.api.submit({ capability: "test.orphan", maxAttempts: 1, payload: { pidFile } });
+  const pid = await until("sleep started", () =>
+    existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) || undefined : undefined,
+  );
+  assert.ok(alive(pid));
+  doomed.kill("SIGKILL");
+  await doomed.exited;
+  await until("the orphaned sleep is gone", () => !alive(pid));
 });
