@@ -1,0 +1,195 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import path from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { TlsConnectOptions } from "../connection/tls-options.ts";
+import type { InputCache } from "./input-cache.ts";
+
+/** A file as a job names it. */
+export interface JobFileRef {
+  name: string;
+  hash: string;
+  size?: number | undefined;
+}
+
+/** A failed transfer: `status` 409 means the job is no longer this agent's (stale epoch). */
+export class FileTransferError extends Error {
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  constructor(message: string, status?: number, code?: string) {
+    super(message);
+    this.name = "FileTransferError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface JobFilesOptions {
+  /** The server's base URL. */
+  server: string;
+  tls: TlsConnectOptions;
+  /** The agent's current JWT (it is renewed while jobs run). */
+  token(): string;
+  cache: InputCache;
+  /** Most output files one job may leave. */
+  maxOutputFiles: number;
+}
+
+/** Counts and hashes bytes as they pass. */
+function hashing(): { stream: Transform; digest(): string; bytes(): number } {
+  const h = createHash("sha256");
+  let n = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      n += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, digest: () => h.digest("hex"), bytes: () => n };
+}
+
+/**
+ * Moves a job's files over the agent's file routes, streamed both ways (never whole in memory) and
+ * fenced by the attempt's epoch: inputs into the job's `in/` directory, checked against their hash and
+ * kept in the bounded cache; outputs (the regular files a job leaves in its output directory) up.
+ */
+export class JobFiles {
+  readonly #o: JobFilesOptions;
+  readonly #base: URL;
+  readonly #agent: http.Agent;
+  readonly #mod: typeof http | typeof https;
+
+  constructor(options: JobFilesOptions) {
+    this.#o = options;
+    this.#base = new URL(options.server);
+    const secure = this.#base.protocol === "https:";
+    this.#mod = secure ? https : http;
+    this.#agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 4, ...options.tls })
+      : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  }
+
+  #url(jobId: string, epoch: number, name: string): URL {
+    const p = `/v1/agent/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}?epoch=${epoch}`;
+    return new URL(this.#base.pathname.replace(/\/$/, "") + p, this.#base);
+  }
+
+  /** Fetches every input (from the cache when it holds the hash); returns name → local path. */
+  async fetchInputs(
+    job: { id: string; epoch: number; inputs: JobFileRef[] },
+    dir: string,
+    signal: AbortSignal,
+  ): Promise<Record<string, string>> {
+    const paths: Record<string, string> = {};
+    if (job.inputs.length === 0) return paths;
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const ref of job.inputs) {
+      const dest = path.join(dir, ref.name);
+      // The server refuses unsafe names; checked again where a name becomes a path.
+      if (path.dirname(dest) !== dir) throw new FileTransferError(`input name ${JSON.stringify(ref.name)} is unsafe`);
+      if (!(await this.#o.cache.copyTo(ref.hash, dest, ref.size))) await this.#download(job, ref, dest, signal);
+      paths[ref.name] = dest;
+    }
+    return paths;
+  }
+
+  async #download(job: { id: string; epoch: number }, ref: JobFileRef, dest: string, signal: AbortSignal) {
+    const res = await this.#request("GET", this.#url(job.id, job.epoch, ref.name), signal);
+    if (res.statusCode !== 200) throw await this.#failure(res, `input ${ref.name}`);
+    const tmp = this.#o.cache.tempPath();
+    const h = hashing();
+    try {
+      await pipeline(res, h.stream, fs.createWriteStream(tmp, { mode: 0o600 }), { signal });
+      const hash = h.digest();
+      if (hash !== ref.hash) throw new FileTransferError(`input ${ref.name}: got sha256 ${hash}, expected ${ref.hash}`);
+      await this.#o.cache.admit(tmp, hash, h.bytes(), dest);
+    } finally {
+      await fs.promises.rm(tmp, { force: true });
+    }
+  }
+
+  /** Uploads the regular files in `dir` (links and folders are skipped: a link could point anywhere). */
+  async uploadOutputs(job: { id: string; epoch: number }, dir: string, signal: AbortSignal): Promise<JobFileRef[]> {
+    const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+    const files = entries.filter((e) => e.isFile()).map((e) => e.name);
+    if (files.length > this.#o.maxOutputFiles) {
+      throw new FileTransferError(
+        `the job left ${files.length} output files; at most ${this.#o.maxOutputFiles} are kept`,
+      );
+    }
+    const out: JobFileRef[] = [];
+    for (const name of files.sort()) out.push(await this.#upload(job, name, path.join(dir, name), signal));
+    return out;
+  }
+
+  async #upload(job: { id: string; epoch: number }, name: string, file: string, signal: AbortSignal) {
+    const { size } = await fs.promises.stat(file);
+    const h = hashing();
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = this.#mod.request(this.#url(job.id, job.epoch, name), {
+        method: "PUT",
+        agent: this.#agent,
+        signal,
+        headers: {
+          authorization: `Bearer ${this.#o.token()}`,
+          "content-type": "application/octet-stream",
+          "content-length": String(size),
+        },
+      });
+      req.once("response", resolve);
+      req.once("error", reject);
+      pipeline(fs.createReadStream(file), h.stream, req).catch(reject);
+    });
+    if (res.statusCode !== 201) throw await this.#failure(res, `output ${name}`);
+    const body = JSON.parse(await readBounded(res, 65_536)) as { hash?: string; size?: number };
+    if (body.hash !== h.digest()) throw new FileTransferError(`output ${name}: the server stored other bytes`);
+    return { name, hash: body.hash, size: body.size ?? size };
+  }
+
+  #request(method: string, url: URL, signal: AbortSignal): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.#mod.request(url, {
+        method,
+        agent: this.#agent,
+        signal,
+        headers: { authorization: `Bearer ${this.#o.token()}` },
+      });
+      req.once("response", resolve);
+      req.once("error", reject);
+      req.end();
+    });
+  }
+
+  async #failure(res: http.IncomingMessage, what: string): Promise<FileTransferError> {
+    const text = await readBounded(res, 65_536).catch(() => "");
+    let code: string | undefined;
+    let message = `HTTP ${res.statusCode}`;
+    try {
+      const env = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      code = env.error?.code;
+      if (env.error?.message) message = env.error.message;
+    } catch {
+      // not an envelope
+    }
+    return new FileTransferError(`${what}: ${message}`, res.statusCode, code);
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** A response body as text, at most `max` bytes (the rest is drained, not kept). */
+async function readBounded(res: http.IncomingMessage, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res as AsyncIterable<Buffer>) {
+    if (n < max) chunks.push(c.subarray(0, max - n));
+    n += c.length;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
