@@ -97,10 +97,11 @@ const cases: Case[] = [
     code: "validation_failed",
   },
   {
-    name: "uppercase capability",
+    // Mixed case is accepted (seed 000's GENERAL_COMPUTE); spaces are not.
+    name: "capability with a space",
     method: "POST",
     path: "/v1/jobs",
-    body: { capability: "LLM" },
+    body: { capability: "LLM mistral" },
     status: 400,
     code: "invalid_capability",
   },
@@ -212,7 +213,7 @@ const cases: Case[] = [
     name: "batch with one bad job",
     method: "POST",
     path: "/v1/jobs/batch",
-    body: { jobs: [job({}), { capability: "BAD" }] },
+    body: { jobs: [job({}), { capability: "BAD..name" }] },
     status: 400,
     code: "invalid_capability",
   },

@@ -29,6 +29,14 @@ export function parseSeconds(value: string): number {
   return n;
 }
 
+/** Days (may be fractional), ≥ 0. */
+export function parseDays(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("must be a number of days ≥ 0");
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = parseInteger(value);
   if (n < 0 || n > 65_535) throw new InvalidArgumentError("must be a port number 0-65535 (0 = any free port)");

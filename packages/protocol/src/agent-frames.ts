@@ -129,6 +129,7 @@ export const ServerToAgent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("job:cancel"), jobId: JobId, epoch: Epoch }),
   z.object({ type: z.literal("ack"), ref: Ref, duplicate: z.boolean().optional() }),
   z.object({ type: z.literal("nack"), ref: Ref, status: z.number().int(), error: ErrorBody }),
+  /** expiresIn: the token's absolute expiry in Unix seconds, as in `POST /agent/auth`. */
   z.object({ type: z.literal("token"), token: z.string(), expiresIn: z.number().int() }),
   /** A signed command: a compact JWS (EdDSA) over a CommandBody (agent-commands.ts). */
   z.object({ type: z.literal("command"), jws: z.string() }),

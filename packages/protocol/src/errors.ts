@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   uri_too_long: { status: 414, message: "The request URL is longer than the server accepts." },
   headers_too_large: { status: 431, message: "The request headers are larger than the server accepts." },
   invalid_url: { status: 400, message: "The request URL is malformed (bad percent-encoding or characters)." },
+  request_timeout: {
+    status: 408,
+    message: "The request's headers or body did not arrive in time; the connection was closed. Retry.",
+  },
   // auth
   auth_required: { status: 401, message: "Send Authorization: Bearer <key or token>." },
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },

@@ -9,5 +9,6 @@ export * from "./errors.ts";
 export * from "./executor-payloads.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
+export * from "./json-limits.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CapabilityString } from "./capability.ts";
 import { JobStatus } from "./job-status.ts";
+import { JSON_LIMITS, jsonValueDepthExceeds } from "./json-limits.ts";
 
 /** Job ids are ULIDs: sortable by creation time. */
 export const JobId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
@@ -36,8 +37,25 @@ export const JobError = z.object({
 });
 export type JobError = z.infer<typeof JobError>;
 
+/**
+ * A file's name as the agent will write it under the job's work dir: relative, "/"-separated, no
+ * "." or ".." segments, no backslashes, NUL or control characters.
+ */
+export const FileName = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine(
+    (n) => ![...n].some((c) => c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "must not contain control characters or backslashes",
+  )
+  .refine((n) => !n.startsWith("/") && !/^[A-Za-z]:/.test(n), "must be a relative path")
+  .refine((n) => n.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".."), {
+    message: 'must not have empty, "." or ".." segments',
+  });
+
 export const FileRef = z.strictObject({
-  name: z.string().min(1).max(500),
+  name: FileName,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256"),
   size: z.number().int().nonnegative().optional(),
 });
@@ -89,9 +107,26 @@ export const JOB_DEFAULTS = { priority: 0, maxAttempts: 3, backoffMs: 1000 } as 
 /** The ceiling for one retry delay, whatever backoffMs and the attempt number say. */
 export const MAX_BACKOFF_MS = 300_000;
 
+/** A job's payload: any JSON, at most JSON_LIMITS.payloadMaxDepth deep and payloadMaxChars long. */
+export const JobPayload = z.unknown().superRefine((value, ctx) => {
+  if (jsonValueDepthExceeds(value, JSON_LIMITS.payloadMaxDepth)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `nests deeper than ${JSON_LIMITS.payloadMaxDepth} levels`,
+      params: { code: "payload_too_deep", maxDepth: JSON_LIMITS.payloadMaxDepth },
+    });
+  } else if (value !== undefined && (JSON.stringify(value)?.length ?? 0) > JSON_LIMITS.payloadMaxChars) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is longer than ${JSON_LIMITS.payloadMaxChars} characters serialised`,
+      params: { code: "payload_too_large", maxChars: JSON_LIMITS.payloadMaxChars },
+    });
+  }
+});
+
 export const SubmitJobRequest = z.strictObject({
   capability: CapabilityString,
-  payload: z.unknown().optional(),
+  payload: JobPayload.optional(),
   inputs: z.array(FileRef).max(100).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),

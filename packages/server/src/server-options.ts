@@ -1,3 +1,5 @@
+import type { HttpLimits } from "./http/http-limits.ts";
+
 /** Options for one Gantry server. Resolved once (resolveServerOptions) and passed down. */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 7070 */
@@ -23,6 +25,12 @@ export interface ServerOptions {
    * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
    */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean } | null;
+  /** Finished jobs, their logs and attempts are deleted this many days after they end; 0 keeps them. @defaultValue 7 */
+  retentionDays?: number;
+  /** How often the retention sweep runs. @defaultValue 60000 */
+  retentionSweepIntervalMs?: number;
+  /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export const SERVER_DEFAULTS = {
@@ -36,6 +44,9 @@ export const SERVER_DEFAULTS = {
   sweepIntervalMs: 200,
   logLevel: "info",
   tls: null,
+  httpLimits: {},
+  retentionDays: 7,
+  retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

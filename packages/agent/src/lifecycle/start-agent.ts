@@ -262,7 +262,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       token: enrolled.token,
       tokenExpiresIn: enrolled.expiresIn,
       onToken: (token, expiresIn) => {
-        save({ ...config, jwtToken: token, tokenExpiresIn: Math.floor(Date.now() / 1000) + expiresIn });
+        save({ ...config, jwtToken: token, tokenExpiresIn: expiresIn });
       },
       pool,
       executors,

@@ -105,6 +105,12 @@ export type AttemptEnd =
   | { next: "failed"; error: JobError }
   | { next: "cancelled"; error: JobError | null };
 
+/** What one retention step deleted. */
+export interface RetentionBatch {
+  jobs: number;
+  logs: number;
+}
+
 export interface JobFilter {
   owner: string | null;
   statuses: JobStatus[] | null;
@@ -126,6 +132,8 @@ export interface LogRecord extends LogLineInput {
 export interface AgentRecord {
   id: string;
   name: string | null;
+  /** What an OffloadMQ agent calls itself (`displayName` at registration). */
+  displayName: string | null;
   keyHash: string;
   enrolmentKeyId: string | null;
   capabilities: string[];
@@ -182,6 +190,11 @@ export interface Store {
   /** Resolves when every write issued so far is durable (use before answering a read). */
   barrier(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why writes are failing for lack of disk (isStorageFullError), or null: set by a failed write or
+   * commit, cleared by the next one that succeeds (a probe: setMeta).
+   */
+  storageIssue(): string | null;
 
   // jobs
   insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]>;
@@ -235,6 +248,12 @@ export interface Store {
   extendAllLeases(leaseExpiresAt: number): Promise<void>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
+  /**
+   * Retention, one bounded step: deletes at most `limit` log rows of finished (completed, failed,
+   * cancelled) jobs that ended before `cutoff`, then at most `limit` such jobs whose logs are gone,
+   * with their attempts. Call again until both counts are below `limit`.
+   */
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<RetentionBatch>;
 
   // agents
   insertAgent(agent: AgentRecord): Promise<void>;

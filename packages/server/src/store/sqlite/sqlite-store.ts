@@ -16,6 +16,7 @@ import {
   userFromRow,
 } from "./rows.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
+import { SqliteRetention } from "./sqlite-retention.ts";
 
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL (an fsync per
@@ -31,10 +32,12 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const retention = new SqliteRetention(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
-    agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
-      registered_at) VALUES (@id, @name, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
+    agentInsert:
+      p(`INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
+      system_info, registered_at) VALUES (@id, @name, @displayName, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
     agentGet: p("SELECT * FROM agents WHERE id = ?"),
     agentList: p("SELECT * FROM agents ORDER BY registered_at"),
     agentState: p(`UPDATE agents SET status = COALESCE(?, status), metrics = COALESCE(?, metrics),
@@ -64,6 +67,7 @@ export function openSqliteStore(path: string): Store {
 
   return {
     barrier: () => gc.barrier(),
+    storageIssue: () => gc.storageIssue,
     close: async () => {
       gc.flush();
       db.close();
@@ -88,6 +92,7 @@ export function openSqliteStore(path: string): Store {
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
     extendAllLeases: (lease) => jobs.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
+    deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
 
     insertAgent: (a: AgentRecord) =>
       gc.write(() => {
