@@ -116,3 +116,43 @@ test("SSE: Last-Event-ID on a finished job replays the lines after it, then the 
   }
   assert.deepEqual(got, ["b", "c", "status:completed"]);
 });
+
+test("SSE: a reader that stops reading is cut off (server memory stays bounded) and resumes without loss", async () => {
+  const a = await t.agent({ capabilities: ["ev.stalled"] });
+  a.startHeartbeats(200);
+  await a.connect();
+  const job = await t.api.submit({ capability: "ev.stalled" });
+  const p = await a.nextJob();
+  await a.request({ type: "job:started", jobId: job.id, epoch: p.epoch });
+  const stalled = await openSse(`${t.server.url}/v1/jobs/${job.id}/events`);
+  // ~40 MB of log lines while the client reads nothing: far past the 8 MB the server will hold for it.
+  const big = "x".repeat(64_000);
+  const total = 640;
+  for (let m = 0; m < total / 80; m++) {
+    const lines = Array.from({ length: 80 }, (_, i) => ({ stream: "stdout", line: `${m * 80 + i} ${big}` }));
+    const r = await a.request({ type: "job:log", jobId: job.id, epoch: p.epoch, lines });
+    assert.equal(r.type, "ack");
+  }
+  const seen: number[] = [];
+  let lastId: string | undefined;
+  for (;;) {
+    const m = await stalled.next();
+    if (!m) break; // the server ended the stream: no terminal status came
+    if (m.json.type === "log") {
+      seen.push(Number(m.json.line.split(" ")[0]));
+      lastId = m.id;
+    }
+  }
+  assert.ok(seen.length < total, `the stalled stream was not cut (${seen.length} lines)`);
+  const resumed = await openSse(`${t.server.url}/v1/jobs/${job.id}/events`, lastId);
+  while (seen.length < total) {
+    const m = await nextLog(resumed);
+    assert.ok(m, "the resumed stream ended early");
+    seen.push(Number((m.json as { line: string }).line.split(" ")[0]));
+  }
+  resumed.close();
+  assert.deepEqual(
+    seen,
+    Array.from({ length: total }, (_, i) => i),
+  );
+});

@@ -5,8 +5,8 @@ import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 
 const KEEPALIVE_MS = 15_000;
-/** Stored lines read per page when a stream resumes. */
-const REPLAY_PAGE = 1000;
+/** Stored lines read per page when a stream resumes (lines are up to 64 KiB: at most ~6 MB a page). */
+const REPLAY_PAGE = 100;
 /**
  * Bytes a client may leave unread before its stream is ended. Memory stays bounded for a stalled
  * reader, and nothing is lost: it reconnects with Last-Event-ID and the gap is replayed from the store.
@@ -45,7 +45,18 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       const resumeAfter = lastEventId(request.headers["last-event-id"]);
       // Subscribe before reading the snapshot so nothing between the two is lost.
       const buffered: JobEvent[] = [];
-      let write: (e: JobEvent) => void = (e) => buffered.push(e);
+      // Held until the snapshot (and any replay) is out; past the unread bound they are dropped and
+      // the stream ends after the replay: the client resumes from its last id and loses nothing.
+      let bufferedBytes = 0;
+      let overflow = false;
+      let write: (e: JobEvent) => void = (e) => {
+        if (overflow) return;
+        bufferedBytes += e.type === "log" ? e.line.length + 100 : 200;
+        if (bufferedBytes > MAX_UNREAD_BYTES) {
+          overflow = true;
+          buffered.length = 0;
+        } else buffered.push(e);
+      };
       const unsubscribe = ctx.events.subscribe(id, (e) => write(e));
       await ctx.store.barrier();
       const job = await ctx.store.getJob(id);
@@ -73,7 +84,8 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
         res.end();
       };
       request.raw.on("close", end);
-      const send = (e: JobEvent) => {
+      /** Writes one event; live ones (not paced by us) end the stream once the reader is too far behind. */
+      const send = (e: JobEvent, live = true) => {
         if (ended) return;
         if (e.type === "log") {
           if (resumeAfter !== undefined && e.seq <= lastSeq) return;
@@ -81,30 +93,29 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
         }
         res.write(`${e.type === "log" ? `id: ${e.seq}\n` : ""}event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
         if (e.type === "status" && isTerminal(e.status)) end();
-        else if (res.writableLength > MAX_UNREAD_BYTES) end();
+        else if (live && res.writableLength > MAX_UNREAD_BYTES) end();
       };
       if (resumeAfter !== undefined) {
-        // The stored lines after the client's last id, page by page, waiting for a slow reader.
+        // The stored lines after the client's last id, page by page, paced by the reader: the
+        // backlog is never buffered here, however long it is.
         for (;;) {
           const page = await ctx.store.getLogs(id, lastSeq, REPLAY_PAGE);
           for (const r of page) {
-            send({
-              type: "log",
-              jobId: id,
-              seq: r.seq,
-              stream: r.stream,
-              line: r.line,
-              at: new Date(r.ts).toISOString(),
-            });
+            const at = new Date(r.ts).toISOString();
+            send({ type: "log", jobId: id, seq: r.seq, stream: r.stream, line: r.line, at }, false);
+            if (res.writableNeedDrain && !ended) {
+              await new Promise((r) => {
+                res.once("drain", r);
+                res.once("close", r);
+              });
+            }
           }
           if (ended || page.length < REPLAY_PAGE) break;
-          if (res.writableNeedDrain) {
-            await new Promise((r) => {
-              res.once("drain", r);
-              res.once("close", r);
-            });
-          }
         }
+      }
+      if (overflow) {
+        end();
+        return;
       }
       write = send;
       const at = new Date().toISOString();
