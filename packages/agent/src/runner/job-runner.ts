@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
 import { capabilityName } from "@gantry/protocol";
-import { type JobDirs, JobWorkspace } from "./job-workspace.ts";
+import { JobWorkspace } from "./job-workspace.ts";
 import type { AbortReason } from "./worker-messages.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
@@ -86,14 +86,7 @@ export class JobRunner {
       r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
     }
     this.#o.events.started(job);
-    let dirs: JobDirs;
-    try {
-      dirs = this.#workspace.prepare(job);
-    } catch (err) {
-      const message = `cannot make the job's directories: ${(err as Error).message}`;
-      queueMicrotask(() => this.#finish(r, { kind: "failed", error: { category: "transient", message } }));
-      return;
-    }
+    const dirs = this.#workspace.prepare(job);
     this.#o.pool.run(
       {
         t: "run",

@@ -13,8 +13,9 @@ export interface JobDirs {
 }
 
 /**
- * Per-attempt directories under `<data>/jobs/<jobId>-<epoch>/`: made before the executor runs and
- * removed when the attempt ends, whatever happened. Leftovers of a crashed agent go at the next start.
+ * Per-attempt directories under `<data>/jobs/<jobId>-<epoch>/` (`work/`, `out/`, `in/`): made when
+ * first used and removed when the attempt ends, whatever happened. Leftovers of a crashed agent go
+ * at the next start.
  */
 export class JobWorkspace {
   readonly root: string;
@@ -27,14 +28,19 @@ export class JobWorkspace {
     return path.join(this.root, `${job.id}-${job.epoch}`);
   }
 
+  /** Where an attempt's input files go (made when they are fetched). */
+  inputDir(job: Pick<AssignedJob, "id" | "epoch">): string {
+    return path.join(this.dirOf(job), "in");
+  }
+
+  /**
+   * The attempt's directory paths. Nothing is made here, on the control loop: the executor's thread
+   * makes a directory when the executor first asks for it (see lazyDirs), so the thousands of tiny
+   * jobs a benchmark runs cost no filesystem work at all.
+   */
   prepare(job: Pick<AssignedJob, "id" | "epoch">): JobDirs {
     const dir = this.dirOf(job);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const workDir = path.join(dir, "work");
-    const outputDir = path.join(dir, "out");
-    fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-    fs.mkdirSync(outputDir, { recursive: true, mode: 0o700 });
-    return { workDir, outputDir, inputPaths: {} };
+    return { workDir: path.join(dir, "work"), outputDir: path.join(dir, "out"), inputPaths: {} };
   }
 
   /** Removes an attempt's directories (in the background: a big tree must not stall the loop). */
@@ -47,4 +53,22 @@ export class JobWorkspace {
   clear(): void {
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** `workDir` and `outputDir` as getters that make the directory on first use. */
+export function lazyDirs(dirs: { workDir: string; outputDir: string }): { workDir: string; outputDir: string } {
+  const made = new Set<string>();
+  const make = (p: string) => {
+    if (!made.has(p)) fs.mkdirSync(p, { recursive: true, mode: 0o700 });
+    made.add(p);
+    return p;
+  };
+  return {
+    get workDir() {
+      return make(dirs.workDir);
+    },
+    get outputDir() {
+      return make(dirs.outputDir);
+    },
+  };
 }

@@ -6,6 +6,7 @@
 import { parentPort } from "node:worker_threads";
 import type { Executor, ExecutorSettings } from "./executor.ts";
 import { toJobError } from "./job-error.ts";
+import { lazyDirs } from "./job-workspace.ts";
 import { loadExecutors } from "./load-executors.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
@@ -46,6 +47,7 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   const ac = new AbortController();
   running.set(msg.id, ac);
   try {
+    const dirs = lazyDirs(msg);
     const limiter = new LogLimiter(settings.maxLogBytes, (s, l) => post({ t: "log", id: msg.id, s, l }));
     const output = await ex
       .run(
@@ -55,8 +57,13 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
           progress: (p) => post({ t: "progress", id: msg.id, p }),
           log: (s, l) => limiter.push(s, l),
           inputPaths: msg.inputPaths,
-          outputDir: msg.outputDir,
-          workDir: msg.workDir,
+          // Getters (a spread would make both directories now): made on first use.
+          get workDir() {
+            return dirs.workDir;
+          },
+          get outputDir() {
+            return dirs.outputDir;
+          },
           settings,
         },
       )
