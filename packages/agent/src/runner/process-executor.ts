@@ -90,9 +90,18 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       finish(() => reject(new ExecutorError("transient", `executor process: ${err.message}`))),
     );
     child.on("exit", (code, signal) => {
-      finish(() => {
-        if (ctx.signal.aborted) return reject(ctx.signal.reason);
-        reject(crashError(code, signal, stderrTail));
+      const settle = () =>
+        finish(() => {
+          if (ctx.signal.aborted) return reject(ctx.signal.reason);
+          reject(crashError(code, signal, stderrTail));
+        });
+      // `exit` can come before the last IPC messages are read: a result sent just before exiting
+      // still counts. The channel closes once they are delivered.
+      if (!child.connected) return settle();
+      const t = setTimeout(settle, 2000);
+      child.once("disconnect", () => {
+        clearTimeout(t);
+        settle();
       });
     });
     const run: ToChild = {
