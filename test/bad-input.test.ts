@@ -189,7 +189,7 @@ const cases: Case[] = [
     name: "bad input hash",
     method: "POST",
     path: "/v1/jobs",
-    body: job({ inputs: [{ name: "a", sha256: "xyz" }] }),
+    body: job({ inputs: [{ name: "a", hash: "xyz" }] }),
     status: 400,
     code: "validation_failed",
   },

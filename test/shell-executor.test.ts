@@ -277,9 +277,9 @@ test("an isolated executor that segfaults or hangs is killed; the agent keeps se
 
 test("an isolated executor's output that JSON cannot hold, or that is too big, fails the job fatal", async () => {
   for (const [mode, why] of [
-    ["bigint", /not JSON-serialisable/],
-    ["cycle", /not JSON-serialisable/],
-    ["huge", /over the limit/],
+    ["bigint", /output\.n is a BigInt/],
+    ["cycle", /output\.self refers back to itself/],
+    ["huge", /output is too large/],
   ] as const) {
     const job = await run({ capability: "test.crash", payload: { mode } });
     assert.equal(job.status, "failed", mode);

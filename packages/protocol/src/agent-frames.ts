@@ -2,7 +2,8 @@ import { z } from "zod";
 import { AGENT_CAPABILITIES_MAX, AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
 import { CapabilityString } from "./capability.ts";
 import { ErrorBody } from "./errors.ts";
-import { FileRef, JobError, JobId, JobProgress, LogStream } from "./job.ts";
+import { FileRef } from "./files.ts";
+import { JobError, JobId, JobProgress, LogStream } from "./job.ts";
 
 /** Version of the agent protocol (WebSocket `GET /v1/agent/ws` and the HTTP fallback). */
 export const AGENT_PROTOCOL_VERSION = 1;

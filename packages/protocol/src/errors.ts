@@ -62,6 +62,23 @@ export const ERROR_CODES = {
     status: 413,
     message: "The agent message is larger than the server accepts; split or truncate it.",
   },
+  // files
+  file_not_found: { status: 404, message: "No file with that hash or name is visible to this credential." },
+  file_name_unsafe: {
+    status: 400,
+    message:
+      "The file name is unsafe: use a relative path without empty, . or .. segments, backslashes or control characters.",
+  },
+  file_too_large: { status: 413, message: "The file is larger than the server's maximum file size." },
+  file_quota_exceeded: {
+    status: 413,
+    message: "Storing this file would exceed your file quota; wait for unused files to be collected or ask an admin.",
+  },
+  file_range_not_satisfiable: { status: 416, message: "The requested byte range lies outside the file." },
+  file_multipart_invalid: {
+    status: 400,
+    message: "The multipart submission is malformed: send a `job` field (JSON) first, then the files.",
+  },
   // server
   rate_limited: { status: 429, message: "Too many requests; retry after the delay in Retry-After." },
   internal_error: { status: 500, message: "The server failed unexpectedly; the request may be retried." },

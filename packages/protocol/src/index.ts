@@ -7,6 +7,7 @@ export * from "./capability.ts";
 export * from "./client-frames.ts";
 export * from "./errors.ts";
 export * from "./executor-payloads.ts";
+export * from "./files.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
 export * from "./json-limits.ts";

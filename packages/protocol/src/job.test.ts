@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FileRef } from "./job.ts";
+import { FileRef } from "./files.ts";
 
-const sha256 = "a".repeat(64);
+const hash = "a".repeat(64);
 
 test("inputs[].name accepts relative paths", () => {
   for (const name of ["a.txt", "dir/b.bin", "x..y", ".hidden", "ü/ñ.txt"]) {
-    assert.ok(FileRef.safeParse({ name, sha256 }).success, name);
+    assert.ok(FileRef.safeParse({ name, hash }).success, name);
   }
 });
 
@@ -27,6 +27,6 @@ test("inputs[].name rejects traversal, absolute paths, NUL, control characters, 
     "a//b",
     "a/",
   ]) {
-    assert.equal(FileRef.safeParse({ name, sha256 }).success, false, JSON.stringify(name));
+    assert.equal(FileRef.safeParse({ name, hash }).success, false, JSON.stringify(name));
   }
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CapabilityString } from "./capability.ts";
+import { FileRef } from "./files.ts";
 import { JobStatus } from "./job-status.ts";
 import { JSON_LIMITS, jsonValueDepthExceeds } from "./json-limits.ts";
 
@@ -36,30 +37,6 @@ export const JobError = z.object({
   code: z.string().max(100).optional(),
 });
 export type JobError = z.infer<typeof JobError>;
-
-/**
- * A file's name as the agent will write it under the job's work dir: relative, "/"-separated, no
- * "." or ".." segments, no backslashes, NUL or control characters.
- */
-export const FileName = z
-  .string()
-  .min(1)
-  .max(500)
-  .refine(
-    (n) => ![...n].some((c) => c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
-    "must not contain control characters or backslashes",
-  )
-  .refine((n) => !n.startsWith("/") && !/^[A-Za-z]:/.test(n), "must be a relative path")
-  .refine((n) => n.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".."), {
-    message: 'must not have empty, "." or ".." segments',
-  });
-
-export const FileRef = z.strictObject({
-  name: FileName,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256"),
-  size: z.number().int().nonnegative().optional(),
-});
-export type FileRef = z.infer<typeof FileRef>;
 
 export const JobAttempt = z.object({
   n: z.number().int().positive(),

@@ -10,6 +10,9 @@ import { clientErrorHandler, frameworkErrors } from "./errors/client-error-handl
 import { installErrorHandler } from "./errors/error-handler.ts";
 import { clientWsRoutes } from "./events/client-ws-route.ts";
 import { sseRoutes } from "./events/sse-route.ts";
+import { agentFileRoutes } from "./files/agent-file-routes.ts";
+import { fileRoutes } from "./files/file-routes.ts";
+import { jobFileRoutes } from "./files/job-file-routes.ts";
 import { HTTP_LIMITS } from "./http/http-limits.ts";
 import { installJsonBodyParser } from "./http/json-body-parser.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
@@ -95,6 +98,9 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
     agentHttpRoutes,
     agentWsRoutes,
     agentsAdminRoutes,
+    fileRoutes,
+    jobFileRoutes,
+    agentFileRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }

@@ -20,6 +20,14 @@ export interface ServerOptions {
   sweepIntervalMs?: number;
   /** pino level for the server log. @defaultValue "info" */
   logLevel?: string;
+  /** Largest file one upload may carry, in bytes. @defaultValue 2 GiB */
+  maxFileBytes?: number;
+  /** Bytes of files one owner may hold (each blob once; outputs of its jobs count). @defaultValue 20 GiB */
+  fileQuotaBytes?: number;
+  /** Blobs no job references are deleted this long after their last reference. @defaultValue 86400 (a day) */
+  fileGraceSecs?: number;
+  /** How often unreferenced blobs are swept. @defaultValue 60000 */
+  fileSweepIntervalMs?: number;
   /**
    * Serve HTTPS: PEM file paths. With `ca` and `requireClientCert`, clients (agents) must present a
    * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
@@ -43,6 +51,10 @@ export const SERVER_DEFAULTS = {
   maxTier: 255,
   sweepIntervalMs: 200,
   logLevel: "info",
+  maxFileBytes: 2 * 1024 ** 3,
+  fileQuotaBytes: 20 * 1024 ** 3,
+  fileGraceSecs: 86_400,
+  fileSweepIntervalMs: 60_000,
   tls: null,
   httpLimits: {},
   retentionDays: 7,

@@ -13,6 +13,9 @@ import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { JobEvents } from "./events/job-events.ts";
+import { BlobSweeper } from "./files/blob-sweeper.ts";
+import { FileService } from "./files/file-service.ts";
+import { LocalBlobStore } from "./files/local-blob-store.ts";
 import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -61,6 +64,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   lifecycle = new JobLifecycle({ store, events, registry, dispatcher, onError: (err) => log(err, "lifecycle failed") });
   const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
   const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts, commands });
+  const blobs = new LocalBlobStore(join(dataDir, "blobs"));
+  await blobs.init();
+  const files = new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes });
   const ctx: GantryContext = {
     options: opts,
     store,
@@ -72,6 +78,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     commands,
     principals: new Principals(store, tokens),
     tokens,
+    files,
     version: VERSION,
   };
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
@@ -94,8 +101,16 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     },
     onError: (err) => log(err, "sweep failed"),
   });
+  const blobSweeper = new BlobSweeper({
+    store,
+    blobs,
+    graceMs: opts.fileGraceSecs * 1000,
+    intervalMs: opts.fileSweepIntervalMs,
+    onError: (err) => log(err, "blob sweep failed"),
+  });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
+  blobSweeper.start();
   const housekeeping = startHousekeeping({ store, dispatcher, options: opts, log });
   for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
   const address = app.server.address();
@@ -109,6 +124,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
       sweeper.stop();
+      blobSweeper.stop();
       housekeeping.stop();
       lifecycle?.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.

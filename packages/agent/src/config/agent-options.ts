@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { TlsOptions } from "../connection/tls-options.ts";
+import { MAX_OUTPUT_BYTES } from "../runner/wire-json.ts";
 import type { BenchmarkSpec } from "./benchmark-spec.ts";
 
 /** Options for `startAgent`. Anything left out comes from the config file, then from AGENT_DEFAULTS. */
@@ -52,7 +53,7 @@ export interface AgentOptions {
   benchmarks?: Record<string, BenchmarkSpec>;
   /** Log bytes per job streamed to the server; past it output is dropped with a marker. @defaultValue 4 MiB */
   maxLogBytes?: number;
-  /** Largest JSON output (bytes) an executor may return; more fails the job `fatal`. @defaultValue 1 MiB */
+  /** Largest JSON output (bytes) an executor may return; more fails the job `fatal`. @defaultValue 8 MiB less 4 KiB */
   maxOutputBytes?: number;
   /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`). @defaultValue true */
   builtinExecutors?: boolean;
@@ -88,7 +89,7 @@ export const AGENT_DEFAULTS = {
   builtinExecutors: true,
   allowShell: false,
   maxLogBytes: 4 * 1024 * 1024,
-  maxOutputBytes: 1024 * 1024,
+  maxOutputBytes: MAX_OUTPUT_BYTES,
   abortGraceMs: 2000,
   workerIdleSecs: 60,
   outboxFsyncIntervalMs: 1000,

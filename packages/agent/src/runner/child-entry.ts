@@ -6,8 +6,9 @@
 import type { JobProgress } from "@gantry/protocol";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import type { Executor, ExecutorContext } from "./executor.ts";
-import { outputJson, toJobError } from "./job-error.ts";
+import { toJobError } from "./job-error.ts";
 import { LogLimiter } from "./log-limiter.ts";
+import { checkWireJson } from "./wire-json.ts";
 
 /** Log lines leave in batches: at most this many per IPC message, and at least every FLUSH_MS. */
 const BATCH_LINES = 500;
@@ -44,6 +45,8 @@ function killGroup(): never {
   process.exit(1);
 }
 
+const fatal = (message: string) => ({ category: "fatal" as const, message });
+
 process.on("message", (msg: ToChild) => {
   if (msg.t === "abort") ac.abort(msg.reason);
   else if (msg.t === "run") void run(msg);
@@ -70,8 +73,8 @@ async function run(msg: Extract<ToChild, { t: "run" }>): Promise<void> {
       workDir: msg.workDir,
       settings: msg.settings,
     };
-    const out = outputJson(await ex.run(msg.job, ctx), msg.settings.maxOutputBytes);
-    result = "json" in out ? { t: "done", ok: true, json: out.json } : { t: "done", ok: false, error: out.error };
+    const out = checkWireJson(await ex.run(msg.job, ctx), "output", msg.settings.maxOutputBytes);
+    result = out.ok ? { t: "done", ok: true, json: out.json } : { t: "done", ok: false, error: fatal(out.problem) };
   } catch (err) {
     result = { t: "done", ok: false, error: toJobError(err, ac.signal) };
   }

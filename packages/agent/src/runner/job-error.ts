@@ -12,28 +12,3 @@ export function toJobError(err: unknown, signal: AbortSignal): JobError {
   if (typeof e?.code === "string") error.code = e.code.slice(0, 100);
   return error;
 }
-
-/**
- * The output as JSON text, or a `fatal` error saying why it cannot be one: not serialisable
- * (BigInt, a cycle, too deep to walk) or over `maxBytes`.
- */
-export function outputJson(output: unknown, maxBytes: number): { json: string } | { error: JobError } {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(output === undefined ? null : output);
-  } catch (err) {
-    return { error: { category: "fatal", message: `output is not JSON-serialisable: ${(err as Error).message}` } };
-  }
-  if (json === undefined)
-    return { error: { category: "fatal", message: `output is not JSON-serialisable (${typeof output})` } };
-  const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) {
-    return {
-      error: {
-        category: "fatal",
-        message: `output is ${bytes} bytes of JSON, over the limit of ${maxBytes}; write big results to the output directory as files`,
-      },
-    };
-  }
-  return { json };
-}

@@ -5,8 +5,14 @@ import https from "node:https";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { unsafeFileNameReason } from "@gantry/protocol";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
-import type { InputCache } from "./input-cache.ts";
+import { InputCache } from "./input-cache.ts";
+
+/** The input cache's default bound. */
+export const INPUT_CACHE_BYTES = 2 * 1024 ** 3;
+/** Most output files one job may leave. */
+export const MAX_OUTPUT_FILES = 1000;
 
 /** A file as a job names it. */
 export interface JobFileRef {
@@ -88,9 +94,8 @@ export class JobFiles {
     if (job.inputs.length === 0) return paths;
     await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     for (const ref of job.inputs) {
-      const dest = path.join(dir, ref.name);
-      // The server refuses unsafe names; checked again where a name becomes a path.
-      if (path.dirname(dest) !== dir) throw new FileTransferError(`input name ${JSON.stringify(ref.name)} is unsafe`);
+      const dest = safeJoin(dir, ref.name);
+      await fs.promises.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
       if (!(await this.#o.cache.copyTo(ref.hash, dest, ref.size))) await this.#download(job, ref, dest, signal);
       paths[ref.name] = dest;
     }
@@ -112,17 +117,14 @@ export class JobFiles {
     }
   }
 
-  /** Uploads the regular files in `dir` (links and folders are skipped: a link could point anywhere). */
+  /**
+   * Uploads the regular files under `dir`, named by their relative path (`plots/a.png`). Links are
+   * skipped, never followed: one could point anywhere on the machine.
+   */
   async uploadOutputs(job: { id: string; epoch: number }, dir: string, signal: AbortSignal): Promise<JobFileRef[]> {
-    const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
-    const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-    if (files.length > this.#o.maxOutputFiles) {
-      throw new FileTransferError(
-        `the job left ${files.length} output files; at most ${this.#o.maxOutputFiles} are kept`,
-      );
-    }
+    const files = await listFiles(dir, this.#o.maxOutputFiles);
     const out: JobFileRef[] = [];
-    for (const name of files.sort()) out.push(await this.#upload(job, name, path.join(dir, name), signal));
+    for (const name of files) out.push(await this.#upload(job, name, safeJoin(dir, name), signal));
     return out;
   }
 
@@ -183,6 +185,32 @@ export class JobFiles {
   }
 }
 
+/** `name` (a relative "/" path, as the protocol allows) under `dir`; anything unsafe is refused. */
+function safeJoin(dir: string, name: string): string {
+  const why = unsafeFileNameReason(name);
+  const dest = path.resolve(dir, ...name.split("/"));
+  if (why || !dest.startsWith(dir + path.sep)) {
+    throw new FileTransferError(`file name ${JSON.stringify(name)} ${why ?? "leaves the job's directory"}`);
+  }
+  return dest;
+}
+
+/** Relative paths of the regular files under `dir`, sorted; more than `max` is an error. */
+async function listFiles(dir: string, max: number): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    const entries = await fs.promises.readdir(path.join(dir, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isFile()) out.push(name);
+      else if (e.isDirectory() && depth < 32) await walk(name, depth + 1);
+      if (out.length > max) throw new FileTransferError(`the job left more than ${max} output files`);
+    }
+  };
+  await walk("", 0);
+  return out.sort();
+}
+
 /** A response body as text, at most `max` bytes (the rest is drained, not kept). */
 async function readBounded(res: http.IncomingMessage, max: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -192,4 +220,13 @@ async function readBounded(res: http.IncomingMessage, max: number): Promise<stri
     n += c.length;
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The agent's file mover: inputs cached under `<data>/cache/inputs/` (bounded), the JWT read per request. */
+export function createJobFiles(
+  o: { server: string; tls: TlsConnectOptions; dataDir: string; inputCacheBytes?: number | undefined },
+  token: () => string,
+): JobFiles {
+  const cache = new InputCache(path.join(o.dataDir, "cache", "inputs"), o.inputCacheBytes ?? INPUT_CACHE_BYTES);
+  return new JobFiles({ server: o.server, tls: o.tls, token, cache, maxOutputFiles: MAX_OUTPUT_FILES });
 }

@@ -1,7 +1,9 @@
 import path from "node:path";
 import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
 import { capabilityName } from "@gantry/protocol";
-import { JobWorkspace } from "./job-workspace.ts";
+import { FileTransferError, type JobFiles } from "./job-files.ts";
+import { type JobDirs, JobWorkspace } from "./job-workspace.ts";
+import { findWireProblem } from "./wire-json.ts";
 import type { AbortReason } from "./worker-messages.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
@@ -26,6 +28,8 @@ export interface JobRunnerOptions {
   /** After an abort, how long an executor may take to stop before it is given up on. */
   abortGraceMs: number;
   events: RunnerEvents;
+  /** Moves input and output files; without it a job with inputs fails and outputs stay local. */
+  files?: JobFiles | undefined;
 }
 
 interface Running {
@@ -33,6 +37,8 @@ interface Running {
   timer: NodeJS.Timeout | undefined;
   abort: AbortReason | undefined;
   grace: NodeJS.Timeout | undefined;
+  /** Aborts the attempt's file transfers. */
+  transfer: AbortController;
 }
 
 /**
@@ -80,13 +86,40 @@ export class JobRunner {
   }
 
   start(job: AssignedJob): void {
-    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined };
+    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined, transfer: new AbortController() };
     this.#running.set(job.id, r);
     if (job.runtimeSecs != null && job.runtimeSecs > 0) {
       r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
     }
     this.#o.events.started(job);
-    const dirs = this.#workspace.prepare(job);
+    const bad = findWireProblem(job.payload, "payload");
+    if (bad) {
+      // Structured clone to the worker would throw (or overflow the stack) on it: fail, never crash.
+      const error = { category: "fatal", message: `${bad}; it cannot be passed to an executor` } as const;
+      queueMicrotask(() => this.#running.get(job.id) === r && this.#finish(r, { kind: "failed", error }));
+      return;
+    }
+    void this.#run(r, this.#workspace.prepare(job));
+  }
+
+  /** Inputs in, the executor, outputs out: each step checks the attempt is still running and not aborted. */
+  async #run(r: Running, dirs: JobDirs): Promise<void> {
+    const job = r.job;
+    if (job.inputs.length > 0) {
+      try {
+        if (!this.#o.files) throw new FileTransferError("this agent cannot fetch input files");
+        const dir = this.#workspace.inputDir(job);
+        dirs.inputPaths = await this.#o.files.fetchInputs(job, dir, r.transfer.signal);
+      } catch (err) {
+        this.#transferFailed(r, err);
+        return;
+      }
+    }
+    if (this.#running.get(job.id) !== r) return;
+    if (r.abort) {
+      this.#finish(r, { kind: "aborted", reason: r.abort });
+      return;
+    }
     this.#o.pool.run(
       {
         t: "run",
@@ -101,11 +134,15 @@ export class JobRunner {
       {
         onMessage: (msg) => {
           if (this.#running.get(job.id) !== r) return;
+          // A job that is no longer this agent's says nothing more.
+          if (r.abort === "stale" || r.abort === "dropped") {
+            if (msg.t !== "done") return;
+          }
           if (msg.t === "progress") this.#o.events.progress(job, msg.p);
           else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
           else if (msg.t === "done") {
             if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
-            else if (msg.ok) this.#finish(r, { kind: "completed", output: msg.output });
+            else if (msg.ok) void this.#complete(r, msg.output, dirs.outputDir);
             else this.#finish(r, { kind: "failed", error: msg.error });
           }
         },
@@ -118,12 +155,41 @@ export class JobRunner {
     );
   }
 
+  /** Uploads what the executor left in its output directory, then reports the job completed. */
+  async #complete(r: Running, output: unknown, outputDir: string): Promise<void> {
+    if (this.#o.files) {
+      try {
+        await this.#o.files.uploadOutputs(r.job, outputDir, r.transfer.signal);
+      } catch (err) {
+        this.#transferFailed(r, err);
+        return;
+      }
+    }
+    if (this.#running.get(r.job.id) !== r) return;
+    if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
+    else this.#finish(r, { kind: "completed", output });
+  }
+
+  /** A 409 means the job is no longer this agent's; anything else may work on another attempt. */
+  #transferFailed(r: Running, err: unknown): void {
+    if (this.#running.get(r.job.id) !== r) return;
+    if (r.abort) {
+      this.#finish(r, { kind: "aborted", reason: r.abort });
+    } else if (err instanceof FileTransferError && err.status === 409) {
+      this.#finish(r, { kind: "aborted", reason: "stale" });
+    } else {
+      const message = `file transfer failed: ${(err as Error).message}`.slice(0, 10_000);
+      this.#finish(r, { kind: "failed", error: { category: "transient", message, code: "file_transfer" } });
+    }
+  }
+
   /** Aborts a running job; the outcome is reported as `aborted` with this reason (first reason wins). */
   abort(jobId: string, reason: AbortReason): boolean {
     const r = this.#running.get(jobId);
     if (!r) return false;
     if (r.abort) return true;
     r.abort = reason;
+    r.transfer.abort(reason);
     this.#o.pool.abort(jobId, reason);
     r.grace = setTimeout(() => {
       if (this.#running.get(jobId) !== r) return;

@@ -1,5 +1,5 @@
-/** Longest log line sent (characters); the wire allows 65,536. */
-export const MAX_LOG_LINE = 16_384;
+/** Longest log line the wire keeps (characters); the outgoing batcher cuts longer ones with a marker. */
+export const MAX_LOG_LINE = 65_536;
 /** What a line costs on the wire besides its text (`{"stream":"stdout","line":""},`): the budget counts it. */
 export const LINE_OVERHEAD = 32;
 
@@ -34,9 +34,8 @@ export class LogLimiter {
       this.#dropped += line.length + 1;
       return false;
     }
-    const cut = line.length > MAX_LOG_LINE ? line.slice(0, MAX_LOG_LINE) : line;
-    this.#sent += cut.length + LINE_OVERHEAD;
-    this.#emit(stream, cut);
+    this.#sent += Math.min(line.length, MAX_LOG_LINE) + LINE_OVERHEAD;
+    this.#emit(stream, line);
     if (this.full) {
       this.#emit("stderr", `[gantry] log truncated: ${this.#maxBytes} bytes streamed; the rest is not sent`);
     }

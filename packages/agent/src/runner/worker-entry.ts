@@ -9,6 +9,7 @@ import { toJobError } from "./job-error.ts";
 import { lazyDirs } from "./job-workspace.ts";
 import { loadExecutors } from "./load-executors.ts";
 import { LogLimiter } from "./log-limiter.ts";
+import { checkWireJson } from "./wire-json.ts";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 const port = parentPort;
@@ -28,8 +29,23 @@ function post(msg: FromWorker): void {
   setImmediate(() => {
     const batch = outgoing;
     outgoing = [];
-    port!.postMessage(batch.length === 1 ? batch[0] : batch);
+    try {
+      port!.postMessage(batch.length === 1 ? batch[0] : batch);
+    } catch {
+      // One uncloneable message (a function in a progress object) must not take the turn down with it.
+      for (const m of batch) postAlone(m);
+    }
   });
+}
+
+function postAlone(m: FromWorker): void {
+  try {
+    port!.postMessage(m);
+  } catch (err) {
+    if (m.t !== "done") return; // a progress or log message that cannot be cloned is dropped
+    const message = `the result cannot be passed back: ${(err as Error).message}`;
+    port!.postMessage({ t: "done", id: m.id, ok: false, error: { category: "fatal", message } } satisfies FromWorker);
+  }
 }
 
 async function init(modules: string[], s: ExecutorSettings): Promise<void> {
@@ -68,17 +84,11 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
         },
       )
       .finally(() => limiter.finish());
-    try {
-      post({ t: "done", id: msg.id, ok: true, output: output === undefined ? null : output });
-    } catch (err) {
-      // Not structured-cloneable (a function, a class instance with handles…).
-      post({
-        t: "done",
-        id: msg.id,
-        ok: false,
-        error: { category: "fatal", message: `output is not serialisable: ${(err as Error).message}` },
-      });
-    }
+    // Checked here, in the job's thread: a BigInt, function, cycle or huge value would otherwise throw
+    // in postMessage or in the control loop's JSON.stringify, killing the thread or the agent.
+    const checked = checkWireJson(output, "output", settings.maxOutputBytes);
+    if (checked.ok) post({ t: "done", id: msg.id, ok: true, output: JSON.parse(checked.json) });
+    else post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem } });
   } catch (err) {
     post({ t: "done", id: msg.id, ok: false, error: toJobError(err, ac.signal) });
   } finally {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_LOG_LINE } from "../runner/log-limiter.ts";
-import { LineSplitter } from "./line-splitter.ts";
+import { LineSplitter, MAX_LINE } from "./line-splitter.ts";
 
 test("lines across chunks, CRLF, a multi-byte character split between chunks, and the last unterminated line", () => {
   const lines: string[] = [];
@@ -23,9 +22,9 @@ test("a line without a newline is cut, so the buffer stays bounded", () => {
     (l) => lines.push(l) > 0,
     () => {},
   );
-  for (let i = 0; i < 10; i++) s.push(Buffer.alloc(MAX_LOG_LINE, "x"));
+  for (let i = 0; i < 10; i++) s.push(Buffer.alloc(MAX_LINE, "x"));
   assert.equal(lines.length, 9);
-  assert.ok(lines.every((l) => l.length === MAX_LOG_LINE));
+  assert.ok(lines.every((l) => l.length === MAX_LINE));
 });
 
 test("once the sink refuses, the rest is only counted", () => {

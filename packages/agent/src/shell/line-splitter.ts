@@ -1,5 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
-import { MAX_LOG_LINE } from "../runner/log-limiter.ts";
+/** A command's line without a newline is cut here (well under what the wire keeps). */
+export const MAX_LINE = 16_384;
 
 /**
  * Turns a byte stream into lines for `ctx.log`: UTF-8 safe across chunks, `\r\n` and `\n` endings,
@@ -26,9 +27,9 @@ export class LineSplitter {
     const parts = (this.#partial + this.#decoder.write(chunk)).split("\n");
     this.#partial = parts.pop() ?? "";
     for (const p of parts) this.#line(p);
-    while (this.#open && this.#partial.length > MAX_LOG_LINE) {
-      this.#line(this.#partial.slice(0, MAX_LOG_LINE));
-      this.#partial = this.#partial.slice(MAX_LOG_LINE);
+    while (this.#open && this.#partial.length > MAX_LINE) {
+      this.#line(this.#partial.slice(0, MAX_LINE));
+      this.#partial = this.#partial.slice(MAX_LINE);
     }
   }
 

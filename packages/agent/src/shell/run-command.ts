@@ -33,10 +33,13 @@ export async function runCommand(
 ): Promise<CommandResult & { stdoutTail: string }> {
   const cwd = spec.cwd ? path.resolve(ctx.workDir, spec.cwd) : ctx.workDir;
   if (!fs.existsSync(cwd)) throw new ExecutorError("fatal", `cwd ${cwd} does not exist`);
+  // Inputs sit in the attempt's in/ folder, beside work/ (job-workspace.ts), under their relative names.
+  const hasInputs = Object.keys(ctx.inputPaths).length > 0;
   const env = {
     ...ctx.settings.inheritEnv,
     GANTRY_WORK_DIR: ctx.workDir,
     GANTRY_OUTPUT_DIR: ctx.outputDir,
+    ...(hasInputs ? { GANTRY_INPUT_DIR: path.join(path.dirname(ctx.workDir), "in") } : {}),
     ...extraEnv,
     ...spec.env,
   };

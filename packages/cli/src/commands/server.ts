@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
-import { parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
+import { parseByteSize, parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
 import { StartupError } from "../startup-error.ts";
 
@@ -12,6 +12,9 @@ export interface ServerFlags {
   heartbeatInterval?: number;
   lease?: number;
   logLevel?: string;
+  maxFileBytes?: number;
+  fileQuotaBytes?: number;
+  fileGrace?: number;
   retentionDays?: number;
 }
 
@@ -25,6 +28,13 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     .option("--data <dir>", "data directory: database, keys, bootstrap.json (default: $GANTRY_DATA_DIR or ./.gantry)")
     .option("--heartbeat-interval <secs>", "how often agents send heartbeats (default 10)", parseSeconds)
     .option("--lease <secs>", "how long a held job survives without a heartbeat (default 30)", parseSeconds)
+    .option("--max-file-bytes <size>", "largest file one upload may carry, e.g. 2G, 500M (default 2G)", parseByteSize)
+    .option("--file-quota-bytes <size>", "bytes of files one owner may hold, e.g. 20G (default 20G)", parseByteSize)
+    .option(
+      "--file-grace <secs>",
+      "keep files no job references this long after last use (default 86400)",
+      parseSeconds,
+    )
     .option(
       "--log-level <level>",
       "fatal, error, warn, info, debug, trace or silent (default: $GANTRY_LOG_LEVEL or info)",
@@ -62,6 +72,9 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     heartbeatIntervalSecs: flags.heartbeatInterval,
     leaseSecs: flags.lease,
     logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
+    maxFileBytes: flags.maxFileBytes,
+    fileQuotaBytes: flags.fileQuotaBytes,
+    fileGraceSecs: flags.fileGrace,
     retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
   };
 }

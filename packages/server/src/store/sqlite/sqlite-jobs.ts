@@ -46,8 +46,9 @@ export class SqliteJobs {
       // Reads the partial index jobs_queue; touches at most `limit` rows.
       eligible: p(`SELECT * FROM jobs WHERE capability = ? AND status = 'queued'
         AND (run_after IS NULL OR run_after <= ?) ORDER BY priority DESC, id LIMIT ?`),
+      // A new attempt starts with no outputs: files an earlier attempt uploaded are not this one's.
       assign: p(`UPDATE jobs SET status = 'assigned', epoch = epoch + 1, attempts_used = attempts_used + 1,
-        agent_id = ?, lease_expires_at = ?, run_after = NULL, updated_at = ? WHERE id = ?`),
+        agent_id = ?, lease_expires_at = ?, run_after = NULL, output_files = '[]', updated_at = ? WHERE id = ?`),
       attemptInsert: p("INSERT INTO job_attempts (job_id, epoch, n, agent_id, started_at) VALUES (?, ?, ?, ?, ?)"),
       attemptEnd: p(
         "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
@@ -66,7 +67,7 @@ export class SqliteJobs {
       logs: p("SELECT seq, ts, stream, line FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
       // error = NULL: an earlier attempt's error is history (attempts[]), not the completed job's.
       complete:
-        p(`UPDATE jobs SET status = 'completed', output = ?, output_files = ?, lease_expires_at = NULL, error = NULL,
+        p(`UPDATE jobs SET status = 'completed', output = ?, output_files = COALESCE(?, output_files), lease_expires_at = NULL, error = NULL,
         ended_at = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
       attemptsOf: p(
         "SELECT * FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY job_id, epoch",
@@ -207,9 +208,16 @@ export class SqliteJobs {
   completeAttempt(jobId: string, agentId: string, epoch: number, output: unknown, files: FileRef[], now: number) {
     return this.#gc.write((): FenceOutcome => {
       const out = JSON.stringify(output ?? null);
-      const row = this.#s.complete.get(out, JSON.stringify(files), now, now, jobId, agentId, epoch) as
-        | JobRow
-        | undefined;
+      // No files reported: keep those the agent uploaded (PUT /v1/agent/jobs/:id/files/:name).
+      const row = this.#s.complete.get(
+        out,
+        files.length ? JSON.stringify(files) : null,
+        now,
+        now,
+        jobId,
+        agentId,
+        epoch,
+      ) as JobRow | undefined;
       if (row) {
         this.#s.attemptEnd.run(now, null, jobId, epoch);
         return { kind: "ok", job: jobFromRow(row) };

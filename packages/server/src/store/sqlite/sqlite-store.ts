@@ -15,6 +15,7 @@ import {
   type UserRow,
   userFromRow,
 } from "./rows.ts";
+import { SqliteFiles } from "./sqlite-files.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
 import { SqliteRetention } from "./sqlite-retention.ts";
 
@@ -32,6 +33,7 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const files = new SqliteFiles(db, gc);
   const retention = new SqliteRetention(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
@@ -93,6 +95,14 @@ export function openSqliteStore(path: string): Store {
     extendAllLeases: (lease) => jobs.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
     deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
+
+    fileUsage: (owner) => files.fileUsage(owner),
+    addOwnedFiles: (owner, f, quota, now) => files.addOwnedFiles(owner, f, quota, now),
+    claimOwnedFiles: (owner, hashes, now) => files.claimOwnedFiles(owner, hashes, now),
+    getOwnedFile: (owner, hash) => files.getOwnedFile(owner, hash),
+    addJobOutput: (id, a, e, f, now) => files.addJobOutput(id, a, e, f, now),
+    collectBlobs: (before, limit) => files.collectBlobs(before, limit),
+    blobRecorded: (hash) => files.blobRecorded(hash),
 
     insertAgent: (a: AgentRecord) =>
       gc.write(() => {
