@@ -41,16 +41,21 @@ test("unavailable, throwing, malformed and missing executors are reported with w
       module(`export default { name: "boom", detect: () => { throw new Error("kaput"); }, run: async () => 1 }`),
       module(`export default { name: "odd", detect: () => 42, run: async () => 1 }`),
       module(`export default 7`),
+      module(`export default { name: "fnCaps", capabilities: () => ["x"], detect: () => true, run: async () => 1 }`),
+      module(`export default { name: "badAttrs", attributes: 5, detect: () => true, run: async () => 1 }`),
       "file:///nonexistent/executor.ts",
     ],
     DEFAULT_SETTINGS,
     into,
   );
-  assert.equal(into.size, 0);
+  assert.deepEqual([...into.keys()], ["fnCaps"]);
   assert.deepEqual(found[0]!.problem, "no GPU");
   assert.match(found[1]!.problem!, /detect\(\) failed: kaput/);
   assert.match(found[2]!.problem!, /neither a boolean nor a detection/);
   assert.equal(found[3]!.problem, "no default executor export");
-  assert.ok(found[4]!.problem);
-  assert.ok(found.every((d) => !d.detected));
+  // Capabilities that are not a list fall back to the name; attributes that are not a list make it unusable.
+  assert.deepEqual([found[4]!.name, found[4]!.detected], ["fnCaps", true]);
+  assert.match(found[5]!.problem!, /not a usable executor/);
+  assert.ok(found[6]!.problem);
+  assert.ok([0, 1, 2, 3, 5, 6].every((i) => !found[i]!.detected));
 });

@@ -19,7 +19,10 @@ async function detectOf(ex: Executor, settings: ExecutorSettings): Promise<Detec
 /** The capabilities an executor serves: what detection found, else what it declares. */
 function served(ex: Executor, d: Detection): Array<{ name: string; attributes: string[] }> {
   const found = d.available && Array.isArray(d.capabilities) ? d.capabilities : undefined;
-  if (!found) return (ex.capabilities ?? [ex.name]).map((name) => ({ name, attributes: [] }));
+  if (!found) {
+    const declared = Array.isArray(ex.capabilities) ? ex.capabilities : [ex.name];
+    return declared.filter((c) => typeof c === "string").map((name) => ({ name, attributes: [] }));
+  }
   const out: Array<{ name: string; attributes: string[] }> = [];
   for (const c of found) {
     try {
@@ -69,22 +72,34 @@ export async function loadExecutors(
       });
       continue;
     }
-    const d = await detectOf(ex, settings);
-    const isolation = ex.isolation === "process" ? "process" : "thread";
-    const runnable = isolation === "process" ? inChildProcess(ex, module) : ex;
-    const common = [...(ex.attributes ?? []), ...(d.available ? (d.attributes ?? []) : [])];
-    for (const cap of served(ex, d)) {
-      if (d.available) into.set(cap.name, runnable);
-      found.push({
-        name: cap.name,
-        executor: ex.name,
-        attributes: [...common, ...cap.attributes],
-        detected: d.available,
-        module,
-        isolation,
-        ...(d.available ? {} : { problem: d.reason }),
-      });
+    try {
+      found.push(...register(ex, module, await detectOf(ex, settings), into));
+    } catch (err) {
+      // A plugin shaped wrongly (attributes that are not strings…) is unavailable, never fatal.
+      const problem = `not a usable executor: ${(err as Error).message}`;
+      found.push({ name: ex.name, executor: ex.name, attributes: [], detected: false, module, problem });
     }
   }
   return found;
+}
+
+/** Registers an executor under each capability it serves (when available) and reports each. */
+function register(ex: Executor, module: string, d: Detection, into: Map<string, Executor>): DetectedExecutor[] {
+  const isolation = ex.isolation === "process" ? "process" : "thread";
+  const runnable = isolation === "process" ? inChildProcess(ex, module) : ex;
+  const common = [...(ex.attributes ?? []), ...(d.available ? (d.attributes ?? []) : [])].map(String);
+  const out: DetectedExecutor[] = [];
+  for (const cap of served(ex, d)) {
+    if (d.available) into.set(cap.name, runnable);
+    out.push({
+      name: cap.name,
+      executor: ex.name,
+      attributes: [...common, ...cap.attributes],
+      detected: d.available,
+      module,
+      isolation,
+      ...(d.available ? {} : { problem: d.reason }),
+    });
+  }
+  return out;
 }
