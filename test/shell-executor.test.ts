@@ -311,3 +311,20 @@ test("when the agent is killed with SIGKILL, what its jobs started dies with it"
   await doomed.exited;
   await until("the orphaned sleep is gone", () => !alive(pid));
 });
+
+test("a plugin that ends its thread on import stops the start with a clear error, not a hang", async () => {
+  await assert.rejects(
+    startAgent({
+      server: t.server.url,
+      key: t.server.bootstrap.agentKey,
+      configPath: join(dir.path, "broken.json"),
+      dataDir: join(dir.path, "broken"),
+      executors: [new URL("./fixtures/exiting-executor.ts", import.meta.url).pathname],
+      metrics: false,
+      statusServer: false,
+      logLevel: "silent",
+      print: () => {},
+    }),
+    (err: unknown) => err instanceof AgentStartError && /detection thread exited \(code 3\)/.test(err.message),
+  );
+});

@@ -58,7 +58,12 @@ export function createPool(s: AgentSettings): WorkerPool {
  * (`--caps`) that no available executor serves stops the start, naming what can run.
  */
 export async function detectExecutors(pool: WorkerPool, s: AgentSettings): Promise<DetectedExecutor[]> {
-  const detected = await pool.detect();
+  let detected: DetectedExecutor[];
+  try {
+    detected = await pool.detect();
+  } catch (err) {
+    throw new AgentStartError(`Cannot detect the executors: ${(err as Error).message}`, EXIT.error);
+  }
   for (const d of detected)
     if (d.problem)
       s.logger.info({ capability: d.name, executor: d.executor, problem: d.problem }, "executor unavailable");

@@ -29,6 +29,9 @@ type RunMessage = Extract<ToWorker, { t: "run" }>;
 
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
+/** How long importing and detecting every executor may take. */
+const DETECT_TIMEOUT_MS = 60_000;
+
 /** Settings for a pool made without any (tests of the pool itself): no shell, no benchmarks. */
 export const DEFAULT_SETTINGS: ExecutorSettings = {
   allowShell: false,
@@ -80,13 +83,28 @@ export class WorkerPool {
   }
 
   /** Imports the executor modules in one thread and reports what they detect. */
-  detect(): Promise<DetectedExecutor[]> {
+  detect(timeoutMs = DETECT_TIMEOUT_MS): Promise<DetectedExecutor[]> {
     const w = new Worker(ENTRY);
     return new Promise<DetectedExecutor[]>((resolve, reject) => {
-      w.once("error", reject);
+      // A plugin that ends the thread or never returns from import/detect must not wedge the start.
+      const timer = setTimeout(() => {
+        reject(
+          new Error(`executor detection did not finish within ${timeoutMs} ms (a plugin hangs on import or detect)`),
+        );
+        void w.terminate();
+      }, timeoutMs);
+      w.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      w.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the executor detection thread exited (code ${code}): a plugin ended it`));
+      });
       w.on("message", (batch: FromWorker | FromWorker[]) => {
         for (const msg of Array.isArray(batch) ? batch : [batch]) {
           if (msg.t !== "ready") continue;
+          clearTimeout(timer);
           resolve(msg.executors);
           void w.terminate();
         }
