@@ -170,7 +170,7 @@ export class JobRunner {
     else this.#finish(r, { kind: "completed", output });
   }
 
-  /** A 409 means the job is no longer this agent's; anything else may work on another attempt. */
+  /** A 409 means the job is no longer this agent's; a network or server error may pass on another attempt. */
   #transferFailed(r: Running, err: unknown): void {
     if (this.#running.get(r.job.id) !== r) return;
     if (r.abort) {
@@ -179,7 +179,10 @@ export class JobRunner {
       this.#finish(r, { kind: "aborted", reason: "stale" });
     } else {
       const message = `file transfer failed: ${(err as Error).message}`.slice(0, 10_000);
-      this.#finish(r, { kind: "failed", error: { category: "transient", message, code: "file_transfer" } });
+      // Refused for what the job is (a missing input, an output over the size limit): no retry helps.
+      const status = err instanceof FileTransferError ? err.status : undefined;
+      const category = status === 400 || status === 404 || status === 413 ? "fatal" : "transient";
+      this.#finish(r, { kind: "failed", error: { category, message, code: "file_transfer" } });
     }
   }
 
