@@ -68,6 +68,7 @@ async function run(msg: Extract<ToChild, { t: "run" }>): Promise<void> {
         schedule();
       },
       log: (s, l) => limiter.push(s, l),
+      logDropped: (n) => limiter.drop(n),
       inputPaths: msg.inputPaths,
       outputDir: msg.outputDir,
       workDir: msg.workDir,

@@ -22,6 +22,8 @@ export interface ExecutorContext {
    * dropped (with one marker line) and this returns false, so a flood can stop producing lines.
    */
   log(stream: "stdout" | "stderr", line: string): boolean;
+  /** After `log` returned false: output skipped without splitting it into lines, for the summary line. */
+  logDropped(bytes: number): void;
   /** Input file name → local path (fetched and checked against its hash before `run`). */
   inputPaths: Record<string, string>;
   /** Files left here when `run` resolves become the job's output files. Removed after the job. */

@@ -2,6 +2,11 @@
 export const MAX_LOG_LINE = 65_536;
 /** What a line costs on the wire besides its text (`{"stream":"stdout","line":""},`): the budget counts it. */
 export const LINE_OVERHEAD = 32;
+/**
+ * Room above the budget for a limiter's own marker and summary lines: an isolated executor's lines
+ * pass its child's limiter and then its thread's, and the second must let the first one's through.
+ */
+export const MARKER_ROOM = 1024;
 
 /**
  * The per-job log budget: lines pass until `maxBytes` have been sent (as the wire counts them, so a
@@ -42,7 +47,7 @@ export class LogLimiter {
     return true;
   }
 
-  /** Counts output the producer dropped itself after `push` returned false. */
+  /** Counts output the producer skipped itself after `push` returned false (ctx.logDropped). */
   drop(bytes: number): void {
     this.#dropped += bytes;
   }

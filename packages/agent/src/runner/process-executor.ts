@@ -57,7 +57,7 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
     ] as const) {
       const lines = new LineSplitter(
         (l) => ctx.log(name, l),
-        () => {},
+        (n) => ctx.logDropped(n),
       );
       stream?.on("data", (d: Buffer) => {
         if (name === "stderr") stderrTail = (stderrTail + d.toString()).slice(-STDERR_TAIL);
@@ -71,6 +71,7 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       setTimeout(() => killGroup(pid, "SIGKILL"), ctx.settings.killGraceMs).unref();
     };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
+    if (ctx.signal.aborted) onAbort(); // aborted before the child even started
     child.on("message", (msg: FromChild) => {
       if (settled || typeof msg !== "object" || msg === null) return;
       if (msg.t === "logs" && Array.isArray(msg.lines)) {

@@ -8,7 +8,7 @@ import type { Executor, ExecutorSettings } from "./executor.ts";
 import { toJobError } from "./job-error.ts";
 import { lazyDirs } from "./job-workspace.ts";
 import { loadExecutors } from "./load-executors.ts";
-import { LogLimiter } from "./log-limiter.ts";
+import { LogLimiter, MARKER_ROOM } from "./log-limiter.ts";
 import { checkWireJson } from "./wire-json.ts";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
@@ -64,7 +64,7 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   running.set(msg.id, ac);
   try {
     const dirs = lazyDirs(msg);
-    const limiter = new LogLimiter(settings.maxLogBytes, (s, l) => post({ t: "log", id: msg.id, s, l }));
+    const limiter = new LogLimiter(settings.maxLogBytes + MARKER_ROOM, (s, l) => post({ t: "log", id: msg.id, s, l }));
     const output = await ex
       .run(
         { id: msg.id, capability: msg.capability, payload: msg.payload, inputs: msg.inputs, attempt: msg.attempt },
@@ -72,6 +72,7 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
           signal: ac.signal,
           progress: (p) => post({ t: "progress", id: msg.id, p }),
           log: (s, l) => limiter.push(s, l),
+          logDropped: (n) => limiter.drop(n),
           inputPaths: msg.inputPaths,
           // Getters (a spread would make both directories now): made on first use.
           get workDir() {

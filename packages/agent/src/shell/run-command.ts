@@ -54,8 +54,15 @@ export async function runCommand(
   ] as const;
   for (const [name, stream] of streams) {
     const lines = new LineSplitter(
-      (l) => ctx.log(name, l),
-      (n) => (dropped += n),
+      (l) => {
+        if (ctx.log(name, l)) return true;
+        dropped += Buffer.byteLength(l) + 1; // the refused line (the log counted it too)
+        return false;
+      },
+      (n) => {
+        dropped += n;
+        ctx.logDropped(n);
+      },
     );
     stream.on("data", (d: Buffer) => {
       lines.push(d);
