@@ -144,6 +144,7 @@ export class JobFiles {
       });
       req.once("response", resolve);
       req.once("error", reject);
+      stallGuard(req);
       pipeline(fs.createReadStream(file), h.stream, req).catch(reject);
     });
     if (res.statusCode !== 201) throw await this.#failure(res, `output ${name}`);
@@ -162,6 +163,7 @@ export class JobFiles {
       });
       req.once("response", resolve);
       req.once("error", reject);
+      stallGuard(req);
       req.end();
     });
   }
@@ -209,6 +211,13 @@ async function listFiles(dir: string, max: number): Promise<string[]> {
   };
   await walk("", 0);
   return out.sort();
+}
+
+/** A transfer that moves no byte for this long is broken off (a stalled server must not hold a job forever). */
+const STALL_MS = 60_000;
+
+function stallGuard(req: http.ClientRequest): void {
+  req.setTimeout(STALL_MS, () => req.destroy(new FileTransferError(`no data moved for ${STALL_MS / 1000} s`)));
 }
 
 /** A response body as text, at most `max` bytes (the rest is drained, not kept). */
