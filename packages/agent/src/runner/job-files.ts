@@ -3,8 +3,9 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import path from "node:path";
-import { Transform } from "node:stream";
+import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { unsafeFileNameReason } from "@gantry/protocol";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
 import { InputCache } from "./input-cache.ts";
@@ -102,16 +103,33 @@ export class JobFiles {
     return paths;
   }
 
+  /**
+   * Streams one input into a temporary file. A connection that breaks mid-way is resumed with
+   * `Range` from the bytes already on disk (up to RESUME_TRIES times), so a big model does not start
+   * over; the hash is checked over the whole file at the end.
+   */
   async #download(job: { id: string; epoch: number }, ref: JobFileRef, dest: string, signal: AbortSignal) {
-    const res = await this.#request("GET", this.#url(job.id, job.epoch, ref.name), signal);
-    if (res.statusCode !== 200) throw await this.#failure(res, `input ${ref.name}`);
+    const url = this.#url(job.id, job.epoch, ref.name);
     const tmp = this.#o.cache.tempPath();
-    const h = hashing();
     try {
-      await pipeline(res, h.stream, fs.createWriteStream(tmp, { mode: 0o600 }), { signal });
-      const hash = h.digest();
+      for (let attempt = 0; ; attempt++) {
+        const have = attempt === 0 ? 0 : await fileSize(tmp);
+        try {
+          const res = await this.#request("GET", url, signal, have > 0 ? { range: `bytes=${have}-` } : {});
+          const resumed = have > 0 && res.statusCode === 206;
+          if (res.statusCode !== 200 && !resumed) throw await this.#failure(res, `input ${ref.name}`);
+          const out = fs.createWriteStream(tmp, { mode: 0o600, flags: resumed ? "a" : "w" });
+          await pipeline(res, out, { signal });
+          break;
+        } catch (err) {
+          // HTTP refusals and aborts are final; a broken connection is resumed.
+          if (signal.aborted || err instanceof FileTransferError || attempt >= RESUME_TRIES) throw err;
+          await sleep(250 * 2 ** attempt, undefined, { signal });
+        }
+      }
+      const { hash, size } = await hashFile(tmp);
       if (hash !== ref.hash) throw new FileTransferError(`input ${ref.name}: got sha256 ${hash}, expected ${ref.hash}`);
-      await this.#o.cache.admit(tmp, hash, h.bytes(), dest);
+      await this.#o.cache.admit(tmp, hash, size, dest);
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }
@@ -153,13 +171,18 @@ export class JobFiles {
     return { name, hash: body.hash, size: body.size ?? size };
   }
 
-  #request(method: string, url: URL, signal: AbortSignal): Promise<http.IncomingMessage> {
+  #request(
+    method: string,
+    url: URL,
+    signal: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = this.#mod.request(url, {
         method,
         agent: this.#agent,
         signal,
-        headers: { authorization: `Bearer ${this.#o.token()}` },
+        headers: { ...headers, authorization: `Bearer ${this.#o.token()}` },
       });
       req.once("response", resolve);
       req.once("error", reject);
@@ -211,6 +234,20 @@ async function listFiles(dir: string, max: number): Promise<string[]> {
   };
   await walk("", 0);
   return out.sort();
+}
+
+/** Times a broken download is resumed before the attempt fails. */
+const RESUME_TRIES = 3;
+
+async function fileSize(file: string): Promise<number> {
+  return (await fs.promises.stat(file).catch(() => ({ size: 0 }))).size;
+}
+
+/** sha256 and size of a file, streamed. */
+async function hashFile(file: string): Promise<{ hash: string; size: number }> {
+  const h = hashing();
+  await pipeline(fs.createReadStream(file), h.stream, new Writable({ write: (_c, _e, cb) => cb() }));
+  return { hash: h.digest(), size: h.bytes() };
 }
 
 /** A transfer that moves no byte for this long is broken off (a stalled server must not hold a job forever). */
