@@ -35,6 +35,7 @@ before(async () => {
     allowShell: true,
     capacity: 3,
     executors: [CRASH_EXECUTOR],
+    maxExecutorMemoryMb: 400,
     metrics: false,
     statusServer: false,
     logLevel: "warn",
@@ -274,6 +275,15 @@ test("an isolated executor that segfaults or hangs is killed; the agent keeps se
   assert.notEqual(childPid, agent.proc.pid, "the executor ran in its own process");
   assert.equal(agent.proc.exitCode, null, "the agent is still running");
   assert.equal((await run({ capability: "debug.echo", payload: { still: "here" } })).status, "completed");
+});
+
+test("an isolated executor that leaks memory is killed at the limit; the agent keeps serving", async () => {
+  const leak = await run({ capability: "test.crash", payload: { mode: "leak" } });
+  assert.equal(leak.status, "failed");
+  const error = leak.attempts.at(-1)!.error!;
+  assert.deepEqual({ category: error.category, code: error.code }, { category: "transient", code: "executor_memory" });
+  assert.match(error.message, /over the limit of 400 MB/);
+  assert.equal((await run({ capability: "test.crash", payload: { mode: "ok" } })).status, "completed");
 });
 
 test("an isolated executor's output that JSON cannot hold, or that is too big, fails the job fatal", async () => {

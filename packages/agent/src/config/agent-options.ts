@@ -55,6 +55,11 @@ export interface AgentOptions {
   maxLogBytes?: number;
   /** Largest JSON output (bytes) an executor may return; more fails the job `fatal`. @defaultValue 8 MiB less 4 KiB */
   maxOutputBytes?: number;
+  /**
+   * Resident memory (MB) a `process` executor's child may reach before it is killed with its group
+   * and the job fails (`transient`, code `executor_memory`); 0 for no limit. Linux. @defaultValue 0
+   */
+  maxExecutorMemoryMb?: number;
   /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`). @defaultValue true */
   builtinExecutors?: boolean;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
@@ -90,6 +95,7 @@ export const AGENT_DEFAULTS = {
   allowShell: false,
   maxLogBytes: 4 * 1024 * 1024,
   maxOutputBytes: MAX_OUTPUT_BYTES,
+  maxExecutorMemoryMb: 0,
   abortGraceMs: 2000,
   workerIdleSecs: 60,
   outboxFsyncIntervalMs: 1000,

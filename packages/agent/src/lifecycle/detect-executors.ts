@@ -47,6 +47,7 @@ export function createPool(s: AgentSettings): WorkerPool {
       dataDir: s.dataDir,
       maxLogBytes: o.maxLogBytes,
       maxOutputBytes: o.maxOutputBytes,
+      maxChildMemoryMb: o.maxExecutorMemoryMb,
       abortGraceMs: o.abortGraceMs,
       inheritEnv: inheritedEnv(),
     }),

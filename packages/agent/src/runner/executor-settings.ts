@@ -7,6 +7,7 @@ export interface ExecutorSettingsInput {
   dataDir: string;
   maxLogBytes: number;
   maxOutputBytes: number;
+  maxChildMemoryMb: number;
   /** The runner's grace after an abort; a child group gets half of it before SIGKILL, so it is gone in time. */
   abortGraceMs: number;
   inheritEnv: Record<string, string>;
@@ -21,6 +22,7 @@ export function executorSettings(i: ExecutorSettingsInput): ExecutorSettings {
     inheritEnv: i.inheritEnv,
     maxLogBytes: i.maxLogBytes,
     maxOutputBytes: i.maxOutputBytes,
+    maxChildMemoryMb: i.maxChildMemoryMb,
     killGraceMs: Math.max(100, Math.floor(i.abortGraceMs / 2)),
   };
 }

@@ -48,6 +48,8 @@ export interface ExecutorSettings {
   maxLogBytes: number;
   /** Largest JSON output (bytes) an executor may return. */
   maxOutputBytes: number;
+  /** A `process` executor's child whose resident memory passes this (MB) is killed; 0: no limit (Linux only). */
+  maxChildMemoryMb: number;
   /** After an abort, how long a child process group gets between SIGTERM and SIGKILL. */
   killGraceMs: number;
 }

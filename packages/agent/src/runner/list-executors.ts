@@ -39,6 +39,7 @@ export async function listExecutors(options: ListExecutorsOptions = {}): Promise
     dataDir: where.dataDir,
     maxLogBytes: AGENT_DEFAULTS.maxLogBytes,
     maxOutputBytes: AGENT_DEFAULTS.maxOutputBytes,
+    maxChildMemoryMb: AGENT_DEFAULTS.maxExecutorMemoryMb,
     abortGraceMs: AGENT_DEFAULTS.abortGraceMs,
     inheritEnv: inheritedEnv(),
   });

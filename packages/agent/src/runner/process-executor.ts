@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import fs from "node:fs";
 import { JobProgress } from "@gantry/protocol";
 import { LineSplitter } from "../shell/line-splitter.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
@@ -7,6 +8,19 @@ import { type Executor, type ExecutorContext, ExecutorError, type ExecutorJob } 
 const CHILD_ENTRY = new URL("./child-entry.ts", import.meta.url);
 /** The child's own stderr kept for a crash report. */
 const STDERR_TAIL = 4096;
+
+/** How often a child's memory is sampled when there is a limit. */
+const MEMORY_SAMPLE_MS = 250;
+
+/** Resident memory of a process in MB (Linux /proc), 0 when unknown. */
+function residentMb(pid: number): number {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** Signals that say the executor's code crashed (not that someone stopped it). */
 const CRASH_SIGNALS = new Set(["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGSYS", "SIGTRAP"]);
@@ -47,6 +61,7 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       if (settled) return;
       settled = true;
       ctx.signal.removeEventListener("abort", onAbort);
+      clearInterval(watch);
       killGroup(pid, "SIGKILL"); // whatever the job started and left behind
       fn();
     };
@@ -70,6 +85,19 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       killGroup(pid, "SIGTERM");
       setTimeout(() => killGroup(pid, "SIGKILL"), ctx.settings.killGraceMs).unref();
     };
+    // A leak is stopped before it takes the machine: the child's resident memory, sampled.
+    let overMb = 0;
+    const limitMb = ctx.settings.maxChildMemoryMb;
+    const watch =
+      limitMb > 0 && pid !== undefined
+        ? setInterval(() => {
+            const mb = residentMb(pid);
+            if (mb <= limitMb) return;
+            overMb = mb;
+            killGroup(pid, "SIGKILL");
+          }, MEMORY_SAMPLE_MS)
+        : undefined;
+    watch?.unref();
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     if (ctx.signal.aborted) onAbort(); // aborted before the child even started
     child.on("message", (msg: FromChild) => {
@@ -94,6 +122,10 @@ function runInChild(module: string, job: ExecutorJob, ctx: ExecutorContext): Pro
       const settle = () =>
         finish(() => {
           if (ctx.signal.aborted) return reject(ctx.signal.reason);
+          if (overMb > 0) {
+            const message = `the executor process used ${Math.round(overMb)} MB, over the limit of ${limitMb} MB, and was killed`;
+            return reject(new ExecutorError("transient", message, "executor_memory"));
+          }
           reject(crashError(code, signal, stderrTail));
         });
       // `exit` can come before the last IPC messages are read: a result sent just before exiting

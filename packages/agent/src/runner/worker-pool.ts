@@ -40,6 +40,7 @@ export const DEFAULT_SETTINGS: ExecutorSettings = {
   inheritEnv: {},
   maxLogBytes: 4 * 1024 * 1024,
   maxOutputBytes: MAX_OUTPUT_BYTES,
+  maxChildMemoryMb: 0,
   killGraceMs: 1000,
 };
 

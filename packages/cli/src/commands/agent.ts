@@ -47,6 +47,7 @@ interface AgentFlags {
   ca?: string;
   insecure?: boolean;
   allowShell?: boolean;
+  maxExecutorMemory?: number;
 }
 
 const int = (min: number, max: number) => (value: string) => {
@@ -84,6 +85,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       "capabilities to advertise with your attributes, e.g. shell.bash[fast]; each must be runnable here (see `gantry agent executors`)",
     )
     .option("--allow-shell", "let jobs run arbitrary commands (shell.bash, benchmark commands); off by default")
+    .option(
+      "--max-executor-memory <mb>",
+      "kill an isolated executor process (and fail its job) past this resident memory, in MB (default: no limit)",
+      int(1, 10_000_000),
+    )
     .option("--capacity <n>", "jobs to run at once (default 1)", int(1, 1024))
     .option("--name <name>", "friendly name shown in the agent list (default: hostname)")
     .option("--config <file>", "config/identity file (default ./.offload-client.json or the `agent init` file)")
@@ -124,6 +130,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
           print: (line: string) => io.stdout(`${line}\n`),
           ...(flags.allowShell ? { allowShell: true } : {}),
+          ...(flags.maxExecutorMemory ? { maxExecutorMemoryMb: flags.maxExecutorMemory } : {}),
           ...(flags.executor ? { executors: flags.executor.map(executorSpecifier) } : {}),
         };
         // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
