@@ -3,25 +3,38 @@ import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type JobProgress, PLUGINS, type PluginCapability } from "@gantry/protocol";
-import { ExecutorError } from "../runner/executor.ts";
+import { type Executor, type ExecutorContext, ExecutorError, type ExecutorSettings } from "../runner/executor.ts";
 import { composeScene } from "./face-detection/face-scenes.ts";
 import { writePoolingModel } from "./image-embedding/onnx-test-model.ts";
 import { MEDIA_PLUGINS } from "./media-plugins.ts";
-import type { MediaContext, MediaExecutor } from "./shared/plugin-contract.ts";
 import { makeImage, makeVideo, tempDir } from "./shared/test-media.ts";
 
-const load = async (cap: PluginCapability) =>
-  ((await import(MEDIA_PLUGINS[cap])) as { default: MediaExecutor }).default;
+const load = async (cap: PluginCapability) => ((await import(MEDIA_PLUGINS[cap])) as { default: Executor }).default;
 
-function context(inputs: string[], outputDir: string, modelsDir = outputDir) {
+const settingsFor = (dataDir: string): ExecutorSettings => ({
+  allowShell: false,
+  benchmarks: {},
+  dataDir,
+  inheritEnv: {},
+  maxLogBytes: 1 << 20,
+  maxOutputBytes: 1 << 20,
+  maxChildMemoryMb: 0,
+  killGraceMs: 1000,
+});
+
+const job = (capability: string, payload: unknown) => ({ id: "job", capability, payload, inputs: [], attempt: 1 });
+
+function context(inputs: string[], outputDir: string, dataDir = outputDir) {
   const progress: JobProgress[] = [];
-  const ctx: MediaContext = {
+  const ctx: ExecutorContext = {
     inputPaths: Object.fromEntries(inputs.map((path, i) => [`input-${i}`, path])),
     outputDir,
+    workDir: outputDir,
     signal: new AbortController().signal,
     progress: (p) => progress.push(p),
     log: () => true,
-    settings: { dataDir: outputDir, modelsDir },
+    logDropped: () => {},
+    settings: settingsFor(dataDir),
   };
   return { ctx, progress };
 }
@@ -35,24 +48,28 @@ test("the table and the plugins agree: nine capabilities, each module serving it
 });
 
 test("detect: everything but the embeddings is available here; those name the absent model file", async (t) => {
-  const modelsDir = await tempDir(t);
+  const dataDir = await tempDir(t);
+  const modelsDir = join(dataDir, "models");
+  await mkdir(modelsDir);
   for (const cap of Object.keys(MEDIA_PLUGINS) as PluginCapability[]) {
-    const detection = await (await load(cap)).detect({ dataDir: modelsDir, modelsDir });
+    const detection = await (await load(cap)).detect(settingsFor(dataDir));
+    if (typeof detection === "boolean") assert.fail(`${cap}: detect() says why, not just ${detection}`);
     if (cap === "clip_embedding" || cap === "dino_embedding") {
       assert.equal(detection.available, false);
-      assert.match(detection.available ? "" : detection.reason, new RegExp(`${cap}\\.onnx is absent`));
+      assert.match(detection.available ? "" : detection.reason, new RegExp(`models/${cap}\\.onnx is absent`));
     } else {
       assert.equal(detection.available, true, `${cap}: ${JSON.stringify(detection)}`);
     }
   }
   await writePoolingModel(join(modelsDir, "clip_embedding.onnx"), { dim: 512, input: "x", output: "image_embeds" });
-  assert.equal((await (await load("clip_embedding")).detect({ dataDir: modelsDir, modelsDir })).available, true);
+  assert.deepEqual(await (await load("clip_embedding")).detect(settingsFor(dataDir)), { available: true });
 });
 
 test("every plugin through its adapter: output matches the protocol schema, files land in the output dir, progress ends at 100", async (t) => {
   const dir = await tempDir(t);
   const modelsDir = join(dir, "models");
   await mkdir(modelsDir);
+  // The agent's models dir is <data dir>/models.
   await writePoolingModel(join(modelsDir, "clip_embedding.onnx"), {
     dim: 512,
     input: "pixel_values",
@@ -83,8 +100,8 @@ test("every plugin through its adapter: output matches the protocol schema, file
   for (const [cap, input, payload] of jobs) {
     const outputDir = join(dir, `out-${cap}`);
     await mkdir(outputDir);
-    const { ctx, progress } = context([input], outputDir, modelsDir);
-    const output = await (await load(cap)).run({ capability: cap, payload }, ctx);
+    const { ctx, progress } = context([input], outputDir, dir);
+    const output = await (await load(cap)).run(job(cap, payload), ctx);
     const parsed = PLUGINS[cap].output.safeParse(output);
     assert.ok(parsed.success, `${cap}: ${parsed.error?.message}`);
     const named = JSON.stringify(output).match(/[a-z_0-9]+\.(?:webp|jpg|m3u8|ts|npy)/g) ?? [];
@@ -103,11 +120,11 @@ test("adapters refuse a bad payload and a wrong number of inputs as fatal", asyn
   const isFatal = (code: string | undefined, message: RegExp) => (err: unknown) =>
     err instanceof ExecutorError && err.category === "fatal" && err.code === code && message.test(err.message);
   await assert.rejects(
-    plugin.run({ capability: "image_conversion", payload: { output_format: "bmp" } }, context([image], dir).ctx),
+    plugin.run(job("image_conversion", { output_format: "bmp" }), context([image], dir).ctx),
     isFatal("bad_payload", /invalid payload: output_format/),
   );
   await assert.rejects(
-    plugin.run({ capability: "image_conversion", payload: { output_format: "png" } }, context([], dir).ctx),
+    plugin.run(job("image_conversion", { output_format: "png" }), context([], dir).ctx),
     isFatal(undefined, /exactly one input file, got 0/),
   );
 });

@@ -3,8 +3,8 @@ import type { PluginCapability } from "@gantry/protocol";
 const at = (path: string) => new URL(path, import.meta.url).href;
 
 /**
- * Module URLs of the nine CL media/ML plugins (seed 001), by capability. Each default-exports a
- * MediaPlugin; like the debug executors they are loaded off the control loop.
+ * Module URLs of the nine CL media/ML plugins (seed 001), by capability. Each default-exports an
+ * Executor; BUILTIN_EXECUTORS lists them, so every agent detects them at start.
  */
 export const MEDIA_PLUGINS: Readonly<Record<PluginCapability, string>> = {
   image_conversion: at("./image-conversion/image-conversion-plugin.ts"),

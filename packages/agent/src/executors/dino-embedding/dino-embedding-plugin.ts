@@ -1,14 +1,15 @@
 import { join } from "node:path";
 import { ImageEmbeddingPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { embedImage } from "../image-embedding/embed-image.ts";
 import { missingModel } from "../image-embedding/onnx-session.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor, modelsDirOf } from "../shared/plugin-contract.ts";
+import { modelsDirOf } from "../shared/models-dir.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { DINO_MODEL } from "./dino-model.ts";
 
 /** `dino_embedding` on the executor-plugin contract: advertised only when the model file is present. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: DINO_MODEL.capability,
   capabilities: [DINO_MODEL.capability],
   isolation: "process",

@@ -1,12 +1,12 @@
 import { ExifPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
 import { missingLibrary } from "../shared/lazy-import.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { readExif } from "./read-exif.ts";
 
 /** `exif` on the executor-plugin contract. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "exif",
   capabilities: ["exif"],
   isolation: "thread",

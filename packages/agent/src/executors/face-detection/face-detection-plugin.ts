@@ -1,12 +1,12 @@
 import { FaceDetectionPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { detectFaces } from "./detect-faces.ts";
 import { missingFaceApi } from "./face-api-loader.ts";
 
 /** `face_detection` on the executor-plugin contract. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "face_detection",
   capabilities: ["face_detection"],
   isolation: "process",

@@ -1,12 +1,12 @@
 import { FaceEmbeddingPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { missingFaceApi } from "../face-detection/face-api-loader.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { embedFaces } from "./embed-faces.ts";
 
 /** `face_embedding` on the executor-plugin contract. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "face_embedding",
   capabilities: ["face_embedding"],
   isolation: "process",

@@ -1,11 +1,11 @@
 import { HashPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { hashFile } from "./hash-file.ts";
 
 /** `hash` on the executor-plugin contract. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "hash",
   capabilities: ["hash"],
   isolation: "thread",

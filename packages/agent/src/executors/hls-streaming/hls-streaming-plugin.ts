@@ -1,11 +1,11 @@
 import { HlsStreamingPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { missingTool } from "../shared/probe-video.ts";
 import { makeHls } from "./make-hls.ts";
 
 /** `hls_streaming` on the executor-plugin contract: needs ffmpeg and ffprobe on PATH. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "hls_streaming",
   capabilities: ["hls_streaming"],
   isolation: "thread",

@@ -1,11 +1,11 @@
 import { ImageConversionPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { convertImage } from "./convert-image.ts";
 
 /** `image_conversion` on the executor-plugin contract. */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "image_conversion",
   capabilities: ["image_conversion"],
   isolation: "thread",

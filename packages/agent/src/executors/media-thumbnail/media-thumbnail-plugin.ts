@@ -1,6 +1,6 @@
 import { MediaThumbnailPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
 import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
-import { defineMediaExecutor } from "../shared/plugin-contract.ts";
 import { detectMedia } from "../shared/sharp-detect.ts";
 import { makeThumbnail } from "./make-thumbnail.ts";
 
@@ -8,7 +8,7 @@ import { makeThumbnail } from "./make-thumbnail.ts";
  * `media_thumbnail` on the executor-plugin contract. Needs sharp; without ffmpeg it still serves
  * images, so only sharp gates it and a video input then fails with "ffmpeg is not on PATH".
  */
-export default defineMediaExecutor({
+export default defineExecutor({
   name: "media_thumbnail",
   capabilities: ["media_thumbnail"],
   isolation: "thread",

@@ -1,10 +1,10 @@
 import type { z } from "zod";
+import type { ExecutorContext } from "../../runner/executor.ts";
 import { ExecutorError } from "../../runner/executor.ts";
-import type { MediaContext } from "./plugin-contract.ts";
 import type { PluginIO } from "./plugin-io.ts";
 
 /** The one input file every media plugin takes. */
-export function singleInput(ctx: MediaContext): string {
+export function singleInput(ctx: Pick<ExecutorContext, "inputPaths">): string {
   const [first, ...rest] = Object.values(ctx.inputPaths);
   if (first === undefined || rest.length > 0) {
     throw new ExecutorError(
@@ -25,7 +25,7 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): 
 }
 
 /** The core functions' progress callback on the executor context. */
-export function toIO(ctx: MediaContext): PluginIO {
+export function toIO(ctx: Pick<ExecutorContext, "outputDir" | "signal" | "progress">): PluginIO {
   return {
     outputDir: ctx.outputDir,
     signal: ctx.signal,

@@ -1,6 +1,6 @@
+import type { Detection } from "../../runner/executor.ts";
 import { loadSharp } from "./image-source.ts";
 import { missingLibrary } from "./lazy-import.ts";
-import type { Detection } from "./plugin-contract.ts";
 import { missingTool } from "./probe-video.ts";
 
 /** Available when sharp loads (and, for video plugins, when ffmpeg and ffprobe run). */
