@@ -60,12 +60,18 @@ export async function probeVideo(path: string, signal: AbortSignal): Promise<Vid
   };
 }
 
-/** For detect(): null when the tool runs, else why not. */
-export async function missingTool(command: string): Promise<string | null> {
-  try {
-    await runTool(command, ["-version"], { signal: new AbortController().signal, timeoutMs: 10_000 });
-    return null;
-  } catch (err) {
-    return (err as Error).message;
+const toolChecks = new Map<string, Promise<string | null>>();
+
+/** For detect(): null when the tool runs, else why not. Asked once per thread (several plugins ask). */
+export function missingTool(command: string): Promise<string | null> {
+  let check = toolChecks.get(command);
+  if (!check) {
+    const run = runTool(command, ["-version"], { signal: new AbortController().signal, timeoutMs: 10_000 });
+    check = run.then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    toolChecks.set(command, check);
   }
+  return check;
 }
