@@ -150,6 +150,18 @@ describe("the nine plugins through server and agent, from gantry job submit --fi
     }
   });
 
+  it("a bad payload is refused at submit (400), and no job is made", async () => {
+    const before = (await t.api.call("GET", "/v1/jobs?limit=500")).body.jobs.length;
+    const r = await t.api.call("POST", "/v1/jobs", {
+      capability: "image_conversion",
+      payload: { output_format: "bmp" },
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, "validation_failed");
+    assert.match(r.body.error.message, /invalid payload for image_conversion: output_format/);
+    assert.equal((await t.api.call("GET", "/v1/jobs?limit=500")).body.jobs.length, before);
+  });
+
   it("bad input fails the job once, as fatal, with the reason", async () => {
     const failed = gantry(
       "job",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPluginCapability, PLUGINS } from "./plugin-table.ts";
+import { isPluginCapability, PLUGINS, pluginPayloadProblem } from "./plugin-table.ts";
 
 test("the nine capability names of the CL client (seed 001)", () => {
   assert.deepEqual(Object.keys(PLUGINS).sort(), [
@@ -36,4 +36,12 @@ test("perceptual hashes must be 64-bit hex", () => {
   const ok = { phash: "0123456789abcdef", dhash: "fedcba9876543210", md5: "0".repeat(32), sha256: "0".repeat(64) };
   assert.equal(PLUGINS.hash.output.safeParse(ok).success, true);
   assert.equal(PLUGINS.hash.output.safeParse({ ...ok, phash: "0123" }).success, false);
+});
+
+test("pluginPayloadProblem names the bad field, and ignores other capabilities", () => {
+  assert.match(pluginPayloadProblem("image_conversion", { output_format: "bmp" }) ?? "", /^output_format: /);
+  assert.match(pluginPayloadProblem("image_conversion[fast]", undefined) ?? "", /^output_format: /);
+  assert.equal(pluginPayloadProblem("image_conversion", { output_format: "png" }), null);
+  assert.equal(pluginPayloadProblem("hash", undefined), null);
+  assert.equal(pluginPayloadProblem("debug.echo", { anything: true }), null);
 });

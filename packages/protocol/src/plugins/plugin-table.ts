@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { capabilityName } from "../capability.ts";
 import { ExifOutput, ExifPayload } from "./exif.ts";
 import { FaceDetectionOutput, FaceDetectionPayload } from "./face-detection.ts";
 import { FaceEmbeddingOutput, FaceEmbeddingPayload } from "./face-embedding.ts";
@@ -30,4 +31,17 @@ export type PluginOutput<C extends PluginCapability> = z.infer<(typeof PLUGINS)[
 
 export function isPluginCapability(name: string): name is PluginCapability {
   return Object.hasOwn(PLUGINS, name);
+}
+
+/**
+ * Why a payload does not fit its plugin's schema (`"output_format: Invalid option…"`), or null when
+ * it fits or the capability is not one of the nine. The server refuses such a submission with 400.
+ */
+export function pluginPayloadProblem(capability: string, payload: unknown): string | null {
+  const name = capabilityName(capability);
+  if (!isPluginCapability(name)) return null;
+  const parsed = PLUGINS[name].payload.safeParse(payload ?? {});
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.length ? issue.path.join(".") : "payload"}: ${issue?.message ?? "invalid"}`;
 }
