@@ -3,6 +3,7 @@ import pkg from "../package.json" with { type: "json" };
 import type { CliContext } from "./cli-context.ts";
 import { registerAgentCommands } from "./commands/agent.ts";
 import { registerAgentsList } from "./commands/agents-list.ts";
+import { registerCapabilities } from "./commands/capabilities.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerHealth } from "./commands/health.ts";
 import { registerJobCancel } from "./commands/job-cancel.ts";
@@ -35,6 +36,7 @@ export function createProgram(ctx: CliContext): Command {
   registerJobSubmit(program, ctx);
   registerAgentsList(program, ctx);
   registerHealth(program, ctx);
+  registerCapabilities(program, ctx);
 
   const job = program.command("job").description("submit, inspect and manage jobs");
   registerJobSubmit(job, ctx);

@@ -16,6 +16,10 @@ export interface ServerFlags {
   fileQuotaBytes?: number;
   fileGrace?: number;
   retentionDays?: number;
+  mqtt?: boolean;
+  mqttPort?: number;
+  mqttUrl?: string;
+  auth?: boolean;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -44,14 +48,28 @@ export function registerServer(parent: Command, ctx: CliContext): void {
       "delete finished jobs, their logs and attempts after this many days; 0 keeps them (default: $GANTRY_RETENTION_DAYS or 7)",
       parseDays,
     )
+    .option(
+      "--mqtt-port <port>",
+      "also serve the embedded MQTT broker over TCP on this port (0: a free one)",
+      parsePort,
+    )
+    .option("--mqtt-url <url>", "publish MQTT to this external broker (mqtt://host:port) instead of the embedded one")
+    .option("--no-mqtt", "run no MQTT broker (clients follow jobs over the WebSocket or by polling)")
+    .option(
+      "--no-auth",
+      "accept requests without credentials (local development only; binds to 127.0.0.1 unless --host is given)",
+    )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
       const { startServer, DataDirError } = await import("@gantry/server");
       const server = await startServer(serverOptions(flags, ctx)).catch((err: unknown) => {
         throw err instanceof DataDirError ? new StartupError(err.message) : err;
       });
+      if (flags.auth === false)
+        ctx.stderr(`\n  *** NO-AUTH MODE: anyone who can reach ${server.url} can submit and read jobs ***\n\n`);
       ctx.stderr(
         `Gantry server listening on ${server.url}\n` +
+          `  MQTT:      ${server.mqtt.mode}${server.mqtt.tcpPort ? ` (TCP port ${server.mqtt.tcpPort})` : ""}\n` +
           `  data dir:  ${server.dataDir}\n` +
           `  bootstrap: ${server.bootstrapPath} (admin login, clientKey, agentKey)\n`,
       );
@@ -67,7 +85,8 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
   const dataDir = flags.data ?? env.GANTRY_DATA_DIR;
   return {
     port: flags.port ?? env.GANTRY_PORT ?? 7070,
-    host: flags.host ?? env.GANTRY_HOST ?? "127.0.0.1",
+    // Without auth, only an explicit --host leaves loopback.
+    host: flags.host ?? (flags.auth === false ? "127.0.0.1" : (env.GANTRY_HOST ?? "127.0.0.1")),
     dataDir: resolve(dataDir ?? ".gantry"),
     heartbeatIntervalSecs: flags.heartbeatInterval,
     leaseSecs: flags.lease,
@@ -76,5 +95,9 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     fileQuotaBytes: flags.fileQuotaBytes,
     fileGraceSecs: flags.fileGrace,
     retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
+    mqtt: flags.mqtt,
+    mqttPort: flags.mqttPort,
+    mqttUrl: flags.mqttUrl,
+    noAuth: flags.auth === false,
   };
 }
