@@ -30,6 +30,7 @@ function gantry(args: string[], env: Record<string, string> = {}) {
 
 test("gantry capabilities --json lists agents, free slots, queued jobs and attributes; text output too", async () => {
   const a = await t.agent({ capabilities: ["cli.caps[gpu]"], capacity: 2 });
+  a.startHeartbeats(100);
   await a.connect();
   await new GantryClient({ url: t.server.url, apiKey: t.server.bootstrap.clientKey }).waitForWorkers(["cli.caps"]);
   const env = { GANTRY_URL: t.server.url, GANTRY_API_KEY: t.server.bootstrap.clientKey };
