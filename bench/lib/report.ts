@@ -6,6 +6,7 @@ import type { FilesResult } from "./files-bench.ts";
 import type { IdleAgentResult } from "./idle-agent-bench.ts";
 import type { LatencyPoint } from "./latency-bench.ts";
 import type { MachineInfo } from "./machine-info.ts";
+import type { MqttBenchResult } from "./mqtt-bench.ts";
 import type { ThroughputResult } from "./throughput-bench.ts";
 
 /** Everything one `npm run bench` measured; written as JSON to bench/results/. */
@@ -22,6 +23,7 @@ export interface BenchReport {
   idleAgent?: IdleAgentResult | { error: string };
   files?: FilesResult | { error: string };
   peers?: PeersResult | { error: string };
+  mqtt?: MqttBenchResult | { error: string };
 }
 
 const fmt = (n: number, digits = 0) =>
