@@ -10,3 +10,4 @@ export * from "./job.ts";
 export * from "./job-status.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";
+export * from "./plugins/llm.ts";
