@@ -58,7 +58,7 @@ export class LlmEngine {
       attributes.push(`size_mb:${Math.max(1, Math.round(e.sizeBytes / 1048576))}`);
       out.push({ name: e.name, attributes });
     }
-    return out;
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Hears of every change to `capabilities()` found by the directory watch. */

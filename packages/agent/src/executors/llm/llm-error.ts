@@ -34,7 +34,7 @@ export class LlmError extends Error {
 // What llama.cpp and its GPU backends print when a device disappears (driver reset, eGPU unplugged,
 // Xid 79 "fallen off the bus"); an out-of-memory is not one of them.
 const DEVICE_LOST =
-  /device lost|ERROR_DEVICE_LOST|fallen off the bus|no CUDA-capable device|CUDA error: (unspecified launch failure|an illegal memory access)|cudaErrorDevicesUnavailable|MTLCommandBufferErrorDeviceRemoved|GPU is gone/i;
+  /device[ _]?lost|fallen off the bus|no CUDA-capable device|CUDA error: (unspecified launch failure|an illegal memory access)|cudaErrorDevicesUnavailable|MTLCommandBufferErrorDeviceRemoved|GPU is gone/i;
 
 /** Whether an error from the binding means the GPU itself is gone (fatal), not just this run. */
 export function isDeviceLost(err: unknown): boolean {

@@ -53,6 +53,11 @@ export class LoadedModel {
     }
   }
 
+  /** The current context (replaced by recreateContext). */
+  get context(): LlamaContext {
+    return this.#context;
+  }
+
   get contextSize(): number {
     return this.#contextSize;
   }

@@ -31,7 +31,7 @@ export function capabilityForFile(file: string): string | null {
     .toLowerCase()
     .replace(/[^a-z0-9_.-]+/g, "-")
     .replace(/^[-_.]+|[-_.]+$/g, "")
-    .replace(/\.(?=[-_.])|(?<=[-_.])\./g, "");
+    .replace(/([-_.])[-_.]+/g, "$1");
   if (!base) return null;
   try {
     return parseCapability(`llm.${base}`).name;
