@@ -8,6 +8,6 @@ export * from "./client-frames.ts";
 export * from "./errors.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
+export * from "./plugins/llm.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";
-export * from "./plugins/llm.ts";
