@@ -11,6 +11,8 @@ import { ModelManager } from "./model-manager.ts";
 export interface LlmCapability {
   name: string;
   attributes: string[];
+  /** As advertised: `llm.tiny-a[gpu:cpu;ctx:256;quant:f32;size_mb:1]`. */
+  capability: string;
 }
 
 /**
@@ -28,7 +30,14 @@ export class LlmEngine {
     this.runtime = runtime;
     this.options = options;
     this.catalog = new ModelCatalog(options.modelsDir, runtime.lib);
-    this.models = new ModelManager(runtime, options);
+    this.models = new ModelManager(runtime, {
+      ...options,
+      // Offered models change now and again when the quarantine ends.
+      onQuarantine: (_name, until) => {
+        this.#tell();
+        setTimeout(() => this.#tell(), until - Date.now() + 1).unref();
+      },
+    });
   }
 
   /** Starts llama.cpp and scans the models directory; a string says why llm cannot run here. */
@@ -56,12 +65,12 @@ export class LlmEngine {
       if (this.models.quarantinedUntil(e.name) !== undefined) continue;
       const attributes = [`gpu:${this.runtime.backend}`, `ctx:${e.contextTrain}`, `quant:${e.quant}`];
       attributes.push(`size_mb:${Math.max(1, Math.round(e.sizeBytes / 1048576))}`);
-      out.push({ name: e.name, attributes });
+      out.push({ name: e.name, attributes, capability: `${e.name}[${attributes.join(";")}]` });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Hears of every change to `capabilities()` found by the directory watch. */
+  /** Hears of changes to `capabilities()`: the directory watch, a quarantine starting or ending. */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -75,6 +84,10 @@ export class LlmEngine {
 
   async #rescanAndTell(): Promise<void> {
     await this.rescan().catch((err) => this.options.log(`llm: rescan failed: ${(err as Error).message}`));
+    this.#tell();
+  }
+
+  #tell(): void {
     for (const l of this.#listeners) {
       try {
         l();

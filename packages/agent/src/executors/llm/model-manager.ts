@@ -9,6 +9,8 @@ export interface ModelManagerOptions {
   contextSize: number;
   quarantineMs: number;
   log: (line: string) => void;
+  /** A model was quarantined until `until` (epoch ms): what is offered changed. */
+  onQuarantine?: (name: string, until: number) => void;
 }
 
 /**
@@ -106,6 +108,7 @@ export class ModelManager {
       const until = Date.now() + this.#o.quarantineMs;
       this.#quarantine.set(entry.name, until);
       this.#o.log(`llm: ${entry.name} failed to load, not offered until ${new Date(until).toISOString()}`);
+      this.#o.onQuarantine?.(entry.name, until);
       throw new LlmError("model", `${entry.name} failed to load: ${(err as Error).message}`, {
         quarantinedUntil: until,
         cause: err,

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { readFile, truncate } from "node:fs/promises";
+import { after, test } from "node:test";
+import type { JobProgress, LlmCompletionOutput } from "@gantry/protocol";
+import { ExecutorError } from "../../runner/executor.ts";
+import { createLlmExecutor } from "./llm-executor.ts";
+import { modelsDir } from "./testing/models-dir.ts";
+
+const fx = await modelsDir({ "tiny-a": { seed: 1 }, broken: { seed: 2 } });
+await truncate(fx.path("broken"), (await readFile(fx.path("broken"))).length - 4096);
+const ex = createLlmExecutor({ modelsDir: fx.dir, gpu: "off", threads: 1, watch: false });
+after(async () => {
+  await ex.unload();
+  await fx.remove();
+});
+
+function context(signal = new AbortController().signal) {
+  const progress: JobProgress[] = [];
+  const logs: string[] = [];
+  return {
+    signal,
+    progress: (p: JobProgress) => progress.push(p),
+    log: (_: string, l: string) => logs.push(l),
+    progress$: progress,
+    logs,
+  };
+}
+
+test("detect lists one capability per model, with attributes", async () => {
+  const d = await ex.detect();
+  assert.ok(d.available);
+  assert.deepEqual(d.capabilities, [
+    "llm.broken[gpu:cpu;ctx:256;quant:f32;size_mb:1]",
+    "llm.tiny-a[gpu:cpu;ctx:256;quant:f32;size_mb:1]",
+  ]);
+});
+
+test("a job streams its tokens as progress, batched per turn, and ends with the output", async () => {
+  const ctx = context();
+  const out = (await ex.run(
+    { capability: "llm.tiny-a[gpu]", payload: { prompt: "the", max_tokens: 40, temperature: 0 } },
+    ctx,
+  )) as LlmCompletionOutput;
+  assert.equal(ctx.progress$.map((p) => p.message).join(""), out.text);
+  assert.ok(ctx.progress$.length >= 1 && ctx.progress$.length <= 40);
+  assert.ok(ctx.progress$.every((p) => p.stage === "tokens"));
+});
+
+test("a corrupt model fails the job with category model and drops it from the capabilities", async () => {
+  const err = await ex.run({ capability: "llm.broken", payload: { prompt: "x" } }, context()).catch((e: unknown) => e);
+  assert.ok(err instanceof ExecutorError);
+  assert.equal(err.category, "model");
+  assert.deepEqual(ex.capabilities(), ["llm.tiny-a[gpu:cpu;ctx:256;quant:f32;size_mb:1]"]);
+});
+
+test("a cancelled job logs its partial text", async () => {
+  const ac = new AbortController();
+  const ctx = context(ac.signal);
+  const run = ex.run({ capability: "llm.tiny-a", payload: { prompt: "the", max_tokens: 5000, temperature: 0 } }, ctx);
+  setTimeout(() => ac.abort("cancel"), 30);
+  await assert.rejects(run, (e: unknown) => (e as Error).name === "LlmError");
+  assert.match(ctx.logs.join("\n"), /^partial output, \d+ tokens: /);
+});
+
+test("a bad payload fails without retry (fatal)", async () => {
+  const err = await ex.run({ capability: "llm.tiny-a", payload: { prompt: 1 } }, context()).catch((e: unknown) => e);
+  assert.ok(err instanceof ExecutorError);
+  assert.equal(err.category, "fatal");
+});
