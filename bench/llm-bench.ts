@@ -1,0 +1,144 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LlmCompletionOutput } from "@gantry/protocol";
+import { LlmEngine } from "../packages/agent/src/executors/llm/llm-engine.ts";
+import { createLlmExecutor } from "../packages/agent/src/executors/llm/llm-executor.ts";
+import { writeTinyLlamaGguf } from "../packages/agent/src/executors/llm/testing/gguf-writer.ts";
+import { median, round } from "./lib/stats.ts";
+
+/**
+ * The llm executor against bare node-llama-cpp on one generated model (n_embd 256, 4 blocks) and the
+ * same settings (CPU, same threads, greedy, same prompt, history cleared before each run): tokens/s
+ * and time to first token, runs interleaved, medians. Then N concurrent requests on one loaded
+ * model: one context of N sequences (batched) against one sequence (one at a time).
+ * `npx node bench/llm-bench.ts [--quick]`, or `npm run bench -- --only llm`.
+ */
+export interface LlmBenchResult {
+  model: string;
+  threads: number;
+  tokens: number;
+  runs: number;
+  bare: { tokPerSec: number; ttftMs: number };
+  gantry: { tokPerSec: number; ttftMs: number };
+  overheadPct: number;
+  ttftAddedMs: number;
+  concurrent: { requests: number; tokens: number; batched: Figures; oneAtATime: Figures };
+}
+interface Figures {
+  wallMs: number;
+  tokPerSec: number;
+}
+
+const PROMPT = "the cat is in the";
+
+export async function runLlmBench(quick: boolean, log: (line: string) => void): Promise<LlmBenchResult> {
+  const dir = await mkdtemp(join(tmpdir(), "gantry-llm-bench-"));
+  const tokens = quick ? 64 : 256;
+  const runs = quick ? 3 : 7;
+  const requests = 4;
+  try {
+    const shape = { seed: 1, embedding: 256, blocks: 4, heads: 4, feedForward: 512, contextLength: 1024 };
+    await writeTinyLlamaGguf(join(dir, "bench.gguf"), shape);
+    const base = { modelsDir: dir, gpu: "off" as const, watch: false };
+    const ex = createLlmExecutor(base);
+    if (!(await ex.detect()).available) throw new Error("llm is not available here");
+    const engine = (await LlmEngine.create(base)) as LlmEngine; // for the bare model and settings
+    const threads = engine.runtime.threads;
+    log(`llm: model n_embd 256 × 4 blocks, ${threads} threads, ${tokens} tokens × ${runs} runs each`);
+
+    // Bare: the same model file, context size and threads, straight on node-llama-cpp.
+    const lib = engine.runtime.lib;
+    const model = await engine.runtime.llama.loadModel({ modelPath: join(dir, "bench.gguf") });
+    const context = await model.createContext({ contextSize: 1024, threads });
+    const seq = context.getSequence();
+    const bare = async () => {
+      await seq.clearHistory();
+      const t0 = performance.now();
+      let first = 0;
+      const completion = new lib.LlamaCompletion({ contextSequence: seq });
+      await completion.generateCompletion(PROMPT, {
+        maxTokens: tokens,
+        temperature: 0,
+        onTextChunk: () => {
+          first ||= performance.now();
+        },
+      });
+      completion.dispose({ disposeSequence: false });
+      return { ms: performance.now() - t0, ttft: first - t0 };
+    };
+    const signal = new AbortController().signal;
+    const gantry = async () => {
+      const t0 = performance.now();
+      let first = 0;
+      const progress = () => {
+        first ||= performance.now();
+      };
+      const job = { capability: "llm.bench", payload: { prompt: PROMPT, max_tokens: tokens, temperature: 0 } };
+      await ex.run(job, { signal, progress, log: () => {} });
+      return { ms: performance.now() - t0, ttft: first - t0 };
+    };
+    await bare();
+    await gantry(); // warm-up: loads the model in the executor
+    const b: Array<{ ms: number; ttft: number }> = [];
+    const g: Array<{ ms: number; ttft: number }> = [];
+    for (let i = 0; i < runs; i++) {
+      b.push(await bare());
+      g.push(await gantry());
+    }
+    await context.dispose();
+    await model.dispose();
+    await ex.unload();
+    const tps = (xs: Array<{ ms: number }>) => median(xs.map((x) => (tokens / x.ms) * 1000));
+    const ttft = (xs: Array<{ ttft: number }>) => median(xs.map((x) => x.ttft));
+    const bareFig = { tokPerSec: round(tps(b), 1), ttftMs: round(ttft(b), 2) };
+    const gantryFig = { tokPerSec: round(tps(g), 1), ttftMs: round(ttft(g), 2) };
+
+    // Concurrency: the same N requests with N sequences in one context, then with one sequence.
+    const concurrent = async (sequences: number): Promise<Figures> => {
+      const e = (await LlmEngine.create({ ...base, sequences })) as LlmEngine;
+      const payload = (i: number) => ({ prompt: `${PROMPT} ${i}`, max_tokens: tokens, temperature: 0 });
+      await e.run("llm.bench", payload(0), { signal }); // load
+      const t0 = performance.now();
+      const outs = await Promise.all(
+        Array.from({ length: requests }, (_, i) => e.run("llm.bench", payload(i), { signal })),
+      );
+      const wallMs = performance.now() - t0;
+      const total = outs.reduce((s, o) => s + (o as LlmCompletionOutput).tokens_used, 0);
+      await e.unload();
+      return { wallMs: round(wallMs, 1), tokPerSec: round((total / wallMs) * 1000, 1) };
+    };
+    const batched = await concurrent(requests);
+    const oneAtATime = await concurrent(1);
+    await engine.unload();
+    return {
+      model: "generated llama, n_embd 256, 4 blocks, 4 heads, ff 512, F32, ctx 1024",
+      threads,
+      tokens,
+      runs,
+      bare: bareFig,
+      gantry: gantryFig,
+      overheadPct: round((1 - gantryFig.tokPerSec / bareFig.tokPerSec) * 100, 2),
+      ttftAddedMs: round(gantryFig.ttftMs - bareFig.ttftMs, 2),
+      concurrent: { requests, tokens, batched, oneAtATime },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function renderLlmBench(r: LlmBenchResult): string {
+  return [
+    `llm (${r.model}; ${r.threads} threads; ${r.tokens} tokens, median of ${r.runs})`,
+    `  bare node-llama-cpp   ${r.bare.tokPerSec} tok/s   first token ${r.bare.ttftMs} ms`,
+    `  gantry llm executor   ${r.gantry.tokPerSec} tok/s   first token ${r.gantry.ttftMs} ms`,
+    `  overhead ${r.overheadPct}% tok/s, +${r.ttftAddedMs} ms to first token`,
+    `  ${r.concurrent.requests} concurrent requests: ${r.concurrent.requests} sequences ${r.concurrent.batched.tokPerSec} tok/s (${r.concurrent.batched.wallMs} ms)` +
+      ` vs one at a time ${r.concurrent.oneAtATime.tokPerSec} tok/s (${r.concurrent.oneAtATime.wallMs} ms)`,
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const r = await runLlmBench(process.argv.includes("--quick"), (l) => process.stdout.write(`· ${l}\n`));
+  process.stdout.write(`${renderLlmBench(r)}\n`);
+}
