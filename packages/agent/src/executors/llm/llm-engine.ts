@@ -25,6 +25,8 @@ export class LlmEngine {
   readonly catalog: ModelCatalog;
   readonly models: ModelManager;
   readonly #listeners = new Set<() => void>();
+  /** Set once the GPU is gone: nothing is offered or run any more, and health says why. */
+  #lost: string | undefined;
 
   private constructor(runtime: LlamaRuntime, options: LlmOptions) {
     this.runtime = runtime;
@@ -61,6 +63,7 @@ export class LlmEngine {
   /** Models offered now: every readable GGUF that is not quarantined. */
   capabilities(): LlmCapability[] {
     const out: LlmCapability[] = [];
+    if (this.#lost) return out;
     for (const e of this.catalog.entries.values()) {
       if (this.models.quarantinedUntil(e.name) !== undefined) continue;
       const attributes = [`gpu:${this.runtime.backend}`, `ctx:${e.contextTrain}`, `quant:${e.quant}`];
@@ -107,19 +110,29 @@ export class LlmEngine {
     if (!parsed.success) {
       throw new LlmError("bad_request", `bad llm payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     }
+    if (this.#lost) throw new LlmError("fatal", this.#lost);
     const entry = this.catalog.entries.get(name);
     if (!entry) throw new LlmError("model", `no model ${name} in ${this.options.modelsDir}`);
-    const m = await this.models.acquire(entry, hooks.signal);
     try {
-      if (parsed.data.embedding) return await embedText(m, parsed.data.prompt ?? "", hooks.signal, startedAt);
-      return await generateText(this.runtime, m, parsed.data, hooks, startedAt, this.options.defaultMaxTokens);
-    } finally {
-      this.models.done(m);
+      const m = await this.models.acquire(entry, hooks.signal);
+      try {
+        if (parsed.data.embedding) return await embedText(m, parsed.data.prompt ?? "", hooks.signal, startedAt);
+        return await generateText(this.runtime, m, parsed.data, hooks, startedAt, this.options.defaultMaxTokens);
+      } finally {
+        this.models.done(m);
+      }
+    } catch (err) {
+      if (err instanceof LlmError && err.category === "fatal" && !this.#lost) {
+        this.#lost = err.message;
+        this.#tell();
+      }
+      throw err;
     }
   }
 
   /** Null when every loaded model still answers a one-token ping; else what is wrong. */
   async health(timeoutMs = 10_000): Promise<string | null> {
+    if (this.#lost) return this.#lost;
     const problems = await Promise.all(this.models.loaded.map((m) => m.ping(timeoutMs)));
     const found = problems.filter(Boolean);
     return found.length ? found.join("; ") : null;
