@@ -72,6 +72,25 @@ test("concurrent runs for two models with room for one: both complete, one after
   assert.equal(engine.models.loaded.length, 1);
 });
 
+test("a swap is not starved by a steady stream of runs on the loaded model", async () => {
+  await greedy("llm.tiny-a");
+  let bDone = false;
+  let aRuns = 0;
+  const stream = async () => {
+    while (!bDone && aRuns < 500) {
+      aRuns++;
+      await greedy("llm.tiny-a");
+    }
+  };
+  const streams = [stream(), stream()]; // always one A run in flight
+  await new Promise((r) => setTimeout(r, 20));
+  const b = await greedy("llm.tiny-b");
+  bDone = true;
+  await Promise.all(streams);
+  assert.equal(b.tokens_used, 12);
+  assert.ok(aRuns < 500, "B ran while A was still being asked for");
+});
+
 test("a corrupt GGUF is a model error; the model is quarantined and no longer offered", async () => {
   const err = await greedy("llm.broken").then(
     () => assert.fail("should not load"),

@@ -23,12 +23,13 @@ export class ModelManager {
   readonly #rt: LlamaRuntime;
   readonly #o: ModelManagerOptions;
   readonly #loaded = new Map<string, LoadedModel>();
-  readonly #loading = new Map<string, Promise<LoadedModel>>();
   readonly #quarantine = new Map<string, number>();
   /** Serialises loads and unloads. */
   #chain: Promise<unknown> = Promise.resolve();
   /** Woken when a model stops being in use (a swap may be waiting for it). */
   #idle: Array<() => void> = [];
+  /** Loads in progress: new runs then queue behind them, so a swap never starves. */
+  #swapsWaiting = 0;
 
   constructor(rt: LlamaRuntime, options: ModelManagerOptions) {
     this.#rt = rt;
@@ -57,19 +58,17 @@ export class ModelManager {
         },
       );
     }
-    const have = this.#loaded.get(entry.name);
-    if (have && have.entry.path === entry.path && have.entry.mtimeMs === entry.mtimeMs) {
+    const have = this.#current(entry);
+    if (have && this.#swapsWaiting === 0) {
       have.inUse++;
       return have;
     }
-    let loading = this.#loading.get(entry.name);
-    if (!loading) {
-      loading = this.#serial(() => this.#load(entry, signal)).finally(() => this.#loading.delete(entry.name));
-      this.#loading.set(entry.name, loading);
-    }
-    const m = await loading;
-    m.inUse++;
-    return m;
+    // Reserved (inUse) inside the serial section, so a swap queued next cannot unload it first.
+    return this.#serial(async () => {
+      const m = await this.#load(entry, signal);
+      m.inUse++;
+      return m;
+    });
   }
 
   done(m: LoadedModel): void {
@@ -84,18 +83,36 @@ export class ModelManager {
     return next;
   }
 
+  #current(entry: ModelEntry): LoadedModel | undefined {
+    const have = this.#loaded.get(entry.name);
+    return have && have.entry.path === entry.path && have.entry.mtimeMs === entry.mtimeMs ? have : undefined;
+  }
+
   async #load(entry: ModelEntry, signal: AbortSignal): Promise<LoadedModel> {
-    const stale = this.#loaded.get(entry.name); // the file changed since it was loaded
-    if (stale) await this.#unloadWhenIdle(stale, signal);
-    while (this.#loaded.size >= this.#o.maxLoadedModels) {
-      const idle = [...this.#loaded.values()].filter((m) => m.inUse === 0).sort((a, b) => a.lastUsed - b.lastUsed);
-      if (idle[0]) {
-        this.#o.log(`llm: unloading ${idle[0].entry.name} to make room for ${entry.name}`);
-        await this.#unload(idle[0]);
-      } else {
-        await this.#nextIdle(signal);
+    const have = this.#current(entry); // queued behind a swap, and still loaded after it
+    if (have) return have;
+    // Until this load is done, runs on loaded models queue behind it: else a steady stream of them
+    // keeps the model it must unload busy for ever.
+    this.#swapsWaiting++;
+    try {
+      const stale = this.#loaded.get(entry.name); // the file changed since it was loaded
+      if (stale) await this.#unloadWhenIdle(stale, signal);
+      while (this.#loaded.size >= this.#o.maxLoadedModels) {
+        const idle = [...this.#loaded.values()].filter((m) => m.inUse === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+        if (idle[0]) {
+          this.#o.log(`llm: unloading ${idle[0].entry.name} to make room for ${entry.name}`);
+          await this.#unload(idle[0]);
+        } else {
+          await this.#nextIdle(signal);
+        }
       }
+      return await this.#loadFile(entry);
+    } finally {
+      this.#swapsWaiting--;
     }
+  }
+
+  async #loadFile(entry: ModelEntry): Promise<LoadedModel> {
     const started = Date.now();
     try {
       const m = await LoadedModel.load(this.#rt, entry, this.#o.sequences, this.#o.contextSize);
