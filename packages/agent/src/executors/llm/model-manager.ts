@@ -115,9 +115,11 @@ export class ModelManager {
   async #loadFile(entry: ModelEntry): Promise<LoadedModel> {
     const started = Date.now();
     try {
+      const vram = this.#rt.backend === "cpu" ? null : await this.#rt.llama.getVramState();
       const m = await LoadedModel.load(this.#rt, entry, this.#o.sequences, this.#o.contextSize);
       this.#loaded.set(entry.name, m);
-      this.#o.log(`llm: loaded ${entry.name} in ${Date.now() - started} ms (gpu layers ${m.model.gpuLayers})`);
+      const free = vram ? `, ${Math.round(vram.free / 1048576)} MB VRAM free before` : "";
+      this.#o.log(`llm: loaded ${entry.name} in ${Date.now() - started} ms (gpu layers ${m.model.gpuLayers}${free})`);
       return m;
     } catch (err) {
       if (isDeviceLost(err))

@@ -183,12 +183,12 @@ export function tinyLlamaGguf(options: TinyModelOptions = {}): Buffer {
   if (o.chatTemplate) meta.push(["tokenizer.chat_template", { t: "str", v: o.chatTemplate }]);
 
   // dims are ne[0] first (the innermost, contiguous axis), as ggml stores them.
-  const tensors: Array<{ name: string; dims: number[]; ones?: boolean; quietBytes?: boolean }> = [
+  const tensors: Array<{ name: string; dims: number[]; ones?: boolean; quietSpecial?: boolean }> = [
     { name: "token_embd.weight", dims: [e, nVocab] },
     { name: "output_norm.weight", dims: [e], ones: true },
     // Control and byte tokens get logits of 0, so text is letters and words (tests pick stop strings
     // from it) and greedy decoding runs to max_tokens rather than stopping at a random eos.
-    { name: "output.weight", dims: [e, nVocab], quietBytes: true },
+    { name: "output.weight", dims: [e, nVocab], quietSpecial: true },
   ];
   for (let b = 0; b < o.blocks; b++) {
     const p = `blk.${b}.`;
@@ -232,7 +232,7 @@ export function tinyLlamaGguf(options: TinyModelOptions = {}): Buffer {
   tensors.forEach((t, i) => {
     for (let k = 0; k < sizes[i]! / 4; k++) {
       const token = Math.floor(k / e);
-      const quiet = t.quietBytes && token < 259;
+      const quiet = t.quietSpecial && token < 259;
       data.writeFloatLE(t.ones ? 1 : quiet ? 0 : noise() * 0.5, at + k * 4);
     }
     at += Math.ceil(sizes[i]! / 32) * 32;
