@@ -10,6 +10,10 @@ export async function embedText(
   startedAt: number,
 ): Promise<LlmEmbeddingOutput> {
   if (signal.aborted) throw new LlmError("cancelled", "cancelled before it started");
+  const promptTokens = m.model.tokenize(prompt).length;
+  if (promptTokens >= m.contextSize) {
+    throw new LlmError("bad_request", `the prompt is ${promptTokens} tokens; ${m.entry.name} holds ${m.contextSize}`);
+  }
   try {
     const ctx = await m.embeddingContext();
     const e = await ctx.getEmbeddingFor(prompt);
@@ -17,7 +21,7 @@ export async function embedText(
     return {
       embedding,
       dimensions: embedding.length,
-      prompt_tokens: m.model.tokenize(prompt).length,
+      prompt_tokens: promptTokens,
       duration_ms: Date.now() - startedAt,
     };
   } catch (err) {

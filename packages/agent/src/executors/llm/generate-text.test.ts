@@ -130,7 +130,8 @@ test("chat messages go through the model's chat template", async () => {
 });
 
 test("a bad payload is a bad_request, not a model or inference error", async () => {
-  for (const payload of [{}, { prompt: "x", messages: [{ role: "user", content: "y" }] }, { prompt: 3 }]) {
+  const tooLong = { prompt: "the cat ".repeat(100) }; // the context holds 256 tokens
+  for (const payload of [{}, { prompt: "x", messages: [{ role: "user", content: "y" }] }, { prompt: 3 }, tooLong]) {
     await assert.rejects(complete(payload), (e: unknown) => e instanceof LlmError && e.category === "bad_request");
   }
 });

@@ -92,6 +92,7 @@ export async function generateText(
         promptTokens = chat.chatWrapper
           .generateContextState({ chatHistory: history })
           .contextText.tokenize(m.model.tokenizer).length;
+        fits(m, promptTokens);
         const r = await chat.generateResponse(history, options);
         text = r.response; // the wrapper's own view (it may hold back a trailing stop-trigger prefix)
         stopReason = r.metadata.stopReason;
@@ -101,6 +102,7 @@ export async function generateText(
     } else {
       const prompt = payload.prompt ?? "";
       promptTokens = m.model.tokenize(prompt).length;
+      fits(m, promptTokens);
       const completion = new rt.lib.LlamaCompletion({ contextSequence: seq });
       try {
         const r = await completion.generateCompletionWithMeta(prompt, options);
@@ -123,6 +125,12 @@ export async function generateText(
   } finally {
     m.release(seq);
   }
+}
+
+/** node-llama-cpp would silently drop the prompt's start; a prompt that does not fit is refused instead. */
+function fits(m: LoadedModel, promptTokens: number): void {
+  if (promptTokens < m.contextSize) return;
+  throw new LlmError("bad_request", `the prompt is ${promptTokens} tokens; ${m.entry.name} holds ${m.contextSize}`);
 }
 
 /** A mid-generation failure: fatal when the GPU is gone, else inference (partial kept, context recreated). */
