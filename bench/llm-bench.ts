@@ -10,7 +10,7 @@ import { median, round } from "./lib/stats.ts";
 /**
  * The llm executor against bare node-llama-cpp on one generated model (n_embd 256, 4 blocks) and the
  * same settings (CPU, same threads, greedy, same prompt, history cleared before each run): tokens/s
- * and time to first token, runs interleaved, medians. Then N concurrent requests on one loaded
+ * and time to first token, runs interleaved in ABBA order, medians. Then N concurrent requests on one loaded
  * model: one context of N sequences (batched) against one sequence (one at a time).
  * `npx node bench/llm-bench.ts [--quick]`, or `npm run bench -- --only llm`.
  */
@@ -19,11 +19,24 @@ export interface LlmBenchResult {
   threads: number;
   tokens: number;
   runs: number;
-  bare: { tokPerSec: number; ttftMs: number };
-  gantry: { tokPerSec: number; ttftMs: number };
+  bare: Side;
+  gantry: Side;
+  /** From the medians of tokens/s (wall clock: other load on the machine shows here). */
   overheadPct: number;
+  /** From the medians of process CPU time per token (steadier on a shared machine). */
+  cpuOverheadPct: number;
   ttftAddedMs: number;
   concurrent: { requests: number; tokens: number; batched: Figures; oneAtATime: Figures };
+}
+interface Side {
+  tokPerSec: number;
+  ttftMs: number;
+  cpuUsPerToken: number;
+}
+interface Run {
+  ms: number;
+  ttft: number;
+  cpuUs: number;
 }
 interface Figures {
   wallMs: number;
@@ -32,10 +45,15 @@ interface Figures {
 
 const PROMPT = "the cat is in the";
 
+function measured(t0: number, first: number, c0: NodeJS.CpuUsage): Run {
+  const c = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, ttft: first - t0, cpuUs: c.user + c.system };
+}
+
 export async function runLlmBench(quick: boolean, log: (line: string) => void): Promise<LlmBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), "gantry-llm-bench-"));
   const tokens = quick ? 64 : 256;
-  const runs = quick ? 3 : 7;
+  const runs = quick ? 3 : 11;
   const requests = 4;
   try {
     const shape = { seed: 1, embedding: 256, blocks: 4, heads: 4, feedForward: 512, contextLength: 1024 };
@@ -54,6 +72,7 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
     const seq = context.getSequence();
     const bare = async () => {
       await seq.clearHistory();
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       let first = 0;
       const completion = new lib.LlamaCompletion({ contextSequence: seq });
@@ -65,10 +84,11 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
         },
       });
       completion.dispose({ disposeSequence: false });
-      return { ms: performance.now() - t0, ttft: first - t0 };
+      return measured(t0, first, c0);
     };
     const signal = new AbortController().signal;
     const gantry = async () => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       let first = 0;
       const progress = () => {
@@ -76,23 +96,32 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
       };
       const job = { capability: "llm.bench", payload: { prompt: PROMPT, max_tokens: tokens, temperature: 0 } };
       await ex.run(job, { signal, progress, log: () => {} });
-      return { ms: performance.now() - t0, ttft: first - t0 };
+      return measured(t0, first, c0);
     };
     await bare();
     await gantry(); // warm-up: loads the model in the executor
-    const b: Array<{ ms: number; ttft: number }> = [];
-    const g: Array<{ ms: number; ttft: number }> = [];
+    const b: Run[] = [];
+    const g: Run[] = [];
     for (let i = 0; i < runs; i++) {
-      b.push(await bare());
-      g.push(await gantry());
+      // ABBA order: neither side always runs right after the other (caches, CPU frequency).
+      if (i % 2 === 0) {
+        b.push(await bare());
+        g.push(await gantry());
+      } else {
+        g.push(await gantry());
+        b.push(await bare());
+      }
     }
     await context.dispose();
     await model.dispose();
     await ex.unload();
-    const tps = (xs: Array<{ ms: number }>) => median(xs.map((x) => (tokens / x.ms) * 1000));
-    const ttft = (xs: Array<{ ttft: number }>) => median(xs.map((x) => x.ttft));
-    const bareFig = { tokPerSec: round(tps(b), 1), ttftMs: round(ttft(b), 2) };
-    const gantryFig = { tokPerSec: round(tps(g), 1), ttftMs: round(ttft(g), 2) };
+    const side = (xs: Run[]): Side => ({
+      tokPerSec: round(median(xs.map((x) => (tokens / x.ms) * 1000)), 1),
+      ttftMs: round(median(xs.map((x) => x.ttft)), 2),
+      cpuUsPerToken: round(median(xs.map((x) => x.cpuUs / tokens)), 1),
+    });
+    const bareFig = side(b);
+    const gantryFig = side(g);
 
     // Concurrency: the same N requests with N sequences in one context, then with one sequence.
     const concurrent = async (sequences: number): Promise<Figures> => {
@@ -119,6 +148,7 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
       bare: bareFig,
       gantry: gantryFig,
       overheadPct: round((1 - gantryFig.tokPerSec / bareFig.tokPerSec) * 100, 2),
+      cpuOverheadPct: round((gantryFig.cpuUsPerToken / bareFig.cpuUsPerToken - 1) * 100, 2),
       ttftAddedMs: round(gantryFig.ttftMs - bareFig.ttftMs, 2),
       concurrent: { requests, tokens, batched, oneAtATime },
     };
@@ -130,9 +160,9 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
 export function renderLlmBench(r: LlmBenchResult): string {
   return [
     `llm (${r.model}; ${r.threads} threads; ${r.tokens} tokens, median of ${r.runs})`,
-    `  bare node-llama-cpp   ${r.bare.tokPerSec} tok/s   first token ${r.bare.ttftMs} ms`,
-    `  gantry llm executor   ${r.gantry.tokPerSec} tok/s   first token ${r.gantry.ttftMs} ms`,
-    `  overhead ${r.overheadPct}% tok/s, +${r.ttftAddedMs} ms to first token`,
+    `  bare node-llama-cpp   ${r.bare.tokPerSec} tok/s   first token ${r.bare.ttftMs} ms   ${r.bare.cpuUsPerToken} µs CPU/token`,
+    `  gantry llm executor   ${r.gantry.tokPerSec} tok/s   first token ${r.gantry.ttftMs} ms   ${r.gantry.cpuUsPerToken} µs CPU/token`,
+    `  overhead ${r.overheadPct}% tok/s (${r.cpuOverheadPct}% CPU/token), +${r.ttftAddedMs} ms to first token`,
     `  ${r.concurrent.requests} concurrent requests: ${r.concurrent.requests} sequences ${r.concurrent.batched.tokPerSec} tok/s (${r.concurrent.batched.wallMs} ms)` +
       ` vs one at a time ${r.concurrent.oneAtATime.tokPerSec} tok/s (${r.concurrent.oneAtATime.wallMs} ms)`,
   ].join("\n");
