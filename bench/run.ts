@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { parseBenchOptions } from "./lib/bench-options.ts";
 import { Children } from "./lib/children.ts";
 import { runConnections } from "./lib/connections-bench.ts";
+import { runFiles } from "./lib/files-bench.ts";
 import { runIdleAgent } from "./lib/idle-agent-bench.ts";
 import { runLatency } from "./lib/latency-bench.ts";
 import { machineInfo } from "./lib/machine-info.ts";
@@ -12,7 +13,7 @@ import { closeOpenPeerEnvs } from "./peers/peer-env.ts";
 import { runPeers } from "./peers/peers-bench.ts";
 
 /**
- * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,llm,peers] [--server-prof DIR] [--agent-prof DIR]`
+ * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,llm,peers] [--server-prof DIR] [--agent-prof DIR]`
  * Starts a Gantry server and agents as child processes on this machine, measures, prints a table and
  * writes bench/results/<timestamp>.json and latest.json. Figures are reported, never asserted.
  */
@@ -50,6 +51,7 @@ const report: BenchReport = {
     latency: opts.latency,
     connections: opts.connections,
     idle: opts.idle,
+    files: opts.files,
     peers: opts.peers,
   },
 };
@@ -76,6 +78,7 @@ try {
   if (opts.only.has("connections"))
     report.connections = await section("connections", () => runConnections(children, opts, log));
   if (opts.only.has("idle")) report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
+  if (opts.only.has("files")) report.files = await section("files", () => runFiles(children, opts, log));
   if (opts.only.has("llm")) report.llm = await section("llm", () => runLlmBench(opts.quick, log));
   if (opts.only.has("peers")) {
     report.notes.push(

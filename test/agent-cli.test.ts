@@ -72,6 +72,8 @@ test("gantry agent: first run, status, stop, a flagless second run, unregister",
   });
   const idle = JSON.parse(status.out);
   assert.equal(idle.activity, "idle");
+  assert.equal(idle.deadLetters, 0);
+  assert.match((await run(["agent", "status", "--config", config])).out, /dead: +0 messages given up on/);
 
   // Long enough to be seen running by a status command, which is a whole CLI process per look.
   const job = await t.api.submit({ capability: "debug.sleep", payload: { ms: 4000 } });

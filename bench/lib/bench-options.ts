@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import { PEER_SYSTEMS, type PeerSystem } from "../peers/peer-messages.ts";
 
-export const SECTIONS = ["throughput", "latency", "connections", "idle", "llm", "peers"] as const;
+export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "llm", "peers"] as const;
 export type Section = (typeof SECTIONS)[number];
 /** `peers` needs Redis and PostgreSQL on loopback, so a plain `npm run bench` leaves it out. */
-const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "llm"];
+const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files", "llm"];
 
 /** The same workload against Gantry, BullMQ and graphile-worker (bench/peers). */
 export interface PeersOptions {
@@ -68,6 +68,8 @@ export interface BenchOptions {
   };
   connections: { agents: number; processes: number; concurrency: number; settleMs: number };
   idle: { seconds: number };
+  /** One file up and down over loopback. */
+  files: { bytes: number };
   peers: PeersOptions;
 }
 
@@ -87,6 +89,7 @@ const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDi
   latency: { rates: [1000, 5000], warmupMs: 1000, measureMs: 5000, agents: 4, capacity: 256, senders: 2 },
   connections: { agents: 10_000, processes: 8, concurrency: 100, settleMs: 5000 },
   idle: { seconds: 10 },
+  files: { bytes: 1024 ** 3 },
   peers: {
     systems: ["gantry", "bullmq", "graphile"],
     bulkJobs: 20_000,
@@ -113,6 +116,7 @@ const QUICK: typeof FULL = {
   latency: { ...FULL.latency, warmupMs: 300, measureMs: 1000, agents: 2 },
   connections: { agents: 400, processes: 2, concurrency: 50, settleMs: 1000 },
   idle: { seconds: 3 },
+  files: { bytes: 256 * 1024 ** 2 },
   peers: { ...FULL.peers, bulkJobs: 2000, singleJobs: 500, runs: 1, warmupJobs: 200, warmupMs: 300, measureMs: 1000 },
 };
 
@@ -135,7 +139,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,llm,peers] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
+      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,llm,peers] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
         `  peers: [--peers ${PEER_SYSTEMS.join(",")}] [--peer-runs N] [--redis-url URL] [--pg-url URL]\n`,
     );
     process.exit(0);

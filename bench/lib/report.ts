@@ -3,6 +3,7 @@ import { type LlmBenchResult, renderLlmBench } from "../llm-bench.ts";
 import type { PeersResult } from "../peers/peers-bench.ts";
 import { renderPeers } from "../peers/peers-report.ts";
 import type { ConnectionsResult } from "./connections-bench.ts";
+import type { FilesResult } from "./files-bench.ts";
 import type { IdleAgentResult } from "./idle-agent-bench.ts";
 import type { LatencyPoint } from "./latency-bench.ts";
 import type { MachineInfo } from "./machine-info.ts";
@@ -21,6 +22,7 @@ export interface BenchReport {
   connections?: ConnectionsResult | { error: string };
   idleAgent?: IdleAgentResult | { error: string };
   llm?: LlmBenchResult | { error: string };
+  files?: FilesResult | { error: string };
   peers?: PeersResult | { error: string };
 }
 
@@ -149,6 +151,24 @@ export function renderReport(r: BenchReport): string {
       table([
         ["idle gantry agent", "RSS MB", "max RSS MB", "CPU %"],
         [`capacity ${i.capacity}, ${i.seconds} s window`, fmt(i.rssMb, 1), fmt(i.rssMaxMb, 1), fmt(i.cpuPct, 2)],
+      ]),
+    );
+    out.push("");
+  }
+
+  const f = r.files;
+  if (f && "error" in f) out.push(`files: ERROR ${f.error}`);
+  else if (f) {
+    out.push(
+      table([
+        [`one ${fmt(f.bytes / 1024 ** 2)} MiB file, loopback`, "MB/s", "seconds", "server RSS growth MB"],
+        ["upload (POST /v1/files)", fmt(f.upload.mbPerSec), fmt(f.upload.seconds, 2), fmt(f.upload.rssGrowthMb, 1)],
+        [
+          "download (GET /v1/files/:hash)",
+          fmt(f.download.mbPerSec),
+          fmt(f.download.seconds, 2),
+          fmt(f.download.rssGrowthMb, 1),
+        ],
       ]),
     );
     out.push("");

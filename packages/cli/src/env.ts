@@ -21,6 +21,8 @@ export const CliEnv = z.object({
   GANTRY_DATA_DIR: optional(z.string()),
   /** `gantry server` / `gantry dev`: log level (`--log-level`). */
   GANTRY_LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
+  /** `gantry server`: days finished jobs are kept, 0 for ever (`--retention-days`). */
+  GANTRY_RETENTION_DAYS: optional(z.coerce.number().min(0)),
 });
 export type CliEnv = z.infer<typeof CliEnv>;
 

@@ -15,6 +15,7 @@ import {
 import type { Job } from "@gantry/protocol";
 import { CommanderError } from "commander";
 import { EnvError } from "./env.ts";
+import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The CLI's exit codes (docs/cli.md lists them). */
@@ -81,7 +82,11 @@ export function describeError(error: unknown): string {
   if (error instanceof GantryNetworkError) return `error: cannot reach the server: ${error.message}`;
   if (error instanceof ProtocolError) return `error: unexpected answer from the server: ${error.message}`;
   if (error instanceof Error) {
-    const expected = error instanceof UsageError || error instanceof EnvError || error instanceof WaitTimeoutError;
+    const expected =
+      error instanceof UsageError ||
+      error instanceof EnvError ||
+      error instanceof WaitTimeoutError ||
+      error instanceof StartupError;
     return expected ? `error: ${error.message}` : `error: ${error.stack ?? error.message}`;
   }
   return `error: ${String(error)}`;

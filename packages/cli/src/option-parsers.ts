@@ -29,6 +29,14 @@ export function parseSeconds(value: string): number {
   return n;
 }
 
+/** Days (may be fractional), ≥ 0. */
+export function parseDays(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("must be a number of days ≥ 0");
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = parseInteger(value);
   if (n < 0 || n > 65_535) throw new InvalidArgumentError("must be a port number 0-65535 (0 = any free port)");
@@ -63,4 +71,15 @@ export function parseStatusList(value: string): JobStatus[] {
     throw new InvalidArgumentError(`must be a comma-separated list of ${JobStatus.options.join(", ")}`);
   }
   return parts as JobStatus[];
+}
+
+const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** A byte size: a whole number, optionally with K, M, G or T (binary: 1K = 1024), e.g. `2G`. */
+export function parseByteSize(value: string): number {
+  const m = /^(\d+)\s*([KMGT]?)i?B?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("must be a size in bytes, e.g. 1048576, 500M or 2G");
+  const n = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+  if (n < 1) throw new InvalidArgumentError("must be at least 1 byte");
+  return n;
 }

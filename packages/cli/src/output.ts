@@ -38,7 +38,7 @@ export function formatAgents(agents: readonly AgentView[]): string {
     ["ID", "NAME", "ONLINE", "STATUS", "TIER", "RUNNING", "CAPABILITIES"],
     ...agents.map((a) => [
       a.id,
-      a.name ?? "-",
+      a.displayName ?? a.name ?? "-",
       a.online ? "yes" : "no",
       a.status ?? "-",
       String(a.tier),

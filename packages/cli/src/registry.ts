@@ -6,6 +6,7 @@ import { registerAgentsList } from "./commands/agents-list.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerHealth } from "./commands/health.ts";
 import { registerJobCancel } from "./commands/job-cancel.ts";
+import { registerJobDownload } from "./commands/job-download.ts";
 import { registerJobGet } from "./commands/job-get.ts";
 import { registerJobList } from "./commands/job-list.ts";
 import { registerJobLogs } from "./commands/job-logs.ts";
@@ -43,5 +44,6 @@ export function createProgram(ctx: CliContext): Command {
   registerJobRetry(job, ctx);
   registerJobLogs(job, ctx);
   registerJobWatch(job, ctx);
+  registerJobDownload(job, ctx);
   return program;
 }

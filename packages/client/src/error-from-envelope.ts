@@ -27,6 +27,7 @@ const BY_STATUS: Record<number, ApiErrorClass> = {
   409: ConflictError,
   413: ValidationError,
   415: ValidationError,
+  416: ValidationError,
   422: ValidationError,
   429: RateLimitedError,
 };

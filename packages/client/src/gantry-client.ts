@@ -14,6 +14,15 @@ import {
 import type { z } from "zod";
 import type { TokenSource } from "./credentials.ts";
 import { JobCancelledError, JobFailedError } from "./errors.ts";
+import {
+  downloadJobFile,
+  type FileSource,
+  type JobFile,
+  listJobFiles,
+  type TransferOptions,
+  uploadFile,
+  uploadInputs,
+} from "./file-transfer.ts";
 import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
@@ -75,6 +84,13 @@ export interface LogsOptions extends CallOptions {
   limit?: number | undefined;
 }
 
+export interface SubmitOptions extends CallOptions {
+  /** Files to upload first and add to the job's inputs (each under its name, or its path's last segment). */
+  files?: readonly JobFile[] | undefined;
+  /** Upload progress, per file. */
+  onProgress?: ((file: string, p: { bytes: number; total: number | undefined }) => void) | undefined;
+}
+
 /** `GET /healthz` (protocol exports the schema only). */
 export type Health = z.infer<typeof HealthResponse>;
 
@@ -109,12 +125,29 @@ export class GantryClient {
     return this.#http.credential;
   }
 
-  /** `POST /v1/jobs`. Retried after transient failures only when the request has an idempotencyKey. */
-  submit(request: SubmitJobRequest, opts: CallOptions = {}): Promise<Job> {
+  /**
+   * `POST /v1/jobs`. Retried after transient failures only when the request has an idempotencyKey.
+   * With `files`, each is uploaded first (`POST /v1/files`; the same bytes are stored once) and added
+   * to the job's inputs.
+   */
+  async submit(request: SubmitJobRequest, opts: SubmitOptions = {}): Promise<Job> {
+    let body = request;
+    if (opts.files?.length) {
+      const uploaded = [];
+      for (const f of opts.files) {
+        const name = f.name ?? (typeof f.source === "string" ? f.source.split(/[\\/]/).pop() : undefined);
+        const onProgress =
+          opts.onProgress && name
+            ? (p: { bytes: number; total: number | undefined }) => opts.onProgress!(name, p)
+            : undefined;
+        uploaded.push(...(await uploadInputs(this.#http, [f], { signal: opts.signal, onProgress })));
+      }
+      body = { ...request, inputs: [...(request.inputs ?? []), ...uploaded] };
+    }
     return this.#http.request({
       method: "POST",
       path: "/v1/jobs",
-      body: request,
+      body,
       schema: Job,
       retryable: request.idempotencyKey !== undefined,
       signal: opts.signal,
@@ -192,6 +225,24 @@ export class GantryClient {
       retryable: true,
       signal: opts.signal,
     });
+  }
+
+  /** `POST /v1/files?name=`: streams one file; resolves with its sha256, size and name. */
+  uploadFile(source: FileSource, name: string, opts: TransferOptions = {}) {
+    return uploadFile(this.#http, source, name, opts);
+  }
+
+  /** `GET /v1/jobs/:id/files`: the job's output files (name, size, hash). */
+  listJobFiles(id: string, opts: CallOptions = {}) {
+    return listJobFiles(this.#http, id, opts.signal);
+  }
+
+  /**
+   * Streams one output file to the path `dest` (Node), checking its sha256 against the server's ETag;
+   * a partial download never lands at `dest`.
+   */
+  downloadJobFile(id: string, name: string, dest: string, opts: TransferOptions = {}) {
+    return downloadJobFile(this.#http, id, name, dest, opts);
   }
 
   async agents(opts: CallOptions = {}): Promise<AgentView[]> {

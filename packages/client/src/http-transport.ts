@@ -105,6 +105,16 @@ export class HttpTransport {
     }
   }
 
+  /** A request the caller reads itself (file transfers): network errors typed, no timeout, no retry. */
+  fetchRaw(method: string, path: string, url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+    return this.#fetch(method, path, url, init, signal, new AbortController().signal);
+  }
+
+  /** The Authorization header for the current credential (none without one). */
+  authHeaders(): Promise<Record<string, string>> {
+    return this.#authHeaders();
+  }
+
   async #once<T>(spec: RequestSpec<T>): Promise<T> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#opts.timeoutMs);

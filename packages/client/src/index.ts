@@ -8,6 +8,7 @@ export {
 export type { TokenSource } from "./credentials.ts";
 export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";
 export * from "./errors.ts";
+export type { FileSource, JobFile, TransferOptions, TransferProgress } from "./file-transfer.ts";
 export {
   type CallOptions,
   CLIENT_DEFAULTS,
@@ -16,6 +17,7 @@ export {
   type Health,
   type ListJobsOptions,
   type LogsOptions,
+  type SubmitOptions,
 } from "./gantry-client.ts";
 export type { JobEventStreamOptions } from "./job-event-stream.ts";
 export {

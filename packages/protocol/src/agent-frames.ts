@@ -2,7 +2,8 @@ import { z } from "zod";
 import { AGENT_CAPABILITIES_MAX, AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
 import { CapabilityString } from "./capability.ts";
 import { ErrorBody } from "./errors.ts";
-import { FileRef, JobError, JobId, JobProgress, LogStream } from "./job.ts";
+import { FileRef } from "./files.ts";
+import { JobError, JobId, JobProgress, LogStream } from "./job.ts";
 
 /** Version of the agent protocol (WebSocket `GET /v1/agent/ws` and the HTTP fallback). */
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -129,6 +130,7 @@ export const ServerToAgent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("job:cancel"), jobId: JobId, epoch: Epoch }),
   z.object({ type: z.literal("ack"), ref: Ref, duplicate: z.boolean().optional() }),
   z.object({ type: z.literal("nack"), ref: Ref, status: z.number().int(), error: ErrorBody }),
+  /** expiresIn: the token's absolute expiry in Unix seconds, as in `POST /agent/auth`. */
   z.object({ type: z.literal("token"), token: z.string(), expiresIn: z.number().int() }),
   /** A signed command: a compact JWS (EdDSA) over a CommandBody (agent-commands.ts). */
   z.object({ type: z.literal("command"), jws: z.string() }),

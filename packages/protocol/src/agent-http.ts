@@ -5,8 +5,11 @@ import { SystemInfo } from "./system-info.ts";
 
 export const AGENT_CAPABILITIES_MAX = 256;
 
-/** `POST /agent/register` (also `POST /agents`): the offloadmq seed's registration. */
-export const RegisterAgentRequest = z.strictObject({
+/**
+ * `POST /agent/register` (also `POST /agents`): the offloadmq seed's registration. Unknown fields are
+ * ignored (stripped), as upstream does: real OffloadMQ agents send more than the seed lists.
+ */
+export const RegisterAgentRequest = z.object({
   /** The enrolment key (`gnt_a_…`). */
   apiKey: z.string().min(1).max(200),
   capabilities: z.array(CapabilityString).max(AGENT_CAPABILITIES_MAX).default([]),
@@ -14,6 +17,10 @@ export const RegisterAgentRequest = z.strictObject({
   capacity: z.number().int().min(1).max(1024).default(1),
   systemInfo: SystemInfo.default({}),
   name: z.string().min(1).max(200).optional(),
+  /** What real OffloadMQ agents call themselves in the agent list. */
+  displayName: z.string().max(50).optional(),
+  /** The agent software's version, as real OffloadMQ agents send it; accepted, not stored. */
+  appVersion: z.string().max(100).optional(),
 });
 export type RegisterAgentRequest = z.input<typeof RegisterAgentRequest>;
 
@@ -37,7 +44,10 @@ export const AuthAgentRequest = z.strictObject({
 export type AuthAgentRequest = z.infer<typeof AuthAgentRequest>;
 export const AuthAgentResponse = z.object({
   token: z.string(),
-  /** Seconds until the token expires. */
+  /**
+   * The token's ABSOLUTE expiry in Unix seconds (the JWT's `exp`), as upstream OffloadMQ answers and
+   * the seed's `.offload-client.json` stores it (`"tokenExpiresIn": 1755393572`), despite the name.
+   */
   expiresIn: z.number().int().positive(),
 });
 export type AuthAgentResponse = z.infer<typeof AuthAgentResponse>;
@@ -76,6 +86,8 @@ export type AgentMetrics = z.infer<typeof AgentMetrics>;
 export const AgentView = z.object({
   id: z.string(),
   name: z.string().nullable(),
+  /** The display name an OffloadMQ agent registered with (≤ 50 characters). */
+  displayName: z.string().nullable(),
   capabilities: z.array(z.string()),
   tier: z.number().int(),
   capacity: z.number().int(),

@@ -20,5 +20,13 @@ export const MeResponse = z.object({
   scopes: z.array(z.string()),
 });
 
-export const HealthResponse = z.object({ status: z.literal("ok"), version: z.string() });
+/**
+ * `GET /healthz`: always 200 while the process serves HTTP; `degraded` when it cannot do its work
+ * (e.g. `storage_full`: writes fail), with one issue per reason.
+ */
+export const HealthResponse = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string(),
+  issues: z.array(z.object({ code: z.string(), message: z.string() })).optional(),
+});
 export type HealthResponse = z.infer<typeof HealthResponse>;

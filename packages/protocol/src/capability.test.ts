@@ -14,7 +14,6 @@ test("parses names, flags and key:value attributes", () => {
 test("rejects malformed strings", () => {
   for (const bad of [
     "",
-    "LLM",
     "a..b",
     ".a",
     "a.",
@@ -30,4 +29,12 @@ test("rejects malformed strings", () => {
   ]) {
     assert.throws(() => parseCapability(bad), Error, bad);
   }
+});
+
+test("names are matched case-insensitively: the seed's GENERAL_COMPUTE parses to general_compute", () => {
+  assert.equal(parseCapability("GENERAL_COMPUTE").name, "general_compute");
+  assert.deepEqual(parseCapability("LLM.Mistral-7B[GPU;Ctx:8K]"), {
+    name: "llm.mistral-7b",
+    attributes: { gpu: true, ctx: "8K" },
+  });
 });

@@ -2,7 +2,9 @@ import { z } from "zod";
 
 /**
  * Capability strings: `name[attr;attr;key:value]`, e.g. `llm.llama3-8b[gpu;cuda12;ctx:8192]`.
- * The base name routes work; attributes are metadata. Names are dotted lowercase segments.
+ * The base name routes work; attributes are metadata. Names are dotted segments; matching is
+ * case-insensitive (the parsed name and attribute keys are lowercased), so the offloadmq seed's
+ * `GENERAL_COMPUTE` and a client's `general_compute` meet. The string itself is kept as written.
  */
 export interface Capability {
   /** Base name used for matching, e.g. `llm.llama3-8b`. */
@@ -11,8 +13,8 @@ export interface Capability {
   attributes: Record<string, string | true>;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
-const ATTR_KEY = /^[a-z0-9][a-z0-9_.-]*$/;
+const NAME = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/i;
+const ATTR_KEY = /^[a-z0-9][a-z0-9_.-]*$/i;
 const ATTR_VALUE = /^[A-Za-z0-9_.+\-/]+$/;
 export const CAPABILITY_MAX_LENGTH = 200;
 
@@ -27,7 +29,7 @@ export function parseCapability(input: string): Capability {
   const name = open === -1 ? input : input.slice(0, open);
   if (!NAME.test(name)) {
     throw new CapabilityParseError(
-      `capability name "${name}" must be lowercase dotted segments of a-z, 0-9, "-" or "_" (e.g. llm.mistral-7b)`,
+      `capability name "${name}" must be dotted segments of letters, digits, "-" or "_" (e.g. llm.mistral-7b)`,
     );
   }
   const attributes: Record<string, string | true> = {};
@@ -39,7 +41,7 @@ export function parseCapability(input: string): Capability {
     if (body.length === 0) throw new CapabilityParseError(`capability "${input}" has an empty attribute block`);
     for (const part of body.split(";")) {
       const colon = part.indexOf(":");
-      const key = colon === -1 ? part : part.slice(0, colon);
+      const key = (colon === -1 ? part : part.slice(0, colon)).toLowerCase();
       if (!ATTR_KEY.test(key)) throw new CapabilityParseError(`capability attribute "${part}" is malformed`);
       if (key in attributes) throw new CapabilityParseError(`capability attribute "${key}" is repeated`);
       if (colon === -1) {
@@ -51,7 +53,7 @@ export function parseCapability(input: string): Capability {
       }
     }
   }
-  return { name, attributes };
+  return { name: name.toLowerCase(), attributes };
 }
 
 export function formatCapability(cap: Capability): string {

@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   uri_too_long: { status: 414, message: "The request URL is longer than the server accepts." },
   headers_too_large: { status: 431, message: "The request headers are larger than the server accepts." },
   invalid_url: { status: 400, message: "The request URL is malformed (bad percent-encoding or characters)." },
+  request_timeout: {
+    status: 408,
+    message: "The request's headers or body did not arrive in time; the connection was closed. Retry.",
+  },
   // auth
   auth_required: { status: 401, message: "Send Authorization: Bearer <key or token>." },
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },
@@ -57,6 +61,23 @@ export const ERROR_CODES = {
   agent_message_too_large: {
     status: 413,
     message: "The agent message is larger than the server accepts; split or truncate it.",
+  },
+  // files
+  file_not_found: { status: 404, message: "No file with that hash or name is visible to this credential." },
+  file_name_unsafe: {
+    status: 400,
+    message:
+      "The file name is unsafe: use a relative path without empty, . or .. segments, backslashes or control characters.",
+  },
+  file_too_large: { status: 413, message: "The file is larger than the server's maximum file size." },
+  file_quota_exceeded: {
+    status: 413,
+    message: "Storing this file would exceed your file quota; wait for unused files to be collected or ask an admin.",
+  },
+  file_range_not_satisfiable: { status: 416, message: "The requested byte range lies outside the file." },
+  file_multipart_invalid: {
+    status: 400,
+    message: "The multipart submission is malformed: send a `job` field (JSON) first, then the files.",
   },
   // server
   rate_limited: { status: 429, message: "Too many requests; retry after the delay in Retry-After." },

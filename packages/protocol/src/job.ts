@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { CapabilityString } from "./capability.ts";
+import { FileRef } from "./files.ts";
 import { JobStatus } from "./job-status.ts";
+import { JSON_LIMITS, jsonValueDepthExceeds } from "./json-limits.ts";
 
 /** Job ids are ULIDs: sortable by creation time. */
 export const JobId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
@@ -35,13 +37,6 @@ export const JobError = z.object({
   code: z.string().max(100).optional(),
 });
 export type JobError = z.infer<typeof JobError>;
-
-export const FileRef = z.strictObject({
-  name: z.string().min(1).max(500),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256"),
-  size: z.number().int().nonnegative().optional(),
-});
-export type FileRef = z.infer<typeof FileRef>;
 
 export const JobAttempt = z.object({
   n: z.number().int().positive(),
@@ -89,9 +84,26 @@ export const JOB_DEFAULTS = { priority: 0, maxAttempts: 3, backoffMs: 1000 } as 
 /** The ceiling for one retry delay, whatever backoffMs and the attempt number say. */
 export const MAX_BACKOFF_MS = 300_000;
 
+/** A job's payload: any JSON, at most JSON_LIMITS.payloadMaxDepth deep and payloadMaxChars long. */
+export const JobPayload = z.unknown().superRefine((value, ctx) => {
+  if (jsonValueDepthExceeds(value, JSON_LIMITS.payloadMaxDepth)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `nests deeper than ${JSON_LIMITS.payloadMaxDepth} levels`,
+      params: { code: "payload_too_deep", maxDepth: JSON_LIMITS.payloadMaxDepth },
+    });
+  } else if (value !== undefined && (JSON.stringify(value)?.length ?? 0) > JSON_LIMITS.payloadMaxChars) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is longer than ${JSON_LIMITS.payloadMaxChars} characters serialised`,
+      params: { code: "payload_too_large", maxChars: JSON_LIMITS.payloadMaxChars },
+    });
+  }
+});
+
 export const SubmitJobRequest = z.strictObject({
   capability: CapabilityString,
-  payload: z.unknown().optional(),
+  payload: JobPayload.optional(),
   inputs: z.array(FileRef).max(100).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),

@@ -6,6 +6,7 @@ import type { AgentRegistry } from "./dispatch/agent-registry.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
 import type { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import type { JobEvents } from "./events/job-events.ts";
+import type { FileService } from "./files/file-service.ts";
 import type { ResolvedServerOptions } from "./server-options.ts";
 import type { Store } from "./store/store.ts";
 
@@ -21,5 +22,6 @@ export interface GantryContext {
   commands: CommandService;
   principals: Principals;
   tokens: Tokens;
+  files: FileService;
   version: string;
 }

@@ -1,4 +1,5 @@
 export type { Bootstrap } from "./bootstrap.ts";
+export { DataDirError } from "./data-dir.ts";
 export { SERVER_DEFAULTS, type ServerOptions } from "./server-options.ts";
 export { type GantryServer, startServer, VERSION } from "./start-server.ts";
 export type { Store } from "./store/store.ts";

@@ -1,3 +1,5 @@
+import type { HttpLimits } from "./http/http-limits.ts";
+
 /** Options for one Gantry server. Resolved once (resolveServerOptions) and passed down. */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 7070 */
@@ -18,11 +20,25 @@ export interface ServerOptions {
   sweepIntervalMs?: number;
   /** pino level for the server log. @defaultValue "info" */
   logLevel?: string;
+  /** Largest file one upload may carry, in bytes. @defaultValue 2 GiB */
+  maxFileBytes?: number;
+  /** Bytes of files one owner may hold (each blob once; outputs of its jobs count). @defaultValue 20 GiB */
+  fileQuotaBytes?: number;
+  /** Blobs no job references are deleted this long after their last reference. @defaultValue 86400 (a day) */
+  fileGraceSecs?: number;
+  /** How often unreferenced blobs are swept. @defaultValue 60000 */
+  fileSweepIntervalMs?: number;
   /**
    * Serve HTTPS: PEM file paths. With `ca` and `requireClientCert`, clients (agents) must present a
    * certificate signed by that CA (mTLS). @defaultValue none (plain HTTP)
    */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean } | null;
+  /** Finished jobs, their logs and attempts are deleted this many days after they end; 0 keeps them. @defaultValue 7 */
+  retentionDays?: number;
+  /** How often the retention sweep runs. @defaultValue 60000 */
+  retentionSweepIntervalMs?: number;
+  /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export const SERVER_DEFAULTS = {
@@ -35,7 +51,14 @@ export const SERVER_DEFAULTS = {
   maxTier: 255,
   sweepIntervalMs: 200,
   logLevel: "info",
+  maxFileBytes: 2 * 1024 ** 3,
+  fileQuotaBytes: 20 * 1024 ** 3,
+  fileGraceSecs: 86_400,
+  fileSweepIntervalMs: 60_000,
   tls: null,
+  httpLimits: {},
+  retentionDays: 7,
+  retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

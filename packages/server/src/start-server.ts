@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { AgentService } from "./agents/agent-service.ts";
 import { CommandService } from "./agents/command-service.ts";
@@ -8,11 +7,16 @@ import { loadServerKeys } from "./auth/server-keys.ts";
 import { Tokens } from "./auth/tokens.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
 import type { GantryContext } from "./context.ts";
+import { inDataDir, prepareDataDir } from "./data-dir.ts";
 import { AgentRegistry } from "./dispatch/agent-registry.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { JobEvents } from "./events/job-events.ts";
+import { BlobSweeper } from "./files/blob-sweeper.ts";
+import { FileService } from "./files/file-service.ts";
+import { LocalBlobStore } from "./files/local-blob-store.ts";
+import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
 
@@ -32,9 +36,9 @@ export interface GantryServer {
 export async function startServer(options: ServerOptions = {}): Promise<GantryServer> {
   const opts = resolveServerOptions(options);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = openSqliteStore(join(dataDir, "gantry.db"));
-  const keys = await loadServerKeys(dataDir);
+  prepareDataDir(dataDir);
+  const store = await inDataDir(dataDir, () => openSqliteStore(join(dataDir, "gantry.db")));
+  const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
   const tokens = new Tokens(keys, opts.tokenTtlSecs);
   const events = new JobEvents();
   const registry = new AgentRegistry();
@@ -60,6 +64,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   lifecycle = new JobLifecycle({ store, events, registry, dispatcher, onError: (err) => log(err, "lifecycle failed") });
   const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
   const agents = new AgentService({ store, tokens, keys, registry, dispatcher, lifecycle, options: opts, commands });
+  const blobs = new LocalBlobStore(join(dataDir, "blobs"));
+  await blobs.init();
+  const files = new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes });
   const ctx: GantryContext = {
     options: opts,
     store,
@@ -71,9 +78,10 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     commands,
     principals: new Principals(store, tokens),
     tokens,
+    files,
     version: VERSION,
   };
-  const bootstrap = await ensureBootstrap(store, dataDir);
+  const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const app = await buildApp(ctx);
   log = (err, msg) => app.log.error({ err }, msg);
   events.onListenerError = (err) => log(err, "event listener failed");
@@ -93,8 +101,17 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     },
     onError: (err) => log(err, "sweep failed"),
   });
+  const blobSweeper = new BlobSweeper({
+    store,
+    blobs,
+    graceMs: opts.fileGraceSecs * 1000,
+    intervalMs: opts.fileSweepIntervalMs,
+    onError: (err) => log(err, "blob sweep failed"),
+  });
   await app.listen({ port: opts.port, host: opts.host });
   sweeper.start();
+  blobSweeper.start();
+  const housekeeping = startHousekeeping({ store, dispatcher, options: opts, log });
   for (const cap of await store.queuedCapabilities()) dispatcher.markWork(cap);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
@@ -107,6 +124,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
       sweeper.stop();
+      blobSweeper.stop();
+      housekeeping.stop();
       lifecycle?.stop();
       // Out of the registry first, so close handlers find nothing to requeue in a closing store.
       for (const link of [...registry.all()]) {

@@ -17,8 +17,10 @@ export interface ConnectionHandlers {
 /** One live connection (one socket, or one long-poll session). Not reused after close. */
 export interface Connection {
   readonly kind: "ws" | "poll";
-  /** Sends messages as one frame (or one POST). */
-  send(messages: AgentToServer[]): void;
+  /** The most serialised bytes one `send` may carry (frame-limits.ts). */
+  readonly maxFrameBytes: number;
+  /** Sends messages as one frame (or one POST); `json` is that frame already serialised, if known. */
+  send(messages: AgentToServer[], json?: string): void;
   /** Called after `welcome`: the poll transport starts asking for jobs; WS needs nothing. */
   ready(): void;
   /** Free slots changed (the poll transport asks for at most this many jobs). */

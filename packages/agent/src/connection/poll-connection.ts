@@ -2,15 +2,29 @@ import { AgentMessagesResponse, type AgentToServer, AssignedJob, type ServerToAg
 import { z } from "zod";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
 import { CLOSE_REVOKED, CLOSE_TOKEN_INVALID } from "./connection.ts";
+import { CLOSE_TOO_LARGE, MAX_FRAME_MESSAGES } from "./frame-limits.ts";
 import { type HttpClient, HttpError } from "./http-client.ts";
 
 const NextJobsResponse = z.object({ jobs: z.array(AssignedJob) });
-const MAX_PER_POST = 1000;
+
+/** How many queued messages fit one POST body (at least one: the batcher never queues a bigger one). */
+function takeable(queue: AgentToServer[], maxBytes: number): number {
+  let bytes = 16; // {"messages":[]}
+  let n = 0;
+  while (n < queue.length && n < MAX_FRAME_MESSAGES) {
+    bytes += Buffer.byteLength(JSON.stringify(queue[n])) + 1;
+    if (n > 0 && bytes > maxBytes) break;
+    n++;
+  }
+  return n;
+}
 
 export interface PollConnectionOptions {
   http: HttpClient;
   token: string;
   waitSecs: number;
+  /** Largest POST body (frame-limits.ts). */
+  maxFrameBytes: number;
   /** Free job slots right now; the poll asks for at most this many (max 100). */
   freeSlots: () => number;
   handlers: ConnectionHandlers;
@@ -36,6 +50,7 @@ export function openPollConnection(o: PollConnectionOptions): Connection {
     ac.abort();
     if (err instanceof HttpError && err.status === 401) o.handlers.onClose(CLOSE_TOKEN_INVALID, err.message);
     else if (err instanceof HttpError && err.code === "agent_revoked") o.handlers.onClose(CLOSE_REVOKED, err.message);
+    else if (err instanceof HttpError && err.status === 413) o.handlers.onClose(CLOSE_TOO_LARGE, err.message);
     else o.handlers.onClose(1006, (err as Error).message);
   };
 
@@ -44,7 +59,7 @@ export function openPollConnection(o: PollConnectionOptions): Connection {
     posting = true;
     try {
       while (queue.length && !closed) {
-        const batch = queue.splice(0, MAX_PER_POST);
+        const batch = queue.splice(0, takeable(queue, o.maxFrameBytes));
         const res = await o.http.request<unknown>({
           method: "POST",
           path: "/v1/agent/messages",
@@ -92,6 +107,7 @@ export function openPollConnection(o: PollConnectionOptions): Connection {
 
   return {
     kind: "poll",
+    maxFrameBytes: o.maxFrameBytes,
     send(messages) {
       if (closed || messages.length === 0) return;
       queue.push(...messages);

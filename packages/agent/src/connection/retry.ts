@@ -1,30 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type BackoffOptions, backoffDelay } from "./backoff.ts";
+import { type BackoffPolicy, backoffDelay, isRetryableSocketCode, isRetryableStatus } from "@gantry/protocol";
 import { HttpError } from "./http-client.ts";
 
-/** Socket-level error codes worth retrying (the server restarting, a flaky network). */
-const RETRYABLE_SOCKET_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_SOCKET",
-]);
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
-
-/** The retryability table for the agent's HTTP calls: 408/425/429/5xx and socket errors; never other 4xx. */
+/** Whether an agent HTTP call may succeed if tried again, by the protocol's one retryability table. */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof HttpError) return RETRYABLE_STATUS.has(err.status);
+  if (err instanceof HttpError) return isRetryableStatus(err.status, err.code);
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === "string" && RETRYABLE_SOCKET_CODES.has(code)) return true;
+  if (typeof code === "string") return isRetryableSocketCode(code);
+  // Our own socket timeout (http-client.ts) carries no code.
   return /timeout|socket hang up/i.test(String((err as Error)?.message));
 }
 
-export interface RetryOptions extends BackoffOptions {
+export interface RetryOptions extends BackoffPolicy {
   /** Total tries including the first. @defaultValue 5 */
   tries: number;
   signal?: AbortSignal;
@@ -33,7 +20,7 @@ export interface RetryOptions extends BackoffOptions {
 
 export const RETRY_DEFAULTS = { baseMs: 1000, capMs: 30_000, tries: 5 } as const satisfies RetryOptions;
 
-/** Runs `op`, retrying transient failures with backoff (1 s → 30 s, 5 tries by default). */
+/** Runs `op`, retrying transient failures with the shared backoff (1 s → 30 s, 5 tries by default). */
 export async function withRetry<T>(op: () => Promise<T>, options: Partial<RetryOptions> = {}): Promise<T> {
   const o = { ...RETRY_DEFAULTS, ...options };
   for (let attempt = 0; ; attempt++) {

@@ -37,6 +37,7 @@ export function openWsConnection(
   tls: TlsConnectOptions,
   handlers: ConnectionHandlers,
   onBad: (why: string) => void,
+  maxFrameBytes: number,
 ): Connection {
   const ws = new WebSocket(agentWsUrl(server), {
     headers: { authorization: `Bearer ${token}` },
@@ -67,9 +68,10 @@ export function openWsConnection(
   ws.on("error", (err) => finish(1006, explainNetError(err)));
   return {
     kind: "ws",
-    send(messages: AgentToServer[]) {
+    maxFrameBytes,
+    send(messages: AgentToServer[], json?: string) {
       if (ws.readyState !== WebSocket.OPEN || messages.length === 0) return;
-      ws.send(JSON.stringify(messages.length === 1 ? messages[0] : messages));
+      ws.send(json ?? JSON.stringify(messages.length === 1 ? messages[0] : messages));
     },
     ready() {},
     slotsChanged() {},

@@ -11,18 +11,6 @@ import type { AgentHealth, AgentStatus } from "@gantry/protocol";
  */
 export type AgentState = "running" | "draining" | "stopping" | "stopped";
 
-/**
- * One connection attempt's state.
- *
- * - idle       → connecting (start)
- * - connecting → handshake (socket open / poll session started; hello sent), backoff (failed), closed
- * - handshake  → ready (welcome received), backoff (closed before welcome), closed
- * - ready      → backoff (closed by network/server), connecting (closed 4401: re-auth at once), closed
- * - backoff    → connecting (timer)
- * - closed is final (agent stopped, or revoked)
- */
-export type ConnectionState = "idle" | "connecting" | "handshake" | "ready" | "backoff" | "closed";
-
 /** The status a heartbeat reports: draining wins, then an unhealthy self-check, then busy or idle. */
 export function heartbeatStatus(state: AgentState, health: AgentHealth | undefined, running: number): AgentStatus {
   if (state !== "running") return "draining";

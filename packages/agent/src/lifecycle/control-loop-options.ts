@@ -1,7 +1,6 @@
-import type { AgentHealth, AgentMetrics } from "@gantry/protocol";
+import type { AgentHealth, AgentMetrics, BackoffPolicy } from "@gantry/protocol";
 import type { Logger } from "pino";
 import type { AgentApi } from "../connection/agent-api.ts";
-import type { BackoffOptions } from "../connection/backoff.ts";
 import type { HttpClient } from "../connection/http-client.ts";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
 import type { Outbox } from "../outbox/outbox.ts";
@@ -16,7 +15,7 @@ export interface ControlLoopOptions {
   capabilities: string[];
   tier: number;
   pollWaitSecs: number;
-  backoff: BackoffOptions;
+  backoff: BackoffPolicy;
   heartbeatIntervalSecs: number;
   http: HttpClient;
   api: AgentApi;
@@ -24,7 +23,7 @@ export interface ControlLoopOptions {
   agentId: string;
   key: string;
   token: string;
-  /** Seconds the token had left when obtained. */
+  /** The token's expiry as the server answered it (absolute Unix seconds; see token-keeper.ts). */
   tokenExpiresIn: number;
   /** Persists a new token (seed config fields jwtToken/tokenExpiresIn). */
   onToken(token: string, expiresIn: number): void;
@@ -32,6 +31,8 @@ export interface ControlLoopOptions {
   executors: ReadonlySet<string>;
   abortGraceMs: number;
   outbox: Outbox;
+  /** Where the dead-letter list lives (beside the outbox). */
+  dataDir: string;
   logger: Logger;
   /** The latest heartbeat metrics and health (sampled elsewhere, never awaited here). */
   sample(): { metrics?: AgentMetrics; health?: AgentHealth };

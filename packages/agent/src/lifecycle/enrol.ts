@@ -141,7 +141,8 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   }
   print("Authentication successful!");
   config.jwtToken = auth.token;
-  config.tokenExpiresIn = Math.floor(Date.now() / 1000) + auth.expiresIn;
+  // Absolute Unix seconds, as the server answers it and the seed's .offload-client.json stores it.
+  config.tokenExpiresIn = auth.expiresIn;
   input.save(config);
   print(`Configuration saved to ${input.configPath}`);
   print("");

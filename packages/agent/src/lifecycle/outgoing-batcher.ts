@@ -1,5 +1,6 @@
 import type { AgentToServer, AssignedJob, JobProgress } from "@gantry/protocol";
 import type { Connection } from "../connection/connection.ts";
+import { splitFrames } from "../connection/frame-limits.ts";
 import type { NewJobMessage, Outbox } from "../outbox/outbox.ts";
 
 /** Messages sent once and answered by an ack or nack, but never kept in the outbox. */
@@ -9,14 +10,26 @@ export interface OutgoingBatcherOptions {
   outbox: Outbox;
   /** The connection to send on, or null while it is not `ready` (job messages then wait in the outbox). */
   link(): Connection | null;
+  /** A message larger than a frame on its own: it can never be sent (the ack policy dead-letters it). */
+  onUnsendable(msg: AgentToServer, bytes: number, limit: number): void;
 }
 
-/** Messages per frame; a bigger turn is split. */
-const MAX_FRAME = 1000;
-/** Log lines per `job:log` message. */
+/** Log lines per `job:log` message (the protocol's limit). */
 const MAX_LOG_LINES = 1000;
-/** Longest log line kept (characters). */
+/** Longest log line kept, in characters, marker included (the protocol's limit). */
 const MAX_LOG_LINE = 65_536;
+/**
+ * Serialised bytes of log lines per `job:log` message: with one line of up to 64 Ki characters
+ * (at most ~384 KiB escaped) a message always fits a long-poll frame (frame-limits.ts).
+ */
+const MAX_LOG_MESSAGE_BYTES = 256 * 1024;
+
+/** A line cut to the protocol's limit, saying how much was cut. */
+export function truncateLogLine(line: string): string {
+  if (line.length <= MAX_LOG_LINE) return line;
+  const marker = ` … [truncated: ${line.length} characters, ${MAX_LOG_LINE} kept]`;
+  return line.slice(0, MAX_LOG_LINE - marker.length) + marker;
+}
 
 /**
  * The control loop's outgoing side, batched per event-loop turn: everything produced in one turn is
@@ -55,7 +68,7 @@ export class OutgoingBatcher {
       entry = { job, lines: [] };
       this.#logs.set(job.id, entry);
     }
-    entry.lines.push({ stream, line: line.slice(0, MAX_LOG_LINE) });
+    entry.lines.push({ stream, line: truncateLogLine(line) });
     this.schedule();
   }
 
@@ -101,15 +114,31 @@ export class OutgoingBatcher {
     this.#pending.clear();
   }
 
+  /** Forgets a job's buffered logs and progress (the job is no longer this agent's). */
+  discardJob(jobId: string): void {
+    this.#logs.delete(jobId);
+    this.#progress.delete(jobId);
+  }
+
   /** Moves a job's buffered logs and progress into the outbox (before its final message). */
   flushJob(jobId: string): void {
     const logs = this.#logs.get(jobId);
     if (logs) {
       this.#logs.delete(jobId);
-      for (let i = 0; i < logs.lines.length; i += MAX_LOG_LINES) {
-        const lines = logs.lines.slice(i, i + MAX_LOG_LINES);
-        this.put({ type: "job:log", jobId, epoch: logs.job.epoch, lines });
+      const epoch = logs.job.epoch;
+      let lines: typeof logs.lines = [];
+      let bytes = 0;
+      for (const l of logs.lines) {
+        const size = Buffer.byteLength(JSON.stringify(l.line)) + 30;
+        if (lines.length > 0 && (lines.length >= MAX_LOG_LINES || bytes + size > MAX_LOG_MESSAGE_BYTES)) {
+          this.put({ type: "job:log", jobId, epoch, lines });
+          lines = [];
+          bytes = 0;
+        }
+        lines.push(l);
+        bytes += size;
       }
+      if (lines.length > 0) this.put({ type: "job:log", jobId, epoch, lines });
     }
     const p = this.#progress.get(jobId);
     if (p) {
@@ -135,6 +164,8 @@ export class OutgoingBatcher {
     const batch = this.#toSend;
     this.#toSend = [];
     if (!conn) return; // job messages stay in the outbox for the next welcome
-    for (let i = 0; i < batch.length; i += MAX_FRAME) conn.send(batch.slice(i, i + MAX_FRAME));
+    const { frames, oversized } = splitFrames(batch, conn.maxFrameBytes);
+    for (const frame of frames) conn.send(frame.messages, frame.json);
+    for (const o of oversized) this.#o.onUnsendable(o.msg, o.bytes, conn.maxFrameBytes);
   }
 }

@@ -5,9 +5,9 @@ export interface TokenKeeperOptions {
   agentId: string;
   key: string;
   token: string;
-  /** Seconds the token had left when obtained. */
+  /** The token's expiry as the server tells it: absolute Unix seconds (see tokenExpiresAt). */
   expiresIn: number;
-  /** A new token arrived (persist it, hand it to the transport). */
+  /** A new token arrived (persist it, hand it to the transport); expiresIn is absolute Unix seconds. */
   onToken(token: string, expiresIn: number): void;
   /** Time to renew over the live connection (`token:refresh`); ignored while not connected. */
   onRefreshDue(): void;
@@ -28,8 +28,8 @@ export class TokenKeeper {
   constructor(options: TokenKeeperOptions) {
     this.#o = options;
     this.#token = options.token;
-    this.#lifetimeMs = lifetimeMs(options.expiresIn);
-    this.#expiresAt = Date.now() + this.#lifetimeMs;
+    this.#expiresAt = tokenExpiresAt(options.token, options.expiresIn);
+    this.#lifetimeMs = this.#expiresAt - Date.now();
   }
 
   get token(): string {
@@ -52,9 +52,9 @@ export class TokenKeeper {
 
   set(token: string, expiresIn: number): void {
     this.#token = token;
-    this.#lifetimeMs = lifetimeMs(expiresIn);
-    this.#expiresAt = Date.now() + this.#lifetimeMs;
-    this.#o.onToken(token, expiresIn);
+    this.#expiresAt = tokenExpiresAt(token, expiresIn);
+    this.#lifetimeMs = this.#expiresAt - Date.now();
+    this.#o.onToken(token, expiresIn < ABSOLUTE_AFTER ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
     this.scheduleRefresh();
   }
 
@@ -71,10 +71,36 @@ export class TokenKeeper {
   }
 }
 
+/** Below this, `expiresIn` is read as seconds-from-now: what Gantry servers before 0.2 answered. */
+const ABSOLUTE_AFTER = 1_000_000_000;
+
 /**
- * How long a token can be counted on. A JWT's `exp` has whole-second resolution, so a token may
- * expire up to a second before `expiresIn` says; the server closes a link the moment it does.
+ * When a token stops being usable, in ms since the epoch on OUR clock. The server answers
+ * `expiresIn` as the token's absolute expiry in Unix seconds (OffloadMQ's meaning), which is on the
+ * server's clock; so the lifetime is taken from the JWT itself (`exp - iat`, both server time) when
+ * it has them, and only otherwise from `expiresIn` against our clock. `exp` has whole-second
+ * resolution, so a token may die up to a second early: count on a second less (at most half).
  */
-function lifetimeMs(expiresIn: number): number {
-  return Math.max(expiresIn * 500, expiresIn * 1000 - 1000);
+export function tokenExpiresAt(token: string, expiresIn: number, now = Date.now()): number {
+  const claims = jwtTimes(token);
+  const lifetimeMs = claims
+    ? (claims.exp - claims.iat) * 1000
+    : expiresIn < ABSOLUTE_AFTER
+      ? expiresIn * 1000
+      : expiresIn * 1000 - now;
+  return now + Math.max(lifetimeMs * 0.5, lifetimeMs - 1000);
+}
+
+/** `iat` and `exp` of a JWT, read without verifying it (the server checks tokens, not us). */
+function jwtTimes(token: string): { iat: number; exp: number } | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      iat?: unknown;
+      exp?: unknown;
+    };
+    const { iat, exp } = claims;
+    return typeof iat === "number" && typeof exp === "number" && exp > iat ? { iat, exp } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
 import { capabilityName } from "@gantry/protocol";
+import { findWireProblem } from "./wire-json.ts";
 import type { AbortReason } from "./worker-messages.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
@@ -81,6 +82,13 @@ export class JobRunner {
       r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
     }
     this.#o.events.started(job);
+    const bad = findWireProblem(job.payload, "payload");
+    if (bad) {
+      // Structured clone to the worker would throw (or overflow the stack) on it: fail, never crash.
+      const error = { category: "fatal", message: `${bad}; it cannot be passed to an executor` } as const;
+      queueMicrotask(() => this.#running.get(job.id) === r && this.#finish(r, { kind: "failed", error }));
+      return;
+    }
     this.#o.pool.run(
       {
         t: "run",
@@ -94,6 +102,10 @@ export class JobRunner {
       {
         onMessage: (msg) => {
           if (this.#running.get(job.id) !== r) return;
+          // A job that is no longer this agent's says nothing more.
+          if (r.abort === "stale" || r.abort === "dropped") {
+            if (msg.t !== "done") return;
+          }
           if (msg.t === "progress") this.#o.events.progress(job, msg.p);
           else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
           else if (msg.t === "done") {

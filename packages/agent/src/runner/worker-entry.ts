@@ -7,6 +7,7 @@ import { parentPort } from "node:worker_threads";
 import type { ErrorCategory, JobError } from "@gantry/protocol";
 import { ErrorCategory as ErrorCategorySchema } from "@gantry/protocol";
 import type { Executor } from "./executor.ts";
+import { checkWireJson, MAX_OUTPUT_BYTES } from "./wire-json.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 const port = parentPort;
@@ -24,8 +25,23 @@ function post(msg: FromWorker): void {
   setImmediate(() => {
     const batch = outgoing;
     outgoing = [];
-    port!.postMessage(batch.length === 1 ? batch[0] : batch);
+    try {
+      port!.postMessage(batch.length === 1 ? batch[0] : batch);
+    } catch {
+      // One uncloneable message (a function in a progress object) must not take the turn down with it.
+      for (const m of batch) postAlone(m);
+    }
   });
+}
+
+function postAlone(m: FromWorker): void {
+  try {
+    port!.postMessage(m);
+  } catch (err) {
+    if (m.t !== "done") return; // a progress or log message that cannot be cloned is dropped
+    const message = `the result cannot be passed back: ${(err as Error).message}`;
+    port!.postMessage({ t: "done", id: m.id, ok: false, error: { category: "fatal", message } } satisfies FromWorker);
+  }
 }
 
 async function init(modules: string[]): Promise<void> {
@@ -86,17 +102,11 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
       progress: (p) => post({ t: "progress", id: msg.id, p }),
       log: (s, l) => post({ t: "log", id: msg.id, s, l }),
     });
-    try {
-      post({ t: "done", id: msg.id, ok: true, output: output === undefined ? null : output });
-    } catch (err) {
-      // Not structured-cloneable (a function, a class instance with handles…).
-      post({
-        t: "done",
-        id: msg.id,
-        ok: false,
-        error: { category: "fatal", message: `output is not serialisable: ${(err as Error).message}` },
-      });
-    }
+    // Checked here, in the job's thread: a BigInt, function, cycle or huge value would otherwise throw
+    // in postMessage or in the control loop's JSON.stringify, killing the thread or the agent.
+    const checked = checkWireJson(output, "output", MAX_OUTPUT_BYTES);
+    if (checked.ok) post({ t: "done", id: msg.id, ok: true, output: JSON.parse(checked.json) });
+    else post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem } });
   } catch (err) {
     post({ t: "done", id: msg.id, ok: false, error: toJobError(err, ac.signal) });
   } finally {

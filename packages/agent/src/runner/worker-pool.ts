@@ -172,7 +172,22 @@ export class WorkerPool {
     const batch = slot.outgoing;
     if (batch.length === 0) return;
     slot.outgoing = [];
-    slot.worker.postMessage(batch.length === 1 ? batch[0] : batch);
+    try {
+      slot.worker.postMessage(batch.length === 1 ? batch[0] : batch);
+    } catch {
+      // A payload that cannot be cloned fails its own job only (the runner checks payloads first).
+      for (const msg of batch) {
+        try {
+          slot.worker.postMessage(msg);
+        } catch (err) {
+          const sink = slot.jobs.get(msg.id);
+          slot.jobs.delete(msg.id);
+          this.#where.delete(msg.id);
+          const message = `the payload cannot be passed to an executor: ${(err as Error).message}`;
+          sink?.onMessage({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message } });
+        }
+      }
+    }
   }
 
   /** Control messages go at once, after any queued runs, so an abort never overtakes its job's run. */

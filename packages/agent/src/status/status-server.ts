@@ -19,6 +19,8 @@ export interface AgentStatusSnapshot {
   capabilities: string[];
   jobs: Array<{ id: string; capability: string; epoch: number; attempt: number }>;
   outboxPending: number;
+  /** Messages given up on (refused for good, or too large to send): see `<dataDir>/dead-letters.jsonl`. */
+  deadLetters: number;
   uptimeSecs: number;
 }
 

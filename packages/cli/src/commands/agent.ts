@@ -291,6 +291,7 @@ function describeStatus(s: AgentStatusSnapshot): string {
     `  server:     ${s.server} (${s.transport}, ${s.connection})\n` +
     `  jobs:       ${s.jobs.length}/${s.capacity}\n${jobs}` +
     `  unacked:    ${s.outboxPending} messages in the outbox\n` +
+    `  dead:       ${s.deadLetters ?? 0} messages given up on (dead-letters.jsonl in the data directory)\n` +
     `  caps:       ${s.capabilities.join(", ")}\n`
   );
 }

@@ -11,6 +11,7 @@ export function registerHealth(parent: Command, ctx: CliContext): void {
     .option("--json", "print the health answer as JSON");
   addClientFlags(command).action(async (flags: ClientFlags & { json?: boolean }) => {
     const health = await clientFromFlags(flags, ctx, { requireKey: false }).health();
-    ctx.stdout(flags.json ? toJson(health) : `${health.status} (gantry ${health.version})\n`);
+    const issues = (health.issues ?? []).map((i) => `  ${i.code}: ${i.message}\n`).join("");
+    ctx.stdout(flags.json ? toJson(health) : `${health.status} (gantry ${health.version})\n${issues}`);
   });
 }

@@ -2,8 +2,10 @@ import { SubmitJobRequest } from "@gantry/protocol";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
 import { addClientFlags, type ClientFlags, clientFromFlags } from "../client-flags.ts";
+import { type FileArg, parseFileArg } from "../file-args.ts";
 import { parseInteger, parseJson, parsePositiveInteger, parseSeconds } from "../option-parsers.ts";
 import { toJson } from "../output.ts";
+import { type Progress, progressBar } from "../progress-bar.ts";
 import { UsageError } from "../usage-error.ts";
 import { type WaitFlags, waitAndReport } from "../wait-and-report.ts";
 
@@ -16,6 +18,7 @@ interface SubmitFlags extends ClientFlags, WaitFlags {
   runtime?: number;
   maxAttempts?: number;
   json?: boolean;
+  file?: FileArg[];
 }
 
 /** `gantry submit <capability>` (also `gantry job submit`). */
@@ -25,6 +28,11 @@ export function registerJobSubmit(parent: Command, ctx: CliContext): void {
     .description("submit a job; with --wait, follow it until it ends and exit with its outcome")
     .argument("<capability>", "capability to run, e.g. debug.echo or llm.mistral-7b[gpu]")
     .option("--payload <json>", "job payload as JSON, or @file to read it from a file", parseJson)
+    .option(
+      "--file <[name=]path>",
+      "upload a file as a job input (repeatable); name=path gives it another name",
+      parseFileArg,
+    )
     .option("--priority <n>", "higher runs first (-1000..1000, default 0)", parseInteger)
     .option("--idempotency-key <key>", "resubmitting with the same key returns the same job (and makes retries safe)")
     .option("--timeout <secs>", "fail the job if it has not ended this many seconds after submission", parseSeconds)
@@ -54,7 +62,24 @@ export function registerJobSubmit(parent: Command, ctx: CliContext): void {
       throw new UsageError(`invalid job: ${problems.join("; ")}`);
     }
     const client = clientFromFlags(flags, ctx);
-    const job = await client.submit(stripUndefined(parsed.data));
+    const bars = new Map<string, Progress>();
+    const files = (flags.file ?? []).map((f) => ({ source: f.path, name: f.name }));
+    let job: Awaited<ReturnType<typeof client.submit>>;
+    try {
+      job = await client.submit(stripUndefined(parsed.data), {
+        files,
+        onProgress: (name, p) => {
+          let bar = bars.get(name);
+          if (!bar) {
+            bar = progressBar(`upload ${name}`);
+            bars.set(name, bar);
+          }
+          bar.update(p.bytes, p.total);
+        },
+      });
+    } finally {
+      for (const bar of bars.values()) bar.stop();
+    }
     if (!flags.wait) {
       ctx.stdout(flags.json ? toJson(job) : `${job.id} ${job.status}\n`);
       return;

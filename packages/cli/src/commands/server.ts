@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
-import { parsePort, parseSeconds } from "../option-parsers.ts";
+import { parseByteSize, parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
+import { StartupError } from "../startup-error.ts";
 
 export interface ServerFlags {
   port?: number;
@@ -11,6 +12,10 @@ export interface ServerFlags {
   heartbeatInterval?: number;
   lease?: number;
   logLevel?: string;
+  maxFileBytes?: number;
+  fileQuotaBytes?: number;
+  fileGrace?: number;
+  retentionDays?: number;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -23,14 +28,28 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     .option("--data <dir>", "data directory: database, keys, bootstrap.json (default: $GANTRY_DATA_DIR or ./.gantry)")
     .option("--heartbeat-interval <secs>", "how often agents send heartbeats (default 10)", parseSeconds)
     .option("--lease <secs>", "how long a held job survives without a heartbeat (default 30)", parseSeconds)
+    .option("--max-file-bytes <size>", "largest file one upload may carry, e.g. 2G, 500M (default 2G)", parseByteSize)
+    .option("--file-quota-bytes <size>", "bytes of files one owner may hold, e.g. 20G (default 20G)", parseByteSize)
+    .option(
+      "--file-grace <secs>",
+      "keep files no job references this long after last use (default 86400)",
+      parseSeconds,
+    )
     .option(
       "--log-level <level>",
       "fatal, error, warn, info, debug, trace or silent (default: $GANTRY_LOG_LEVEL or info)",
     )
+    .option(
+      "--retention-days <days>",
+      "delete finished jobs, their logs and attempts after this many days; 0 keeps them (default: $GANTRY_RETENTION_DAYS or 7)",
+      parseDays,
+    )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
-      const { startServer } = await import("@gantry/server");
-      const server = await startServer(serverOptions(flags, ctx));
+      const { startServer, DataDirError } = await import("@gantry/server");
+      const server = await startServer(serverOptions(flags, ctx)).catch((err: unknown) => {
+        throw err instanceof DataDirError ? new StartupError(err.message) : err;
+      });
       ctx.stderr(
         `Gantry server listening on ${server.url}\n` +
           `  data dir:  ${server.dataDir}\n` +
@@ -53,5 +72,9 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     heartbeatIntervalSecs: flags.heartbeatInterval,
     leaseSecs: flags.lease,
     logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
+    maxFileBytes: flags.maxFileBytes,
+    fileQuotaBytes: flags.fileQuotaBytes,
+    fileGraceSecs: flags.fileGrace,
+    retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
   };
 }

@@ -57,6 +57,7 @@ export class AgentService {
     const agent: AgentRecord = {
       id: randomUUID(),
       name: req.name ?? null,
+      displayName: req.displayName ?? null,
       keyHash: hashSecret(key),
       enrolmentKeyId: enrolment.id,
       capabilities: req.capabilities ?? [],
@@ -85,8 +86,9 @@ export class AgentService {
     const agent = await this.#d.store.getAgent(agentId);
     if (!agent || !sameHash(agent.keyHash, hashSecret(key))) throw new GantryError("auth_invalid");
     if (agent.revokedAt !== null) throw new GantryError("agent_revoked");
-    const token = await this.#d.tokens.sign(agent.id, AGENT_AUDIENCE, ["agent"]);
-    return { token, expiresIn: this.#d.tokens.ttlSecs };
+    // expiresIn is the absolute expiry in Unix seconds, as upstream OffloadMQ answers.
+    const expiresIn = this.#d.tokens.expiry();
+    return { token: await this.#d.tokens.signUntil(agent.id, AGENT_AUDIENCE, ["agent"], expiresIn), expiresIn };
   }
 
   /** Verifies an agent JWT; returns the agent (not revoked) and the token's expiry in ms. */
@@ -220,9 +222,10 @@ export class AgentService {
       case "job:rejected":
         return reply(msg, await l.rejected(agentId, msg.jobId, msg.epoch, msg.reason));
       case "token:refresh": {
-        const token = await this.#d.tokens.sign(agentId, AGENT_AUDIENCE, ["agent"]);
+        const expiresIn = this.#d.tokens.expiry();
+        const token = await this.#d.tokens.signUntil(agentId, AGENT_AUDIENCE, ["agent"], expiresIn);
         return [
-          { type: "token", token, expiresIn: this.#d.tokens.ttlSecs },
+          { type: "token", token, expiresIn },
           { type: "ack", ref: msg.ref },
         ];
       }

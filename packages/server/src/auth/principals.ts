@@ -1,4 +1,5 @@
 import { GantryError } from "@gantry/protocol";
+import { LRUCache } from "lru-cache";
 import type { ApiKeyRecord, Store } from "../store/store.ts";
 import { hashSecret, KEY_PREFIX } from "./secrets.ts";
 import { type Tokens, USER_AUDIENCE } from "./tokens.ts";
@@ -14,15 +15,23 @@ export interface Principal {
   scopes: string[];
 }
 
-/** Resolves Bearer credentials to principals; API key lookups are cached (keys are immutable but for revocation). */
+/**
+ * Bounds on the API-key cache. Unbounded, it grew with every random key tried (300k keys, +45 MiB).
+ * Only keys that exist are cached, for a minute (so a revocation on another replica takes effect);
+ * an unknown key costs one indexed lookup and is not remembered.
+ */
+export const KEY_CACHE = { max: 10_000, ttlMs: 60_000 } as const;
+
+/** Resolves Bearer credentials to principals; lookups of existing API keys are cached (bounded LRU). */
 export class Principals {
   readonly #store: Store;
   readonly #tokens: Tokens;
-  readonly #keys = new Map<string, ApiKeyRecord | null>();
+  readonly #keys: LRUCache<string, ApiKeyRecord>;
 
-  constructor(store: Store, tokens: Tokens) {
+  constructor(store: Store, tokens: Tokens, cache: { max: number; ttlMs: number } = KEY_CACHE) {
     this.#store = store;
     this.#tokens = tokens;
+    this.#keys = new LRUCache({ max: cache.max, ttl: cache.ttlMs });
   }
 
   async fromBearer(credential: string): Promise<Principal> {
@@ -30,8 +39,8 @@ export class Principals {
       const hash = hashSecret(credential);
       let key = this.#keys.get(hash);
       if (key === undefined) {
-        key = (await this.#store.findApiKeyByHash(hash)) ?? null;
-        this.#keys.set(hash, key);
+        key = await this.#store.findApiKeyByHash(hash);
+        if (key) this.#keys.set(hash, key);
       }
       if (key?.kind !== "client" || key.revokedAt !== null) throw new GantryError("auth_invalid");
       return { id: key.id, kind: "api_key", owner: key.owner, scopes: key.scopes };
@@ -39,6 +48,11 @@ export class Principals {
     const claims = await this.#tokens.verify(credential, USER_AUDIENCE);
     if (!claims) throw new GantryError("auth_invalid");
     return { id: claims.sub, kind: "user", owner: claims.sub, scopes: claims.scopes };
+  }
+
+  /** How many API keys are cached (for tests of the bound). */
+  get cachedKeys(): number {
+    return this.#keys.size;
   }
 }
 

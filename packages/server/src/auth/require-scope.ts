@@ -6,12 +6,17 @@ declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyContextConfig {
+    /** The route may take its credential as ?token= (WebSocket upgrades, EventSource). */
+    queryToken?: boolean;
+  }
 }
 
 /** A preHandler that resolves the caller and requires one scope (admin implies all). */
 export function requireScope(principals: Principals, scope: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
-    const credential = bearerOf(request.headers.authorization) ?? tokenFromQuery(request);
+    const header = bearerOf(request.headers.authorization);
+    const credential = header ?? (request.routeOptions.config.queryToken ? tokenFromQuery(request) : undefined);
     if (!credential) throw new GantryError("auth_required");
     const principal = await principals.fromBearer(credential);
     if (!hasScope(principal, scope))
@@ -24,6 +29,20 @@ export function requireScope(principals: Principals, scope: Scope) {
 function tokenFromQuery(request: FastifyRequest): string | undefined {
   const q = request.query as Record<string, unknown> | undefined;
   return typeof q?.token === "string" ? q.token : undefined;
+}
+
+/**
+ * An onRequest hook: ?token= only where a header can't be sent (routes with config.queryToken).
+ * Elsewhere a credential in the URL (logged by proxies, kept in histories) is refused with 401,
+ * before query validation could answer 400.
+ */
+export async function refuseQueryTokens(request: FastifyRequest): Promise<void> {
+  if (request.routeOptions.config?.queryToken) return;
+  if (tokenFromQuery(request) === undefined) return;
+  throw new GantryError(
+    "auth_required",
+    "?token= is accepted only on WebSocket and event-stream routes; send 'Authorization: Bearer <key or token>'.",
+  );
 }
 
 export function principalOf(request: FastifyRequest): Principal {

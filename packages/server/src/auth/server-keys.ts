@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { writeFileAtomic } from "../util/atomic-write.ts";
 
 /** The server's signing keys: ES256 for JWTs, Ed25519 for agent commands (pinned by agents). */
 export interface ServerKeys {
@@ -30,7 +31,8 @@ export async function loadServerKeys(dataDir: string): Promise<ServerKeys> {
       command: { private: await exportJWK(command.privateKey), public: await exportJWK(command.publicKey) },
     };
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(path, JSON.stringify(file), { mode: 0o600 });
+    // Atomic: a crash mid-write must not leave a torn keys.json that fails every later start.
+    writeFileAtomic(path, JSON.stringify(file));
   }
   return {
     jwtPrivate: (await importJWK(file.jwt.private, "ES256")) as CryptoKey,

@@ -23,13 +23,22 @@ export class Tokens {
   }
 
   sign(subject: string, audience: string, scopes: string[]): Promise<string> {
+    return this.signUntil(subject, audience, scopes, this.expiry());
+  }
+
+  /** The `exp` (Unix seconds) a token signed now gets; agents are told it as `expiresIn`. */
+  expiry(): number {
+    return Math.floor(Date.now() / 1000) + this.ttlSecs;
+  }
+
+  signUntil(subject: string, audience: string, scopes: string[], exp: number): Promise<string> {
     return new SignJWT({ scopes })
       .setProtectedHeader({ alg: "ES256" })
       .setIssuer(ISSUER)
       .setAudience(audience)
       .setSubject(subject)
       .setIssuedAt()
-      .setExpirationTime(`${this.ttlSecs}s`)
+      .setExpirationTime(exp)
       .sign(this.#keys.jwtPrivate);
   }
 

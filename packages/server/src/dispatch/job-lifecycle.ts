@@ -10,6 +10,7 @@ import {
   parseCapability,
   type SubmitJobRequest,
 } from "@gantry/protocol";
+import stableStringify from "safe-stable-stringify";
 import { monotonicFactory } from "ulid";
 import type { JobEvents } from "../events/job-events.ts";
 import {
@@ -282,7 +283,8 @@ function newJob(owner: string, r: SubmitJobRequest, now: number): NewJob {
     priority: r.priority ?? JOB_DEFAULTS.priority,
     owner,
     idempotencyKey: r.idempotencyKey ?? null,
-    requestHash: r.idempotencyKey ? createHash("sha256").update(JSON.stringify(r)).digest("hex") : null,
+    // Stable serialisation (sorted keys): a replay with the keys in another order is the same request.
+    requestHash: r.idempotencyKey ? createHash("sha256").update(stableStringify(r)).digest("hex") : null,
     timeoutSecs: r.timeoutSecs ?? null,
     maxWaitSecs: r.maxWaitSecs ?? null,
     runtimeSecs: r.runtimeSecs ?? null,

@@ -1,6 +1,7 @@
 import { ERROR_CODES, type ErrorCode, GantryError, isErrorCode } from "@gantry/protocol";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { isStorageFullError } from "../store/storage-errors.ts";
 
 /** Fastify's own error codes mapped to ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -38,7 +39,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       const code = named.every((c) => c === named[0] && typeof c === "string" && isErrorCode(c))
         ? (named[0] as ErrorCode)
         : "validation_failed";
-      return reply.status(400).send(new GantryError(code, message, details).toEnvelope());
+      return reply.status(ERROR_CODES[code].status).send(new GantryError(code, message, details).toEnvelope());
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return reply.status(ERROR_CODES[mapped].status).send(new GantryError(mapped, err.message).toEnvelope());
@@ -49,6 +50,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(400).send(new GantryError("validation_failed", err.message).toEnvelope());
+    }
+    if (isStorageFullError(err)) {
+      request.log.error({ err }, "write failed: storage full or not writable");
+      return reply.status(507).send(new GantryError("storage_full").toEnvelope());
     }
     request.log.error({ err }, "unhandled error");
     return reply.status(500).send(new GantryError("internal_error").toEnvelope());

@@ -17,7 +17,8 @@ import type { GantryContext } from "../context.ts";
 export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (app, { ctx }) => {
   app.get(
     "/v1/events/ws",
-    { websocket: true, preHandler: requireScope(ctx.principals, "jobs:read") },
+    // Browsers' WebSocket cannot send headers.
+    { websocket: true, config: { queryToken: true }, preHandler: requireScope(ctx.principals, "jobs:read") },
     (socket, request) => {
       const principal = principalOf(request);
       const subs = new Map<string, () => void>();

@@ -15,6 +15,8 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
     "/v1/jobs/:id/events",
     {
       preHandler: requireScope(ctx.principals, "jobs:read"),
+      // EventSource cannot send headers.
+      config: { queryToken: true },
       schema: { summary: "Follow a job's events (text/event-stream)", params: JobIdParams },
     },
     async (request, reply) => {

@@ -60,7 +60,7 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
         ),
       );
       const replies = results.flat();
-      for (const r of replies) if (r.type === "token") l.tokenExpiresAt = Date.now() + r.expiresIn * 1000;
+      for (const r of replies) if (r.type === "token") l.tokenExpiresAt = r.expiresIn * 1000;
       l.send(replies);
     };
 

@@ -25,6 +25,7 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
     return {
       id: a.id,
       name: a.name,
+      displayName: a.displayName,
       capabilities: a.capabilities,
       tier: a.tier,
       capacity: a.capacity,

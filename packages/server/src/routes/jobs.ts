@@ -15,6 +15,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { hasScope, type Principal } from "../auth/principals.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
+import { multipartSubmit } from "../files/multipart-submit.ts";
 import { jobView } from "../job-view.ts";
 import type { JobRecord } from "../store/store.ts";
 
@@ -24,6 +25,7 @@ const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404
 export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
   const read = requireScope(ctx.principals, "jobs:read");
   const write = requireScope(ctx.principals, "jobs:write");
+  const multipartBody = await multipartSubmit(app, ctx, write);
 
   const visible = async (principal: Principal, id: string): Promise<JobRecord> => {
     await ctx.store.barrier();
@@ -40,15 +42,19 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
   app.post(
     "/v1/jobs",
     {
+      preValidation: multipartBody,
       preHandler: write,
       schema: {
-        summary: "Submit a job",
+        summary: "Submit a job (JSON, or multipart/form-data: a `job` field then its files)",
         body: SubmitJobRequest,
         response: { 200: Job, 201: Job, ...errors },
       },
     },
     async (request, reply) => {
-      const [outcome] = await ctx.lifecycle.submit(principalOf(request).owner, [request.body]);
+      const owner = principalOf(request).owner;
+      const inputs = await ctx.files.resolveInputs(owner, request.body.inputs ?? []);
+      const body = inputs.length ? { ...request.body, inputs } : request.body;
+      const [outcome] = await ctx.lifecycle.submit(owner, [body]);
       // A new job has no attempts yet; only a replayed idempotent submit needs them looked up.
       const job = outcome!.created ? jobView(outcome!.job) : (await withAttempts([outcome!.job]))[0]!;
       return reply.status(outcome!.created ? 201 : 200).send(job);
@@ -66,7 +72,13 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       },
     },
     async (request, reply) => {
-      const outcomes = await ctx.lifecycle.submit(principalOf(request).owner, request.body.jobs);
+      const owner = principalOf(request).owner;
+      const jobs = [];
+      for (const job of request.body.jobs) {
+        const inputs = await ctx.files.resolveInputs(owner, job.inputs ?? []);
+        jobs.push(inputs.length ? { ...job, inputs } : job);
+      }
+      const outcomes = await ctx.lifecycle.submit(owner, jobs);
       return reply.status(201).send({ jobs: outcomes.map((o) => jobView(o.job)) });
     },
   );

@@ -229,4 +229,69 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       [jobs[1]!.id, jobs[0]!.id],
     );
   });
+
+  withStore("a requeued job names no agent; a completed job does not carry an earlier attempt's error", async (s) => {
+    const t = Date.now();
+    const j = newJob({ createdAt: t });
+    await s.insertJobs([j]);
+    await s.claimJobs("conf.cap", ["A"], t, t + 1000);
+    const error = { category: "lease_expired" as const, message: "agent A went silent" };
+    await s.endAttempt(j.id, "A", 1, { next: "queued", runAfter: t, error, countsAsAttempt: true }, t);
+    const requeued = (await s.getJob(j.id))!;
+    assert.equal(requeued.status, "queued");
+    assert.equal(requeued.agentId, null);
+    await s.claimJobs("conf.cap", ["B"], t + 1, t + 1000);
+    assert.equal((await s.completeAttempt(j.id, "B", 2, { ok: true }, [], t + 2)).kind, "ok");
+    const done = (await s.getJob(j.id))!;
+    assert.equal(done.status, "completed");
+    assert.equal(done.error, null);
+    assert.deepEqual(
+      (await s.getAttempts([j.id])).get(j.id)!.map((a) => [a.agentId, a.error?.category ?? null]),
+      [
+        ["A", "lease_expired"],
+        ["B", null],
+      ],
+    );
+  });
+
+  withStore(
+    "retention deletes finished jobs past the cutoff, with logs and attempts, `limit` rows a statement",
+    async (s) => {
+      const t = Date.now() - 10_000;
+      const finished = Array.from({ length: 5 }, (_, i) => newJob({ createdAt: t + i }));
+      const young = newJob({ createdAt: t + 10 });
+      const queued = newJob({ createdAt: t + 11 });
+      await s.insertJobs([...finished, young, queued]);
+      for (const j of [...finished, young]) {
+        await s.claimJobs("conf.cap", ["A"], t, t + 60_000);
+        const lines = [
+          { stream: "stdout" as const, line: "a" },
+          { stream: "stdout" as const, line: "b" },
+        ];
+        await s.appendLogs(j.id, "A", 1, lines, t);
+      }
+      for (const j of finished) await s.completeAttempt(j.id, "A", 1, null, [], t + 100);
+      await s.completeAttempt(young.id, "A", 1, null, [], t + 5_000);
+      const cutoff = t + 1_000;
+      // 5 jobs × 2 log lines: logs go 3 at a time, and the jobs once their logs are all gone.
+      let logs = 0;
+      let jobs = 0;
+      for (let i = 0; i < 20; i++) {
+        const step = await s.deleteFinishedBefore(cutoff, 3);
+        assert.ok(step.logs <= 3 && step.jobs <= 3, JSON.stringify(step));
+        logs += step.logs;
+        jobs += step.jobs;
+        if (step.logs < 3 && step.jobs < 3) break;
+      }
+      assert.deepEqual({ logs, jobs }, { logs: 10, jobs: 5 });
+      for (const j of finished) {
+        assert.equal(await s.getJob(j.id), undefined);
+        assert.deepEqual(await s.getLogs(j.id, 0, 10), []);
+      }
+      assert.equal((await s.getAttempts(finished.map((j) => j.id))).size, 0);
+      assert.equal((await s.getJob(young.id))?.status, "completed");
+      assert.equal((await s.getLogs(young.id, 0, 10)).length, 2);
+      assert.equal((await s.getJob(queued.id))?.status, "queued");
+    },
+  );
 }

@@ -71,6 +71,42 @@ export type NewJob = Omit<
   | "endedAt"
 >;
 
+/** A blob as an owner holds it. */
+export interface OwnedFile {
+  hash: string;
+  size: number;
+  name: string;
+}
+
+/** addOwnedFiles: stored (usage is the owner's total after), or refused by the quota (nothing stored). */
+export type OwnOutcome = { kind: "ok"; usage: number } | { kind: "quota"; usage: number };
+
+/** The file verbs of a Store (blob metadata; the bytes live in a BlobStore). */
+export interface FileStore {
+  /** Bytes the owner holds (each blob once). */
+  fileUsage(owner: string): Promise<number>;
+  /**
+   * Records that `owner` holds these blobs, all or none: refused when the bytes new to this owner
+   * would take its usage past `quotaBytes`. Marks each blob referenced now.
+   */
+  addOwnedFiles(owner: string, files: OwnedFile[], quotaBytes: number, now: number): Promise<OwnOutcome>;
+  /** Which of `hashes` the owner holds (with size); marks those referenced now, so GC leaves them. */
+  claimOwnedFiles(owner: string, hashes: string[], now: number): Promise<Map<string, OwnedFile>>;
+  getOwnedFile(owner: string, hash: string): Promise<OwnedFile | undefined>;
+  /**
+   * Registers an output file of a job held by this agent at this epoch (replacing one of the same name)
+   * and gives the job's owner the blob. Fenced like every agent message.
+   */
+  addJobOutput(jobId: string, agentId: string, epoch: number, file: OwnedFile, now: number): Promise<FenceOutcome>;
+  /**
+   * Claims for deletion, in one statement, blobs no job references and nothing referenced since
+   * `before`; forgets their owners. Returns their hashes (the caller removes the bytes).
+   */
+  collectBlobs(before: number, limit: number): Promise<string[]>;
+  /** Is the blob recorded (after a collect, a re-upload brings it back)? */
+  blobRecorded(hash: string): Promise<boolean>;
+}
+
 /** Thrown by insertJobs (rolling the whole call back) when an idempotency key is reused for another request. */
 export class IdempotencyConflict extends Error {
   readonly jobId: string;
@@ -105,6 +141,12 @@ export type AttemptEnd =
   | { next: "failed"; error: JobError }
   | { next: "cancelled"; error: JobError | null };
 
+/** What one retention step deleted. */
+export interface RetentionBatch {
+  jobs: number;
+  logs: number;
+}
+
 export interface JobFilter {
   owner: string | null;
   statuses: JobStatus[] | null;
@@ -126,6 +168,8 @@ export interface LogRecord extends LogLineInput {
 export interface AgentRecord {
   id: string;
   name: string | null;
+  /** What an OffloadMQ agent calls itself (`displayName` at registration). */
+  displayName: string | null;
   keyHash: string;
   enrolmentKeyId: string | null;
   capabilities: string[];
@@ -178,10 +222,15 @@ export interface UserRecord {
  * The store speaks queue verbs, never SQL. Every write resolves only once it is durable (group
  * commit for SQLite); reads resolve at once. Implementations: SQLite (embedded), PostgreSQL (later).
  */
-export interface Store {
+export interface Store extends FileStore {
   /** Resolves when every write issued so far is durable (use before answering a read). */
   barrier(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why writes are failing for lack of disk (isStorageFullError), or null: set by a failed write or
+   * commit, cleared by the next one that succeeds (a probe: setMeta).
+   */
+  storageIssue(): string | null;
 
   // jobs
   insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]>;
@@ -235,6 +284,12 @@ export interface Store {
   extendAllLeases(leaseExpiresAt: number): Promise<void>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
+  /**
+   * Retention, one bounded step: deletes at most `limit` log rows of finished (completed, failed,
+   * cancelled) jobs that ended before `cutoff`, then at most `limit` such jobs whose logs are gone,
+   * with their attempts. Call again until both counts are below `limit`.
+   */
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<RetentionBatch>;
 
   // agents
   insertAgent(agent: AgentRecord): Promise<void>;

@@ -97,6 +97,7 @@ export function attemptFromRow(r: AttemptRow): AttemptRecord {
 export interface AgentRow {
   id: string;
   name: string | null;
+  display_name: string | null;
   key_hash: string;
   enrolment_key_id: string | null;
   capabilities: string;
@@ -115,6 +116,7 @@ export function agentFromRow(r: AgentRow): AgentRecord {
   return {
     id: r.id,
     name: r.name,
+    displayName: r.display_name,
     keyHash: r.key_hash,
     enrolmentKeyId: r.enrolment_key_id,
     capabilities: JSON.parse(r.capabilities),

@@ -46,8 +46,9 @@ export class SqliteJobs {
       // Reads the partial index jobs_queue; touches at most `limit` rows.
       eligible: p(`SELECT * FROM jobs WHERE capability = ? AND status = 'queued'
         AND (run_after IS NULL OR run_after <= ?) ORDER BY priority DESC, id LIMIT ?`),
+      // A new attempt starts with no outputs: files an earlier attempt uploaded are not this one's.
       assign: p(`UPDATE jobs SET status = 'assigned', epoch = epoch + 1, attempts_used = attempts_used + 1,
-        agent_id = ?, lease_expires_at = ?, run_after = NULL, updated_at = ? WHERE id = ?`),
+        agent_id = ?, lease_expires_at = ?, run_after = NULL, output_files = '[]', updated_at = ? WHERE id = ?`),
       attemptInsert: p("INSERT INTO job_attempts (job_id, epoch, n, agent_id, started_at) VALUES (?, ?, ?, ?, ?)"),
       attemptEnd: p(
         "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
@@ -64,12 +65,15 @@ export class SqliteJobs {
         WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
       logInsert: p("INSERT INTO job_logs (job_id, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?)"),
       logs: p("SELECT seq, ts, stream, line FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-      complete: p(`UPDATE jobs SET status = 'completed', output = ?, output_files = ?, lease_expires_at = NULL,
+      // error = NULL: an earlier attempt's error is history (attempts[]), not the completed job's.
+      complete:
+        p(`UPDATE jobs SET status = 'completed', output = ?, output_files = COALESCE(?, output_files), lease_expires_at = NULL, error = NULL,
         ended_at = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
       attemptsOf: p(
         "SELECT * FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY job_id, epoch",
       ),
-      requeue: p(`UPDATE jobs SET status = 'queued', error = ?, lease_expires_at = NULL, run_after = ?,
+      // agent_id = NULL: a queued job is held by no one; attempts[] keeps who ran it.
+      requeue: p(`UPDATE jobs SET status = 'queued', error = ?, agent_id = NULL, lease_expires_at = NULL, run_after = ?,
         attempts_used = attempts_used - ?, updated_at = ? WHERE id = ?`),
       finish: p(`UPDATE jobs SET status = ?, error = ?, lease_expires_at = NULL, cancel_requested_at = NULL,
         ended_at = ?, updated_at = ? WHERE id = ?`),
@@ -77,7 +81,8 @@ export class SqliteJobs {
       held: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD}`),
       holdsAny: p(`SELECT 1 FROM jobs WHERE agent_id = ? AND ${HELD} LIMIT 1`),
       cancelFlag: p("UPDATE jobs SET cancel_requested_at = ?, updated_at = ? WHERE id = ?"),
-      retry: p(`UPDATE jobs SET status = 'queued', error = NULL, output = NULL, output_files = '[]', progress = NULL,
+      retry:
+        p(`UPDATE jobs SET status = 'queued', error = NULL, agent_id = NULL, output = NULL, output_files = '[]', progress = NULL,
         attempts_used = 0, run_after = NULL, cancel_requested_at = NULL, ended_at = NULL, updated_at = ?,
         deadline_at = CASE WHEN timeout_secs IS NULL THEN NULL ELSE ? + timeout_secs * 1000 END,
         pickup_deadline_at = NULL WHERE id = ?`),
@@ -203,9 +208,16 @@ export class SqliteJobs {
   completeAttempt(jobId: string, agentId: string, epoch: number, output: unknown, files: FileRef[], now: number) {
     return this.#gc.write((): FenceOutcome => {
       const out = JSON.stringify(output ?? null);
-      const row = this.#s.complete.get(out, JSON.stringify(files), now, now, jobId, agentId, epoch) as
-        | JobRow
-        | undefined;
+      // No files reported: keep those the agent uploaded (PUT /v1/agent/jobs/:id/files/:name).
+      const row = this.#s.complete.get(
+        out,
+        files.length ? JSON.stringify(files) : null,
+        now,
+        now,
+        jobId,
+        agentId,
+        epoch,
+      ) as JobRow | undefined;
       if (row) {
         this.#s.attemptEnd.run(now, null, jobId, epoch);
         return { kind: "ok", job: jobFromRow(row) };
@@ -319,9 +331,9 @@ export class SqliteJobs {
 
   /** A resend of an end this agent already reported at this epoch (its ack was lost). */
   #isResend(job: JobRecord, agentId: string, epoch: number, end: AttemptEnd): boolean {
-    if (job.agentId !== agentId) return false;
+    // The attempt row says who held it: a requeued job no longer names its last agent.
     const row = this.#s.attemptGet.get(job.id, epoch) as AttemptRow | undefined;
-    if (!row || row.ended_at === null) return false;
+    if (!row || row.ended_at === null || row.agent_id !== agentId) return false;
     const recorded = row.error === null ? null : (JSON.parse(row.error) as JobError);
     if (end.next === "cancelled") return job.status === "cancelled" && job.epoch === epoch;
     return recorded !== null && AGENT_CATEGORIES.has(recorded.category) && recorded.category === end.error?.category;

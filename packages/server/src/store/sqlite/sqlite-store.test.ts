@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { fileStoreConformance } from "../file-store-conformance.ts";
 import { newJob, storeConformance } from "../store-conformance.ts";
 import { openSqliteStore } from "./sqlite-store.ts";
 
@@ -18,6 +19,7 @@ process.on("exit", () => {
 });
 
 storeConformance("sqlite", async () => openSqliteStore(fresh()));
+fileStoreConformance("sqlite", async () => openSqliteStore(fresh()));
 
 test("sqlite group commit: a write is invisible to other connections until its promise resolves", async () => {
   const path = fresh();

@@ -15,7 +15,9 @@ import {
   type UserRow,
   userFromRow,
 } from "./rows.ts";
+import { SqliteFiles } from "./sqlite-files.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
+import { SqliteRetention } from "./sqlite-retention.ts";
 
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL (an fsync per
@@ -31,10 +33,13 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const files = new SqliteFiles(db, gc);
+  const retention = new SqliteRetention(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
-    agentInsert: p(`INSERT INTO agents (id, name, key_hash, enrolment_key_id, capabilities, tier, capacity, system_info,
-      registered_at) VALUES (@id, @name, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
+    agentInsert:
+      p(`INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
+      system_info, registered_at) VALUES (@id, @name, @displayName, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
     agentGet: p("SELECT * FROM agents WHERE id = ?"),
     agentList: p("SELECT * FROM agents ORDER BY registered_at"),
     agentState: p(`UPDATE agents SET status = COALESCE(?, status), metrics = COALESCE(?, metrics),
@@ -64,6 +69,7 @@ export function openSqliteStore(path: string): Store {
 
   return {
     barrier: () => gc.barrier(),
+    storageIssue: () => gc.storageIssue,
     close: async () => {
       gc.flush();
       db.close();
@@ -88,6 +94,15 @@ export function openSqliteStore(path: string): Store {
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
     extendAllLeases: (lease) => jobs.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
+    deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
+
+    fileUsage: (owner) => files.fileUsage(owner),
+    addOwnedFiles: (owner, f, quota, now) => files.addOwnedFiles(owner, f, quota, now),
+    claimOwnedFiles: (owner, hashes, now) => files.claimOwnedFiles(owner, hashes, now),
+    getOwnedFile: (owner, hash) => files.getOwnedFile(owner, hash),
+    addJobOutput: (id, a, e, f, now) => files.addJobOutput(id, a, e, f, now),
+    collectBlobs: (before, limit) => files.collectBlobs(before, limit),
+    blobRecorded: (hash) => files.blobRecorded(hash),
 
     insertAgent: (a: AgentRecord) =>
       gc.write(() => {

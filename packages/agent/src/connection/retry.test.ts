@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { test } from "node:test";
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay } from "@gantry/protocol";
 import { HttpClient, HttpError } from "./http-client.ts";
 import { isTransient, withRetry } from "./retry.ts";
 
 const o = { baseMs: 1000, capMs: 30_000 };
 
-test("backoff doubles from 1 s, caps at 30 s, and jitters within [step/2, step]", () => {
+test("reconnects use the shared backoff: doubles from 1 s, caps at 30 s, jitters within [step/2, step]", () => {
   assert.deepEqual(
     [0, 1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, o, () => 1)),
     [1000, 2000, 4000, 8000, 16000, 30000, 30000],
@@ -28,6 +28,7 @@ test("retryability table: 5xx, 429 and socket errors yes; other 4xx no", () => {
   assert.ok(isTransient(Object.assign(new Error("connect"), { code: "ECONNREFUSED" })));
   assert.ok(!isTransient(new HttpError(401, "auth_invalid", "x")));
   assert.ok(!isTransient(new HttpError(403, "agent_revoked", "x")));
+  assert.ok(isTransient(new HttpError(507, "storage_full", "x")));
 });
 
 test("withRetry retries a real 503 until it succeeds, and gives up after `tries`", async () => {

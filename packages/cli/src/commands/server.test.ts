@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CliContext } from "../cli-context.ts";
+import { parseEnv } from "../env.ts";
+import { parseDays } from "../option-parsers.ts";
+import { serverOptions } from "./server.ts";
+
+const ctx = (env: Record<string, string>): CliContext => ({
+  env: parseEnv(env),
+  stdout: () => {},
+  stderr: () => {},
+  exitCode: 0,
+});
+
+test("--retention-days wins over GANTRY_RETENTION_DAYS; unset leaves the server's default", () => {
+  assert.equal(serverOptions({ retentionDays: 2 }, ctx({ GANTRY_RETENTION_DAYS: "30" })).retentionDays, 2);
+  assert.equal(serverOptions({}, ctx({ GANTRY_RETENTION_DAYS: "0.5" })).retentionDays, 0.5);
+  assert.equal(serverOptions({}, ctx({})).retentionDays, undefined);
+  assert.equal(parseDays("0"), 0);
+  assert.throws(() => parseDays("-1"));
+  assert.throws(() => parseDays("soon"));
+  assert.throws(() => parseEnv({ GANTRY_RETENTION_DAYS: "-3" }));
+});

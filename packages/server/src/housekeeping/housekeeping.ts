@@ -1,0 +1,49 @@
+import type { Dispatcher } from "../dispatch/dispatcher.ts";
+import type { ResolvedServerOptions } from "../server-options.ts";
+import { StorageWatch } from "../store/storage-watch.ts";
+import type { Store } from "../store/store.ts";
+import { RetentionSweep } from "./retention-sweep.ts";
+
+export interface HousekeepingDeps {
+  store: Store;
+  dispatcher: Dispatcher;
+  options: ResolvedServerOptions;
+  log(err: unknown, msg: string): void;
+}
+
+/**
+ * The server's background upkeep besides leases and deadlines: retention of finished jobs, and the
+ * watch that notices a full disk has room again and re-kicks dispatch. Each is a sweep over the
+ * store, safe on every replica.
+ */
+export function startHousekeeping(d: HousekeepingDeps): { stop(): void } {
+  const storageWatch = new StorageWatch({
+    store: d.store,
+    intervalMs: 1000,
+    onRecovered: () => {
+      // A claim that failed while the disk was full dropped its work mark: mark every queue again.
+      void d.store.queuedCapabilities().then(
+        (caps) => {
+          for (const cap of caps) d.dispatcher.markWork(cap);
+        },
+        (err: unknown) => d.log(err, "resume after storage failure"),
+      );
+    },
+    onError: (err) => d.log(err, "storage watch failed"),
+  });
+  const retention = new RetentionSweep({
+    store: d.store,
+    retentionMs: d.options.retentionDays * 86_400_000,
+    intervalMs: d.options.retentionSweepIntervalMs,
+    batchSize: 500,
+    onError: (err) => d.log(err, "retention sweep failed"),
+  });
+  storageWatch.start();
+  retention.start();
+  return {
+    stop: () => {
+      storageWatch.stop();
+      retention.stop();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { Store } from "../store/store.ts";
+
+export interface RetentionSweepOptions {
+  store: Store;
+  /** Finished jobs older than this are deleted; 0 keeps them for ever. */
+  retentionMs: number;
+  /** How often to sweep. */
+  intervalMs: number;
+  /** Rows per delete statement: small, so no batch holds the write lock long enough to stall dispatch. */
+  batchSize: number;
+  onError(err: unknown): void;
+}
+
+/**
+ * Deletes finished jobs (with logs and attempts) past the retention age, in batches of batchSize,
+ * yielding to the event loop between batches so dispatch and acks interleave. Safe on every replica:
+ * each batch picks and deletes its rows in one statement.
+ */
+export class RetentionSweep {
+  readonly #o: RetentionSweepOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #stopped = false;
+
+  constructor(options: RetentionSweepOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    if (this.#o.retentionMs <= 0) return;
+    this.#timer = setInterval(() => void this.sweep(), this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+  }
+
+  /** One pass: bounded steps until a short one; returns how many jobs were deleted. */
+  async sweep(): Promise<number> {
+    if (this.#running) return 0;
+    this.#running = true;
+    let total = 0;
+    try {
+      const cutoff = Date.now() - this.#o.retentionMs;
+      while (!this.#stopped) {
+        const step = await this.#o.store.deleteFinishedBefore(cutoff, this.#o.batchSize);
+        total += step.jobs;
+        if (step.jobs < this.#o.batchSize && step.logs < this.#o.batchSize) break;
+        await new Promise((r) => setImmediate(r));
+      }
+    } catch (err) {
+      this.#o.onError(err);
+    } finally {
+      this.#running = false;
+    }
+    return total;
+  }
+}
