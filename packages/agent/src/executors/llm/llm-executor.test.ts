@@ -35,15 +35,16 @@ test("detect lists one capability per model, with attributes", async () => {
   ]);
 });
 
-test("a job streams its tokens as progress, batched per turn, and ends with the output", async () => {
+test("a job streams its text as latest-wins progress, once per turn, and ends with the output", async () => {
   const ctx = context();
-  const out = (await ex.run(
-    { capability: "llm.tiny-a[gpu]", payload: { prompt: "the", max_tokens: 40, temperature: 0 } },
-    ctx,
-  )) as LlmCompletionOutput;
-  assert.equal(ctx.progress$.map((p) => p.message).join(""), out.text);
-  assert.ok(ctx.progress$.length >= 1 && ctx.progress$.length <= 40);
-  assert.ok(ctx.progress$.every((p) => p.stage === "tokens"));
+  const payload = { prompt: "the", max_tokens: 40, temperature: 0 };
+  const out = (await ex.run({ capability: "llm.tiny-a[gpu]", payload }, ctx)) as LlmCompletionOutput;
+  const messages = ctx.progress$.map((p) => p.message ?? "");
+  assert.ok(messages.length >= 1 && messages.length <= 40);
+  assert.equal(messages.at(-1), out.text, "the last progress holds the whole text");
+  for (let i = 1; i < messages.length; i++)
+    assert.ok(messages[i]!.startsWith(messages[i - 1]!), "each extends the last");
+  assert.ok(ctx.progress$.every((p) => p.stage === "generating" && p.percent <= 99));
 });
 
 test("a corrupt model fails the job with category model and drops it from the capabilities", async () => {

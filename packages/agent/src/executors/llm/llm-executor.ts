@@ -3,7 +3,7 @@ import { type ExecutorContext, ExecutorError } from "../../runner/executor.ts";
 import { LlmEngine } from "./llm-engine.ts";
 import { LlmError, type LlmErrorCategory } from "./llm-error.ts";
 import type { LlmOptions } from "./llm-options.ts";
-import { batchPerTurn } from "./token-batcher.ts";
+import { tokenProgress } from "./token-progress.ts";
 
 /**
  * The llm executor on the plugin contract as announced, reconciled with the real one at merge; the
@@ -35,15 +35,13 @@ export function createLlmExecutor(options: Options) {
     rescan: async () => engine?.rescan(),
     async run(job: { capability: string; payload: unknown }, ctx: RunContext) {
       if (!engine) throw new ExecutorError("model", "llm is not available on this agent");
-      // Token text rides on progress messages (≤2000 chars each), one per event-loop turn.
-      const tokens = batchPerTurn((text) => {
-        for (let i = 0; i < text.length; i += 2000) {
-          ctx.progress({ percent: 0, stage: "tokens", message: text.slice(i, i + 2000) });
-        }
-      });
+      const max = (job.payload as { max_tokens?: number })?.max_tokens ?? engine.options.defaultMaxTokens;
+      const stream = tokenProgress(ctx.progress, max);
       try {
-        const hooks = { signal: ctx.signal, onToken: tokens.push };
-        return await engine.run(capabilityName(job.capability), job.payload, hooks);
+        return await engine.run(capabilityName(job.capability), job.payload, {
+          signal: ctx.signal,
+          onToken: stream.onToken,
+        });
       } catch (err) {
         if (!(err instanceof LlmError)) throw err;
         if (err.partial) ctx.log("stderr", `partial output, ${err.partial.tokens_used} tokens: ${err.partial.text}`);
@@ -51,7 +49,7 @@ export function createLlmExecutor(options: Options) {
         if (err.category === "fatal") options.onFatal?.(err);
         throw new ExecutorError(CATEGORY[err.category], err.message, err.category === "fatal" ? "gpu_lost" : undefined);
       } finally {
-        tokens.flush();
+        stream.flush();
       }
     },
     health: async () => (await engine?.health()) ?? null,
