@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Agent, startAgent } from "@gantry/agent";
@@ -44,11 +44,17 @@ test("heartbeats carry metrics, and an executor's health hook (a loaded model an
   assert.ok(healthy.metrics.memoryTotalMb > 0);
   assert.deepEqual(healthy.health.issues, []);
 
-  const broken = await t.api.submit({ capability: "test.model", payload: { action: "break" } });
+  const healWhen = join(dir.path, "healed");
+  const broken = await t.api.submit({ capability: "test.model", payload: { action: "break", healWhen } });
   assert.equal((await t.api.waitTerminal(broken.id)).status, "completed");
   const sick = await agentView((v) => v.health?.healthy === false);
   assert.deepEqual(sick.health.issues, ["test.model: model is not answering"]);
   assert.equal(sick.status, "error");
+  // An agent reporting an error gets no work until it reports otherwise: the job waits for the heal.
+  const waiting = await t.api.submit({ capability: "test.model", payload: { action: "load" } });
+  assert.equal((await t.api.get(waiting.id)).status, "queued");
+  writeFileSync(healWhen, "");
+  assert.equal((await t.api.waitTerminal(waiting.id)).status, "completed");
 });
 
 test("stopping the agent unloads what executors hold", async () => {

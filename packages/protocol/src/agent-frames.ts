@@ -143,3 +143,8 @@ export const ServerToAgentFrame = z.union([ServerToAgent, z.array(ServerToAgent)
 /** `POST /v1/agent/messages` (HTTP fallback): job messages in, their replies and pending cancels out. */
 export const AgentMessagesRequest = z.strictObject({ messages: z.array(AgentToServer).min(1).max(1000) });
 export const AgentMessagesResponse = z.object({ replies: z.array(ServerToAgent) });
+export type AgentMessagesResponse = z.infer<typeof AgentMessagesResponse>;
+
+/** `GET /v1/agent/jobs/next` (HTTP fallback): the jobs pushed to a parked poll, possibly none. */
+export const NextJobsResponse = z.object({ jobs: z.array(AssignedJob) });
+export type NextJobsResponse = z.infer<typeof NextJobsResponse>;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import { GantryError } from "@gantry/protocol";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler } from "fastify-type-provider-zod";
 import { refuseQueryTokens } from "./auth/require-scope.ts";
 import type { GantryContext } from "./context.ts";
@@ -45,20 +45,7 @@ export async function buildApp(ctx: GantryContext): Promise<FastifyInstance> {
           },
         }
       : {}),
-    logger: {
-      level: ctx.options.logLevel,
-      // Never log credentials: the Authorization header, and ?token= in URLs (browsers' WebSocket
-      // and EventSource cannot send headers), which the default request serializer would print.
-      redact: ["req.headers.authorization"],
-      serializers: {
-        req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({
-          method: req.method,
-          url: req.url.replace(/([?&]token=)[^&]*/g, "$1[redacted]"),
-          hostname: req.hostname,
-          remoteAddress: req.ip,
-        }),
-      },
-    },
+    loggerInstance: ctx.log as FastifyBaseLogger,
     logController: new LogController({
       disableRequestLogging: ctx.options.logLevel !== "debug" && ctx.options.logLevel !== "trace",
     }),

@@ -1,11 +1,8 @@
-import { AgentMessagesResponse, type AgentToServer, AssignedJob, type ServerToAgent } from "@gantry/protocol";
-import { z } from "zod";
+import { AgentMessagesResponse, type AgentToServer, NextJobsResponse, type ServerToAgent } from "@gantry/protocol";
 import type { Connection, ConnectionHandlers } from "./connection.ts";
 import { CLOSE_REVOKED, CLOSE_TOKEN_INVALID } from "./connection.ts";
 import { CLOSE_TOO_LARGE, MAX_FRAME_MESSAGES } from "./frame-limits.ts";
 import { type HttpClient, HttpError } from "./http-client.ts";
-
-const NextJobsResponse = z.object({ jobs: z.array(AssignedJob) });
 
 /** How many queued messages fit one POST body (at least one: the batcher never queues a bigger one). */
 function takeable(queue: AgentToServer[], maxBytes: number): number {

@@ -127,13 +127,13 @@ export class CommandService {
     };
     await this.#d.store.updateAgentProfile(agentId, profile);
     if (!link) return;
+    // The link was read before the awaits above; a newer connection may have replaced it meanwhile,
+    // and re-adding the old one would put a dead link back in the index. update() re-indexes only the
+    // current link.
     const caps = new Set(profile.capabilities.map(capabilityName));
-    this.#d.registry.remove(link);
-    link.capabilities = caps;
-    link.tier = profile.tier;
-    link.capacity = profile.capacity;
-    this.#d.registry.add(link);
-    this.#d.dispatcher.kickLink(link);
+    this.#d.registry.update(link, { capabilities: caps, tier: profile.tier, capacity: profile.capacity });
+    const current = this.#d.registry.get(agentId);
+    if (current) this.#d.dispatcher.kickLink(current);
   }
 }
 

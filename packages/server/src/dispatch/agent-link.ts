@@ -16,6 +16,14 @@ export interface AgentLink {
    * for a job this link never held (it went to an older connection of the same agent) changes nothing.
    */
   readonly jobs: Set<string>;
+  /**
+   * Jobs in `jobs` that the server ended (deadline) while the agent may still be stopping them, with
+   * when their slot is given up anyway. The slot stays taken until the agent reports the job ended,
+   * stops listing it, or this time passes; freeing it earlier made the agent reject every new push.
+   */
+  readonly stopping: Map<string, number>;
+  /** Creation order (process.hrtime): a link never replaces a newer link of the same agent. */
+  readonly openedAt: bigint;
   /** Slots promised to an in-flight claim. */
   reserved: number;
   /** A draining agent finishes what it holds and takes nothing new. */
@@ -37,7 +45,8 @@ export interface AgentLink {
 }
 
 export function freeSlots(link: AgentLink): number {
-  if (!link.open || link.draining) return 0;
+  // An agent whose own heartbeat reports an error gets nothing until it reports otherwise.
+  if (!link.open || link.draining || link.heartbeat?.status === "error") return 0;
   return Math.max(0, Math.min(link.acceptable(), link.capacity - link.jobs.size - link.reserved));
 }
 
@@ -48,6 +57,8 @@ export abstract class LinkBookkeeping {
   capacity = 1;
   capabilities = new Set<string>();
   readonly jobs = new Set<string>();
+  readonly stopping = new Map<string, number>();
+  readonly openedAt = process.hrtime.bigint();
   reserved = 0;
   draining = false;
   open = true;

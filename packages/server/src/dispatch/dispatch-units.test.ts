@@ -6,6 +6,8 @@ import { slotsFor } from "./dispatcher.ts";
 function link(agentId: string, tier: number, capacity: number, held = 0): AgentLink {
   return {
     jobs: new Set(Array.from({ length: held }, (_, i) => `job-${i}`)),
+    stopping: new Map(),
+    openedAt: process.hrtime.bigint(),
     agentId,
     transport: "ws",
     tier,

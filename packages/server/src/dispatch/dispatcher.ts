@@ -1,6 +1,7 @@
 import type { AssignedJob } from "@gantry/protocol";
 import type { JobRecord, Store } from "../store/store.ts";
 import { getOrCreate } from "../util/get-or-create.ts";
+import { SafeEmitter } from "../util/safe-emitter.ts";
 import { type AgentLink, freeSlots } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 
@@ -13,12 +14,15 @@ export interface DispatcherDeps {
   leaseMs: number;
   /** A link silent this long has missed heartbeats: it is offered no new work. */
   stalledMs: number;
-  /** Called with jobs claimed for a link that closed meanwhile: the lifecycle requeues them. */
-  onOrphaned: (jobs: JobRecord[]) => void;
-  /** Called after jobs are pushed (status events). */
-  onAssigned: (jobs: JobRecord[]) => void;
   onError: (err: unknown) => void;
 }
+
+export type DispatcherEvents = {
+  /** Jobs pushed to their agents (after the claim committed). */
+  "dispatch:jobs:assigned": [jobs: JobRecord[]];
+  /** Jobs claimed for a link that closed before the push: they must go back to the queue. */
+  "dispatch:jobs:orphaned": [jobs: JobRecord[]];
+};
 
 /**
  * Push dispatch. A kick (submit, agent connect, slot release, backoff expiry) marks a capability; one
@@ -27,6 +31,7 @@ export interface DispatcherDeps {
  */
 export class Dispatcher {
   readonly #d: DispatcherDeps;
+  readonly events: SafeEmitter<DispatcherEvents>;
   readonly #pending = new Set<string>();
   /** Capabilities that found slots only reserved by another capability's in-flight claim. */
   readonly #blocked = new Set<string>();
@@ -41,6 +46,7 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.#d = deps;
+    this.events = new SafeEmitter(deps.onError);
   }
 
   /** Jobs of this capability may have become eligible (submitted, requeued, retried, delay over). */
@@ -124,8 +130,13 @@ export class Dispatcher {
       getOrCreate(byLink, link, () => []).push(assignedJob(job));
     }
     for (const [link, list] of byLink) link.deliver(list);
-    if (orphaned.length > 0) this.#d.onOrphaned(orphaned);
-    if (jobs.length > orphaned.length) this.#d.onAssigned(jobs.filter((j) => !orphaned.includes(j)));
+    if (orphaned.length > 0) this.events.emit("dispatch:jobs:orphaned", orphaned);
+    if (jobs.length > orphaned.length) {
+      this.events.emit(
+        "dispatch:jobs:assigned",
+        jobs.filter((j) => !orphaned.includes(j)),
+      );
+    }
   }
 }
 

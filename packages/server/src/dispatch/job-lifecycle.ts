@@ -1,17 +1,11 @@
-import { createHash } from "node:crypto";
 import {
-  CapabilityParseError,
   type FileRef,
   GantryError,
-  JOB_DEFAULTS,
   type JobError,
   type JobProgress,
   type JobStatus,
-  parseCapability,
   type SubmitJobRequest,
 } from "@gantry/protocol";
-import stableStringify from "safe-stable-stringify";
-import { monotonicFactory } from "ulid";
 import type { JobEvents } from "../events/job-events.ts";
 import {
   type FenceOutcome,
@@ -21,19 +15,18 @@ import {
   type NewJob,
   type Store,
 } from "../store/store.ts";
-import { pooledRandom } from "../util/pooled-random.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import { newJob } from "./new-job.ts";
 import { endAfterFailure } from "./retry-policy.ts";
-
-const nextId = monotonicFactory(pooledRandom());
+import type { SlotKeeper } from "./slot-keeper.ts";
 
 export interface LifecycleDeps {
   store: Store;
   events: JobEvents;
   registry: AgentRegistry;
   dispatcher: Dispatcher;
-  onError: (err: unknown) => void;
+  slots: SlotKeeper;
 }
 
 /**
@@ -128,7 +121,7 @@ export class JobLifecycle {
     if (out.kind === "ok") {
       this.#d.events.emit({ type: "output", jobId, at: new Date().toISOString() });
       this.#released(agentId, out.job);
-    }
+    } else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -138,6 +131,7 @@ export class JobLifecycle {
     const now = Date.now();
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -145,6 +139,7 @@ export class JobLifecycle {
     const end = { next: "cancelled", error: null } as const;
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, end, Date.now());
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
@@ -156,12 +151,26 @@ export class JobLifecycle {
     const error: JobError = { category: "transient", message: `agent rejected the job: ${reason}`, code: "rejected" };
     const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now, false), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
+    else this.#d.slots.stopped(agentId, jobId);
     return out;
   }
 
   // ---- server-side ends ----
 
-  /** A lease ran out: the agent is dead or cut off. Its late messages will be stale. */
+  /** Jobs were pushed to their agents. */
+  assigned(jobs: JobRecord[]): void {
+    for (const j of jobs) this.#status(j);
+  }
+
+  /** Jobs claimed for a link that closed before the push go back at once. */
+  async orphaned(jobs: JobRecord[]): Promise<void> {
+    for (const j of jobs) await this.releaseUnstarted(j.agentId!, [j], "agent left before the push");
+  }
+
+  /**
+   * A lease ran out: the agent is dead or cut off. Its late messages will be stale. Applies only if
+   * the lease is still lapsed when the write runs (a heartbeat may have renewed it since the read).
+   */
   async leaseExpired(job: JobRecord): Promise<void> {
     const now = Date.now();
     const error: JobError = {
@@ -169,7 +178,7 @@ export class JobLifecycle {
       message: `agent ${job.agentId} stopped renewing the lease`,
       code: "lease_expired",
     };
-    const out = await this.#d.store.endAttempt(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
+    const out = await this.#d.store.expireLease(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(job.agentId!, out.job);
   }
 
@@ -218,7 +227,9 @@ export class JobLifecycle {
     if (job.agentId && (job.status === "assigned" || job.status === "running")) {
       const link = this.#d.registry.get(job.agentId);
       link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
-      if (link) this.#release(link.agentId, job);
+      // The slot stays taken until the agent has stopped the job (SlotKeeper says why).
+      this.#d.slots.holdUntilStopped(job.agentId, job.id, now);
+      this.#d.dispatcher.kick(job.capability);
     }
     this.#status(updated);
   }
@@ -231,8 +242,7 @@ export class JobLifecycle {
   }
 
   #release(agentId: string, job: JobRecord): void {
-    const link = this.#d.registry.get(agentId);
-    if (link?.jobs.delete(job.id)) this.#d.dispatcher.kickLink(link);
+    this.#d.slots.release(agentId, job.id);
     this.#d.dispatcher.kick(job.capability);
   }
 
@@ -264,32 +274,4 @@ export class JobLifecycle {
 
 export function emitStatus(events: JobEvents, jobId: string, status: JobStatus, epoch: number): void {
   events.emit({ type: "status", jobId, status, epoch, at: new Date().toISOString() });
-}
-
-function newJob(owner: string, r: SubmitJobRequest, now: number): NewJob {
-  let name: string;
-  try {
-    name = parseCapability(r.capability).name;
-  } catch (err) {
-    if (err instanceof CapabilityParseError) throw new GantryError("invalid_capability", err.message);
-    throw err;
-  }
-  return {
-    id: nextId(now),
-    capability: name,
-    capabilityFull: r.capability,
-    payload: r.payload ?? {},
-    inputs: r.inputs ?? [],
-    priority: r.priority ?? JOB_DEFAULTS.priority,
-    owner,
-    idempotencyKey: r.idempotencyKey ?? null,
-    // Stable serialisation (sorted keys): a replay with the keys in another order is the same request.
-    requestHash: r.idempotencyKey ? createHash("sha256").update(stableStringify(r)).digest("hex") : null,
-    timeoutSecs: r.timeoutSecs ?? null,
-    maxWaitSecs: r.maxWaitSecs ?? null,
-    runtimeSecs: r.runtimeSecs ?? null,
-    maxAttempts: r.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-    backoffMs: r.backoffMs ?? JOB_DEFAULTS.backoffMs,
-    createdAt: now,
-  };
 }

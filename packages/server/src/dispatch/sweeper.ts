@@ -3,10 +3,12 @@ import type { AgentLink } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import type { JobLifecycle } from "./job-lifecycle.ts";
+import type { SlotKeeper } from "./slot-keeper.ts";
 
 export interface SweeperDeps {
   store: Store;
   lifecycle: JobLifecycle;
+  slots: SlotKeeper;
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   intervalMs: number;
@@ -19,8 +21,9 @@ export interface SweeperDeps {
 const BATCH = 500;
 
 /**
- * The timer loop: expired leases, job deadlines, silent links, and a periodic kick of every served
- * capability (a safety net for backoff wake-ups lost across a restart).
+ * The timer loop: expired leases, job deadlines, silent links, slots held too long for jobs being
+ * stopped, and a periodic kick of every served capability (a safety net for backoff wake-ups lost
+ * across a restart).
  */
 export class Sweeper {
   readonly #d: SweeperDeps;
@@ -49,6 +52,7 @@ export class Sweeper {
       for (const job of await this.#d.store.expiredLeases(now, BATCH)) await this.#d.lifecycle.leaseExpired(job);
       for (const job of await this.#d.store.overdueJobs(now, BATCH)) await this.#d.lifecycle.deadline(job, now);
       for (const link of [...this.#d.registry.all()]) {
+        if (link.stopping.size > 0) this.#d.slots.releaseOverdue(link, now);
         const silent = now - link.lastSeenAt > this.#d.silenceMs;
         const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
         if (silent || expired) this.#d.onDisconnect(link);

@@ -25,7 +25,7 @@ export const agentFileRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
   acceptRawBodies(app);
 
   const heldJob = async (request: FastifyRequest, id: string, epoch: number): Promise<JobRecord> => {
-    const { agent } = await ctx.agents.verify(bearerOf(request.headers.authorization));
+    const { agent } = await ctx.agents.enrolment.verify(bearerOf(request.headers.authorization));
     await ctx.store.barrier();
     const job = await ctx.store.getJob(id);
     if (!job) throw new GantryError("agent_job_unknown");

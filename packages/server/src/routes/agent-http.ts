@@ -1,12 +1,12 @@
 import {
   AgentMessagesRequest,
   AgentMessagesResponse,
-  AssignedJob,
   AuthAgentRequest,
   AuthAgentResponse,
   ErrorEnvelope,
   GantryError,
   NextJobsQuery,
+  NextJobsResponse,
   PingResponse,
   RegisterAgentRequest,
   RegisterAgentResponse,
@@ -14,13 +14,24 @@ import {
 } from "@gantry/protocol";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { nack } from "../agents/agent-service.ts";
+import type { z } from "zod";
+import { failureCode } from "../agents/agent-replies.ts";
+import { handleInOrder } from "../agents/ordered-messages.ts";
 import { PollAgentLink } from "../agents/poll-agent-link.ts";
 import { bearerOf } from "../auth/principals.ts";
 import type { GantryContext } from "../context.ts";
+import { getOrCreate } from "../util/get-or-create.ts";
+import { SerialQueue } from "../util/serial-queue.ts";
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
+const errors = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+  503: ErrorEnvelope,
+  507: ErrorEnvelope,
+};
 
 /**
  * The agent protocol over plain HTTP: the seed's register → auth → ping flow, and the long-poll
@@ -36,7 +47,7 @@ export const agentHttpRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
     },
   };
   const registerHandler = async (request: { body: z.output<typeof RegisterAgentRequest> }) =>
-    ctx.agents.register(request.body);
+    ctx.agents.enrolment.register(request.body);
   app.post("/agent/register", register, registerHandler);
   app.post("/agents", register, registerHandler);
 
@@ -50,11 +61,11 @@ export const agentHttpRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
         response: { 200: AuthAgentResponse, ...errors },
       },
     },
-    async (request) => ctx.agents.authenticate(request.body.agentId, request.body.key),
+    async (request) => ctx.agents.enrolment.authenticate(request.body.agentId, request.body.key),
   );
 
   const agentOf = async (request: FastifyRequest) =>
-    (await ctx.agents.verify(bearerOf(request.headers.authorization))).agent;
+    (await ctx.agents.enrolment.verify(bearerOf(request.headers.authorization))).agent;
 
   app.get(
     "/private/agent/ping",
@@ -78,18 +89,22 @@ export const agentHttpRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
         summary: "Long-poll for jobs (fallback transport)",
         tags: ["agent"],
         querystring: NextJobsQuery,
-        response: { 200: z.object({ jobs: z.array(AssignedJob) }), ...errors },
+        response: { 200: NextJobsResponse, ...errors },
       },
     },
     async (request, reply) => {
       const agent = await agentOf(request);
       const link = pollLink(agent.id);
       const parked = link.park(request.query.max, request.query.wait * 1000);
+      const gone = () => !reply.raw.writableFinished && (request.raw.destroyed || reply.raw.destroyed);
       reply.raw.on("close", () => {
         if (!reply.raw.writableFinished) link.cancelPark();
       });
       ctx.dispatcher.kickLink(link);
-      return { jobs: await parked };
+      const jobs = await parked;
+      // The poll's client went away while it was parked: these jobs wait for the next poll.
+      if (jobs.length > 0 && gone()) link.putBack(jobs);
+      return { jobs };
     },
   );
 
@@ -105,28 +120,49 @@ export const agentHttpRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = as
     },
     async (request) => {
       const agent = await agentOf(request);
-      const replies: ServerToAgent[] = [];
-      let link = ctx.registry.get(agent.id);
-      const rest = request.body.messages.filter((m) => m.type !== "hello");
-      const hello = request.body.messages.find((m) => m.type === "hello");
-      if (hello) {
-        if (link && link.transport === "ws") link.close(4000, "replaced by a polling connection");
-        const poll = new PollAgentLink(agent.id);
-        replies.push(await ctx.agents.hello(agent, poll, hello));
-        link = poll;
+      // One agent's POSTs are handled one after another, like the frames of a WebSocket.
+      const queue = getOrCreate(queues, agent.id, () => new SerialQueue());
+      try {
+        return await queue.run(() => messages(agent, request.body.messages));
+      } finally {
+        if (queue.idle) queues.delete(agent.id);
       }
-      if (!(link instanceof PollAgentLink) || !link.open) {
-        throw new GantryError("agent_protocol_error", "Send a hello message first.");
-      }
-      link.lastSeenAt = Date.now();
-      const results = await Promise.all(
-        rest.map((m) =>
-          ctx.agents.handle(agent.id, link, m).catch(() => ("ref" in m ? [nack(m.ref, "agent_protocol_error")] : [])),
-        ),
-      );
-      for (const r of results) replies.push(...r);
-      replies.push(...link.takePending());
-      return { replies };
     },
   );
+
+  const queues = new Map<string, SerialQueue>();
+  const messages = async (
+    agent: Awaited<ReturnType<typeof agentOf>>,
+    all: z.output<typeof AgentMessagesRequest>["messages"],
+  ): Promise<AgentMessagesResponse> => {
+    const replies: ServerToAgent[] = [];
+    let link = ctx.registry.get(agent.id);
+    const hello = all.find((m) => m.type === "hello");
+    const rest = all.filter((m) => m !== hello);
+    if (hello) {
+      if (link && link.transport === "ws") link.close(4000, "replaced by a polling connection");
+      const poll = new PollAgentLink(agent.id);
+      try {
+        await ctx.agents.sessions.hello(agent, poll, hello);
+      } catch (err) {
+        if (err instanceof GantryError) throw err;
+        app.log.error({ err }, "agent hello failed");
+        throw new GantryError(failureCode(err));
+      }
+      link = poll;
+    }
+    if (!(link instanceof PollAgentLink) || !link.open) {
+      throw new GantryError("agent_protocol_error", "Send a hello message first.");
+    }
+    const l = link;
+    l.lastSeenAt = Date.now();
+    replies.push(...l.takePending());
+    await handleInOrder(
+      rest,
+      (m) => ctx.agents.messages.handle(agent.id, l, m),
+      (r) => replies.push(...r),
+    );
+    replies.push(...l.takePending());
+    return { replies };
+  };
 };

@@ -103,7 +103,7 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
       const link = ctx.registry.get(agent.id);
       if (link) {
         link.close(4403, "agent revoked");
-        await ctx.agents.disconnected(link);
+        await ctx.agents.sessions.disconnected(link);
       }
       return view(agent);
     },

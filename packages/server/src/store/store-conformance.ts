@@ -156,10 +156,55 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     const now = Date.now();
     await s.claimJobs("conf.cap", ["A"], now, now + 100);
     assert.equal((await s.expiredLeases(now + 200, 10)).length, 1);
-    await s.renewLeases("A", now + 300);
+    await s.renewLeases("A", [{ jobId: j.id, epoch: 1 }], now + 50, now + 300, now - 1000);
     assert.equal((await s.expiredLeases(now + 200, 10)).length, 0);
     await s.extendAllLeases(now + 5000);
     assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 5000);
+  });
+
+  withStore("leases: a heartbeat renews only what it lists, at its epoch, and names the rest", async (s) => {
+    const [listed, unlisted, other] = [newJob(), newJob(), newJob()];
+    await s.insertJobs([listed, unlisted, other]);
+    const now = Date.now();
+    await s.claimJobs("conf.cap", ["A", "A", "B"], now, now + 100);
+    const r = await s.renewLeases(
+      "A",
+      [
+        { jobId: listed.id, epoch: 1 },
+        { jobId: other.id, epoch: 1 }, // B's job
+        { jobId: unlisted.id, epoch: 7 }, // wrong epoch
+      ],
+      now + 50,
+      now + 1000,
+      now + 51,
+    );
+    assert.deepEqual(r.drop.map((h) => h.jobId).sort(), [other.id, unlisted.id].sort());
+    assert.deepEqual(
+      r.unlisted.map((x) => x.id),
+      [unlisted.id],
+    );
+    assert.equal((await s.getJob(listed.id))!.leaseExpiresAt, now + 1000);
+    assert.equal((await s.getJob(unlisted.id))!.leaseExpiresAt, now + 100);
+    assert.equal((await s.getJob(other.id))!.leaseExpiresAt, now + 100);
+    // A lapsed lease is the sweeper's: a late heartbeat does not revive it.
+    const late = await s.renewLeases("A", [{ jobId: unlisted.id, epoch: 1 }], now + 200, now + 2000, 0);
+    assert.deepEqual(late.drop, [{ jobId: unlisted.id, epoch: 1 }]);
+  });
+
+  withStore("leases: expiry applies only while the lease is still lapsed", async (s) => {
+    const j = newJob();
+    await s.insertJobs([j]);
+    const now = Date.now();
+    await s.claimJobs("conf.cap", ["A"], now, now + 100);
+    const error = { category: "lease_expired" as const, message: "x" };
+    const end = { next: "queued", runAfter: now, error, countsAsAttempt: true } as const;
+    // The sweeper read the lease as lapsed at now+200, but a heartbeat renewed it before the expiry ran.
+    await s.renewLeases("A", [{ jobId: j.id, epoch: 1 }], now + 50, now + 1000, 0);
+    assert.equal((await s.expireLease(j.id, "A", 1, end, now + 200)).kind, "stale");
+    assert.equal((await s.getJob(j.id))!.status, "assigned");
+    const out = await s.expireLease(j.id, "A", 1, end, now + 2000);
+    assert.equal(out.kind, "ok");
+    assert.equal((await s.getJob(j.id))!.status, "queued");
   });
 
   withStore("deadlines: timeoutSecs and never-picked-up maxWaitSecs", async (s) => {

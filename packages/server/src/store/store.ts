@@ -5,6 +5,7 @@ import type {
   CommandStatus,
   CommandType,
   FileRef,
+  HeldJob,
   JobError,
   JobProgress,
   JobStatus,
@@ -141,6 +142,12 @@ export type AttemptEnd =
   | { next: "failed"; error: JobError }
   | { next: "cancelled"; error: JobError | null };
 
+/** What a heartbeat's renewal found: see Store.renewLeases. */
+export interface LeaseRenewal {
+  drop: HeldJob[];
+  unlisted: JobRecord[];
+}
+
 /** What one retention step deleted. */
 export interface RetentionBatch {
   jobs: number;
@@ -261,8 +268,20 @@ export interface Store extends FileStore {
   ): Promise<FenceOutcome>;
   /** Ends a held attempt badly: requeue (with backoff), fail, or cancel. */
   endAttempt(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome>;
-  /** Renews the leases of every job the agent holds. */
-  renewLeases(agentId: string, leaseExpiresAt: number): Promise<void>;
+  /**
+   * A heartbeat: renews the leases of the listed jobs that the agent still holds at the listed epoch
+   * and whose lease has not lapsed. Returns the listed jobs it did not renew (the agent must drop
+   * them) and the agent's held jobs that were not listed and have not changed since `quietBefore`.
+   */
+  renewLeases(
+    agentId: string,
+    listed: HeldJob[],
+    now: number,
+    leaseExpiresAt: number,
+    quietBefore: number,
+  ): Promise<LeaseRenewal>;
+  /** Ends an attempt as endAttempt does, but only if its lease is still lapsed at `now` (stale otherwise). */
+  expireLease(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome>;
   heldJobs(agentId: string): Promise<JobRecord[]>;
   /** queued → cancelled at once; held → cancel flag set (the agent must acknowledge). */
   requestCancel(jobId: string, now: number): Promise<JobRecord | undefined>;

@@ -77,19 +77,14 @@ export class SqliteJobs {
         attempts_used = attempts_used - ?, updated_at = ? WHERE id = ?`),
       finish: p(`UPDATE jobs SET status = ?, error = ?, lease_expires_at = NULL, cancel_requested_at = NULL,
         ended_at = ?, updated_at = ? WHERE id = ?`),
-      renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE agent_id = ? AND ${HELD}`),
-      held: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD}`),
-      holdsAny: p(`SELECT 1 FROM jobs WHERE agent_id = ? AND ${HELD} LIMIT 1`),
       cancelFlag: p("UPDATE jobs SET cancel_requested_at = ?, updated_at = ? WHERE id = ?"),
       retry:
         p(`UPDATE jobs SET status = 'queued', error = NULL, agent_id = NULL, output = NULL, output_files = '[]', progress = NULL,
         attempts_used = 0, run_after = NULL, cancel_requested_at = NULL, ended_at = NULL, updated_at = ?,
         deadline_at = CASE WHEN timeout_secs IS NULL THEN NULL ELSE ? + timeout_secs * 1000 END,
         pickup_deadline_at = NULL WHERE id = ?`),
-      expired: p(`SELECT * FROM jobs WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`),
       overdue: p(`SELECT * FROM jobs WHERE deadline_at <= ? AND status IN ('queued','assigned','running') LIMIT ?`),
       pickupOverdue: p(`SELECT * FROM jobs WHERE pickup_deadline_at <= ? AND status = 'queued' AND epoch = 0 LIMIT ?`),
-      extendAll: p(`UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE ${HELD}`),
       queuedCaps: p("SELECT DISTINCT capability FROM jobs WHERE status = 'queued'"),
     };
   }
@@ -245,18 +240,6 @@ export class SqliteJobs {
     });
   }
 
-  renewLeases(agentId: string, leaseExpiresAt: number): Promise<void> {
-    // Most heartbeats come from idle agents: a read says so without opening a write (and an fsync).
-    if (this.#s.holdsAny.get(agentId) === undefined) return Promise.resolve();
-    return this.#gc.write(() => {
-      this.#s.renew.run(leaseExpiresAt, agentId);
-    });
-  }
-
-  heldJobs(agentId: string): Promise<JobRecord[]> {
-    return Promise.resolve((this.#s.held.all(agentId) as JobRow[]).map(jobFromRow));
-  }
-
   requestCancel(jobId: string, now: number): Promise<JobRecord | undefined> {
     return this.#gc.write(() => {
       const job = this.#getSync(jobId);
@@ -292,10 +275,6 @@ export class SqliteJobs {
     return Promise.resolve(this.#s.logs.all(jobId, after, limit) as LogRecord[]);
   }
 
-  expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    return Promise.resolve((this.#s.expired.all(now, limit) as JobRow[]).map(jobFromRow));
-  }
-
   overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
     const rows = [
       ...(this.#s.overdue.all(now, limit) as JobRow[]),
@@ -303,12 +282,6 @@ export class SqliteJobs {
     ];
     const seen = new Set<string>();
     return Promise.resolve(rows.filter((r) => !seen.has(r.id) && seen.add(r.id)).map(jobFromRow));
-  }
-
-  extendAllLeases(leaseExpiresAt: number): Promise<void> {
-    return this.#gc.write(() => {
-      this.#s.extendAll.run(leaseExpiresAt);
-    });
   }
 
   queuedCapabilities(): Promise<string[]> {

@@ -17,6 +17,7 @@ import {
 } from "./rows.ts";
 import { SqliteFiles } from "./sqlite-files.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
+import { SqliteLeases } from "./sqlite-leases.ts";
 import { SqliteRetention } from "./sqlite-retention.ts";
 
 /**
@@ -33,6 +34,7 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
   const gc = new GroupCommit(db);
   const jobs = new SqliteJobs(db, gc);
+  const leases = new SqliteLeases(db, gc);
   const files = new SqliteFiles(db, gc);
   const retention = new SqliteRetention(db, gc);
   const p = (sql: string) => db.prepare(sql);
@@ -84,15 +86,16 @@ export function openSqliteStore(path: string): Store {
     appendLogs: (id, a, e, lines, now) => jobs.appendLogs(id, a, e, lines, now),
     completeAttempt: (id, a, e, out, files, now) => jobs.completeAttempt(id, a, e, out, files, now),
     endAttempt: (id, a, e, end, now) => jobs.endAttempt(id, a, e, end, now),
-    renewLeases: (a, lease) => jobs.renewLeases(a, lease),
-    heldJobs: (a) => jobs.heldJobs(a),
+    renewLeases: (a, listed, now, lease, quiet) => leases.renewLeases(a, listed, now, lease, quiet),
+    expireLease: (id, a, e, end, now) => leases.expireLease(id, a, e, end, now),
+    heldJobs: (a) => leases.heldJobs(a),
     requestCancel: (id, now) => jobs.requestCancel(id, now),
     retryJob: (id, now) => jobs.retryJob(id, now),
     finishJob: (id, st, err, now) => jobs.finishJob(id, st, err, now),
     getLogs: (id, after, limit) => jobs.getLogs(id, after, limit),
-    expiredLeases: (now, limit) => jobs.expiredLeases(now, limit),
+    expiredLeases: (now, limit) => leases.expiredLeases(now, limit),
     overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
-    extendAllLeases: (lease) => jobs.extendAllLeases(lease),
+    extendAllLeases: (lease) => leases.extendAllLeases(lease),
     queuedCapabilities: () => jobs.queuedCapabilities(),
     deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
 

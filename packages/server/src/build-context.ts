@@ -1,0 +1,85 @@
+import type { Logger } from "pino";
+import { AgentEnrolment } from "./agents/agent-enrolment.ts";
+import { AgentHeartbeats } from "./agents/agent-heartbeat.ts";
+import { AgentMessageRouter } from "./agents/agent-message-router.ts";
+import { AgentSessions } from "./agents/agent-sessions.ts";
+import { CommandService } from "./agents/command-service.ts";
+import { Principals } from "./auth/principals.ts";
+import type { ServerKeys } from "./auth/server-keys.ts";
+import { Tokens } from "./auth/tokens.ts";
+import type { GantryContext } from "./context.ts";
+import { AgentRegistry } from "./dispatch/agent-registry.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { JobLifecycle } from "./dispatch/job-lifecycle.ts";
+import { SlotKeeper } from "./dispatch/slot-keeper.ts";
+import { JobEvents } from "./events/job-events.ts";
+import type { BlobStore } from "./files/blob-store.ts";
+import { FileService } from "./files/file-service.ts";
+import type { ResolvedServerOptions } from "./server-options.ts";
+import type { Store } from "./store/store.ts";
+
+/** What the components are built from: made (and opened) before them. */
+export interface ContextParts {
+  opts: ResolvedServerOptions;
+  log: Logger;
+  store: Store;
+  keys: ServerKeys;
+  blobs: BlobStore;
+  version: string;
+}
+
+/**
+ * Builds the server's components in dependency order: each is constructed from ones already built,
+ * and the one cycle (dispatch reports orphaned and pushed jobs, which the lifecycle handles) is an
+ * event subscription made once both exist.
+ */
+export function buildContext({ opts, log, store, keys, blobs, version }: ContextParts): GantryContext {
+  const report = (msg: string) => (err: unknown) => log.error({ err }, msg);
+  const leaseMs = opts.leaseSecs * 1000;
+  const tokens = new Tokens(keys, opts.tokenTtlSecs);
+  const events = new JobEvents();
+  events.onListenerError = report("event listener failed");
+  const registry = new AgentRegistry();
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    leaseMs,
+    // Less than a lease, so a job whose lease lapsed is not handed straight back to the silent agent.
+    stalledMs: Math.min(2 * opts.heartbeatIntervalSecs * 1000, leaseMs / 2),
+    onError: report("dispatch failed"),
+  });
+  const slots = new SlotKeeper({ registry, dispatcher, leaseMs });
+  const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, slots });
+  dispatcher.events.on("dispatch:jobs:assigned", (jobs) => lifecycle.assigned(jobs));
+  dispatcher.events.on("dispatch:jobs:orphaned", (jobs) => {
+    lifecycle.orphaned(jobs).catch(report("requeueing orphaned jobs failed"));
+  });
+  const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
+  const sessions = new AgentSessions({ store, registry, dispatcher, lifecycle, commands, options: opts });
+  const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, slots, options: opts });
+  const messages = new AgentMessageRouter({
+    store,
+    tokens,
+    lifecycle,
+    heartbeats,
+    sessions,
+    commands,
+    onError: (err, msg) => log.error({ err }, msg),
+  });
+  return {
+    options: opts,
+    log,
+    store,
+    events,
+    registry,
+    dispatcher,
+    lifecycle,
+    slots,
+    agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts }), sessions, messages },
+    commands,
+    principals: new Principals(store, tokens),
+    tokens,
+    files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
+    version,
+  };
+}
