@@ -34,6 +34,7 @@ export class LlmEngine {
     this.catalog = new ModelCatalog(options.modelsDir, runtime.lib);
     this.models = new ModelManager(runtime, {
       ...options,
+      quarantineFile: options.quarantineFile === "" ? undefined : options.quarantineFile,
       // Offered models change now and again when the quarantine ends.
       onQuarantine: (_name, until) => {
         this.#tell();
@@ -65,7 +66,7 @@ export class LlmEngine {
     const out: LlmCapability[] = [];
     if (this.#lost) return out;
     for (const e of this.catalog.entries.values()) {
-      if (this.models.quarantinedUntil(e.name) !== undefined) continue;
+      if (this.models.quarantinedUntil(e) !== undefined) continue;
       const attributes = [`gpu:${this.runtime.backend}`, `ctx:${e.contextTrain}`, `quant:${e.quant}`];
       attributes.push(`size_mb:${Math.max(1, Math.round(e.sizeBytes / 1048576))}`);
       out.push({ name: e.name, attributes, capability: `${e.name}[${attributes.join(";")}]` });
@@ -100,7 +101,8 @@ export class LlmEngine {
 
   /** Until when `name` is not offered after a failed load (epoch ms), or undefined. */
   quarantinedUntil(name: string): number | undefined {
-    return this.models.quarantinedUntil(name);
+    const entry = this.catalog.entries.get(name);
+    return entry && this.models.quarantinedUntil(entry);
   }
 
   /** Runs one job for model `name` (capability base name). Rejects with an LlmError. */

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+
 /** Options of the llm executor core, resolved once (resolveLlmOptions) and passed down. */
 export interface LlmOptions {
   /** Directory of `*.gguf` files; each is one capability `llm.<basename, lowercased>`. */
@@ -14,6 +16,8 @@ export interface LlmOptions {
   contextSize: number;
   /** How long a model that failed to load is not advertised. @defaultValue 600000 (10 min) */
   quarantineMs: number;
+  /** Where quarantines persist across rescans and restarts; "" keeps them in memory only. @defaultValue `<modelsDir>/.gantry-quarantine.json` */
+  quarantineFile: string;
   /** Watch the models directory and rescan on change (debounced). @defaultValue true */
   watch: boolean;
   /** How long after the last change in the directory a watch-triggered rescan runs. @defaultValue 500 */
@@ -35,10 +39,10 @@ export const llmDefaults = {
   watchDebounceMs: 500,
   defaultMaxTokens: 512,
   log: () => {},
-} satisfies Omit<LlmOptions, "modelsDir">;
+} satisfies Omit<LlmOptions, "modelsDir" | "quarantineFile">;
 
 export function resolveLlmOptions(options: Partial<LlmOptions> & { modelsDir: string }): LlmOptions {
-  const o = { ...llmDefaults, ...options };
+  const o = { ...llmDefaults, quarantineFile: join(options.modelsDir, ".gantry-quarantine.json"), ...options };
   if (o.maxLoadedModels < 1 || o.sequences < 1) throw new Error("maxLoadedModels and sequences must be ≥ 1");
   return o;
 }

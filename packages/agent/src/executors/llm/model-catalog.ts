@@ -121,7 +121,8 @@ export class ModelCatalog {
   watch(debounceMs: number, onChange: () => void): boolean {
     if (this.#watcher) return true;
     try {
-      this.#watcher = watch(this.#dir, { persistent: false }, () => {
+      this.#watcher = watch(this.#dir, { persistent: false }, (_event, file) => {
+        if (file && !String(file).toLowerCase().endsWith(".gguf")) return; // our quarantine file, editor droppings
         clearTimeout(this.#timer);
         this.#timer = setTimeout(onChange, debounceMs);
         this.#timer.unref();

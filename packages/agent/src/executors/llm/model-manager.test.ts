@@ -137,3 +137,13 @@ test("GPU loss is told apart from other errors", () => {
   assert.ok(!isDeviceLost(new Error("CUDA error: out of memory")));
   assert.ok(!isDeviceLost(new Error("failed to load model")));
 });
+
+test("a quarantine outlives the engine (a rescan in a fresh thread, a restart) until the file is replaced", async () => {
+  const again = await LlmEngine.create({ modelsDir: fx.dir, gpu: "off", threads: 1, watch: false });
+  assert.ok(again instanceof LlmEngine);
+  assert.ok(!again.capabilities().some((c) => c.name === "llm.broken"));
+  await writeTinyLlamaGguf(fx.path("broken"), { seed: 5 }); // replaced by a good copy
+  await again.rescan();
+  assert.ok(again.capabilities().some((c) => c.name === "llm.broken"));
+  await again.unload();
+});

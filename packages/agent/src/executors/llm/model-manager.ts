@@ -2,12 +2,15 @@ import type { LlamaRuntime } from "./llama-runtime.ts";
 import { isDeviceLost, LlmError } from "./llm-error.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import type { ModelEntry } from "./model-catalog.ts";
+import { Quarantine } from "./quarantine.ts";
 
 export interface ModelManagerOptions {
   maxLoadedModels: number;
   sequences: number;
   contextSize: number;
   quarantineMs: number;
+  /** Where quarantines persist (see Quarantine); none: memory only. */
+  quarantineFile: string | undefined;
   log: (line: string) => void;
   /** A model was quarantined until `until` (epoch ms): what is offered changed. */
   onQuarantine?: (name: string, until: number) => void;
@@ -17,13 +20,13 @@ export interface ModelManagerOptions {
  * Which models are in memory. At most `maxLoadedModels` at once: a run for another model waits until
  * the least recently used idle one is unloaded (never one in use), then loads its own. Loads happen
  * one at a time, so two swaps never compete for the same VRAM. A model that fails to load is
- * quarantined: `quarantinedUntil(name)` says until when it should not be offered.
+ * quarantined: `quarantinedUntil(entry)` says until when it should not be offered.
  */
 export class ModelManager {
   readonly #rt: LlamaRuntime;
   readonly #o: ModelManagerOptions;
   readonly #loaded = new Map<string, LoadedModel>();
-  readonly #quarantine = new Map<string, number>();
+  readonly #quarantine: Quarantine;
   /** Serialises loads and unloads. */
   #chain: Promise<unknown> = Promise.resolve();
   /** Woken when a model stops being in use (a swap may be waiting for it). */
@@ -34,21 +37,20 @@ export class ModelManager {
   constructor(rt: LlamaRuntime, options: ModelManagerOptions) {
     this.#rt = rt;
     this.#o = options;
+    this.#quarantine = new Quarantine(options.quarantineFile);
   }
 
   get loaded(): LoadedModel[] {
     return [...this.#loaded.values()];
   }
 
-  quarantinedUntil(name: string): number | undefined {
-    const until = this.#quarantine.get(name);
-    if (until !== undefined && until <= Date.now()) this.#quarantine.delete(name);
-    return this.#quarantine.get(name);
+  quarantinedUntil(entry: ModelEntry): number | undefined {
+    return this.#quarantine.until(entry);
   }
 
   /** The loaded model, loading it (and unloading others) first if needed. Call `done(m)` after. */
   async acquire(entry: ModelEntry, signal: AbortSignal): Promise<LoadedModel> {
-    const until = this.quarantinedUntil(entry.name);
+    const until = this.quarantinedUntil(entry);
     if (until !== undefined) {
       throw new LlmError(
         "model",
@@ -125,7 +127,7 @@ export class ModelManager {
       if (isDeviceLost(err))
         throw new LlmError("fatal", `GPU lost while loading ${entry.name}: ${(err as Error).message}`);
       const until = Date.now() + this.#o.quarantineMs;
-      this.#quarantine.set(entry.name, until);
+      this.#quarantine.add(entry, until, (err as Error).message);
       this.#o.log(`llm: ${entry.name} failed to load, not offered until ${new Date(until).toISOString()}`);
       this.#o.onQuarantine?.(entry.name, until);
       throw new LlmError("model", `${entry.name} failed to load: ${(err as Error).message}`, {
