@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { type LlmOutput, LlmPayload } from "@gantry/protocol";
 import { embedText } from "./embed-text.ts";
 import { generateText, type RunHooks } from "./generate-text.ts";
@@ -55,6 +56,8 @@ export class LlmEngine {
       return (err as Error).message;
     }
     const engine = new LlmEngine(rt, o);
+    // Made if missing, so there is a folder to drop models into (and to watch).
+    await mkdir(o.modelsDir, { recursive: true }).catch(() => {});
     await engine.rescan();
     if (o.watch) engine.catalog.watch(o.watchDebounceMs, () => void engine.#rescanAndTell());
     o.log(`llm: ${rt.backend}, ${rt.threads} threads, ${engine.catalog.entries.size} models in ${o.modelsDir}`);
