@@ -6,6 +6,7 @@ export * from "./backoff.ts";
 export * from "./capability.ts";
 export * from "./client-frames.ts";
 export * from "./errors.ts";
+export * from "./executor-payloads.ts";
 export * from "./files.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
