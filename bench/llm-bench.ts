@@ -5,6 +5,7 @@ import type { LlmCompletionOutput } from "@gantry/protocol";
 import { LlmEngine } from "../packages/agent/src/executors/llm/llm-engine.ts";
 import { createLlmExecutor } from "../packages/agent/src/executors/llm/llm-executor.ts";
 import { writeTinyLlamaGguf } from "../packages/agent/src/executors/llm/testing/gguf-writer.ts";
+import { testContext, testJob, testSettings } from "../packages/agent/src/executors/llm/testing/run-context.ts";
 import { median, round } from "./lib/stats.ts";
 
 /**
@@ -60,7 +61,7 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
     await writeTinyLlamaGguf(join(dir, "bench.gguf"), shape);
     const base = { modelsDir: dir, gpu: "off" as const, watch: false };
     const ex = createLlmExecutor(base);
-    if (!(await ex.detect()).available) throw new Error("llm is not available here");
+    if (!(await ex.detect(testSettings(dir))).available) throw new Error("llm is not available here");
     const engine = (await LlmEngine.create(base)) as LlmEngine; // for the bare model and settings
     const threads = engine.runtime.threads;
     log(`llm: model n_embd 256 × 4 blocks, ${threads} threads, ${tokens} tokens × ${runs} runs each`);
@@ -91,11 +92,11 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       let first = 0;
-      const progress = () => {
+      const { ctx } = testContext(dir, signal);
+      ctx.progress = () => {
         first ||= performance.now();
       };
-      const job = { capability: "llm.bench", payload: { prompt: PROMPT, max_tokens: tokens, temperature: 0 } };
-      await ex.run(job, { signal, progress, log: () => {} });
+      await ex.run(testJob("llm.bench", { prompt: PROMPT, max_tokens: tokens, temperature: 0 }), ctx);
       return measured(t0, first, c0);
     };
     await bare();

@@ -23,16 +23,12 @@ async function llmAgent(name: string, corrupt = false): Promise<Agent> {
   const bytes = tinyLlamaGguf({ seed: 1 });
   mkdirSync(models, { recursive: true });
   writeFileSync(join(models, "tiny-a.gguf"), corrupt ? bytes.subarray(0, bytes.length - 4096) : bytes);
-  const executor = new URL(
-    `./fixtures/llm-executor.ts?dir=${encodeURIComponent(models)}&model=tiny-a`,
-    import.meta.url,
-  );
   const agent = await startAgent({
     server: t!.server.url,
     key: t!.server.bootstrap.agentKey,
     configPath: join(dir.path, name, "agent.json"),
-    executors: [executor.href],
-    builtinExecutors: false,
+    modelsDir: models,
+    gpu: "off",
     logLevel: "silent",
     print: () => {},
     statusServer: false,
@@ -42,9 +38,11 @@ async function llmAgent(name: string, corrupt = false): Promise<Agent> {
   return agent;
 }
 
-test("a job llm.tiny-a runs on a real agent with a generated model and completes with text", async () => {
+test("an agent offers llm.tiny-a from its models directory; a job for it completes with text", async () => {
   t = await testServer();
   const agent = await llmAgent("good");
+  const cap = agent.capabilities.find((c) => c.startsWith("llm."));
+  assert.equal(cap, "llm.tiny-a[gpu:cpu;ctx:256;quant:f32;size_mb:1]");
   const payload = { prompt: "the cat", max_tokens: 16, temperature: 0 };
   const job = await t.api.submit({ capability: "llm.tiny-a", payload });
   const done = await t.api.waitTerminal(job.id, 60_000);
