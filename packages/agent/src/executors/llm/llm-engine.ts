@@ -135,6 +135,12 @@ export class LlmEngine {
     }
   }
 
+  /** The tokens a run of this payload may generate at most. */
+  maxTokens(payload: unknown): number {
+    const max = (payload as { max_tokens?: unknown } | null)?.max_tokens;
+    return typeof max === "number" && max > 0 ? max : this.options.defaultMaxTokens;
+  }
+
   /** Null when every loaded model still answers a one-token ping; else what is wrong. */
   async health(timeoutMs = 10_000): Promise<string | null> {
     if (this.#lost) return this.#lost;

@@ -1,22 +1,15 @@
-import { join } from "node:path";
 import { capabilityName, type ErrorCategory } from "@gantry/protocol";
-import {
-  type Detection,
-  type Executor,
-  type ExecutorContext,
-  ExecutorError,
-  type ExecutorJob,
-  type ExecutorSettings,
-} from "../../runner/executor.ts";
+import type { Detection, Executor, ExecutorContext, ExecutorJob, ExecutorSettings } from "../../runner/executor.ts";
+import { ExecutorError } from "../../runner/executor.ts";
 import { LlmEngine } from "./llm-engine.ts";
 import { LlmError, type LlmErrorCategory } from "./llm-error.ts";
 import type { LlmOptions } from "./llm-options.ts";
+import { hasModelFiles, llmOptionsFrom } from "./llm-settings.ts";
 import { tokenProgress } from "./token-progress.ts";
 
 /**
- * The llm executor on the plugin contract; the work is in LlmEngine. GPU lost → `transient` + code
- * `gpu_lost` (the job is not at fault; the agent drains and exits 1). A bad payload → `fatal`.
- * Thread isolation: the model stays loaded between jobs (a process per job would reload it each time).
+ * The llm executor on the plugin contract; the work is in LlmEngine. GPU lost → `transient`, code `gpu_lost`
+ * (the agent drains, exits 1). In a thread: the model stays loaded (a process per job would reload it).
  */
 const CATEGORY: Record<Exclude<LlmErrorCategory, "cancelled">, ErrorCategory> = {
   model: "model",
@@ -25,30 +18,26 @@ const CATEGORY: Record<Exclude<LlmErrorCategory, "cancelled">, ErrorCategory> = 
   bad_request: "fatal",
 };
 
-/** `fixed` options win over the agent's settings (tests, the bench). */
 export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
   let engine: LlmEngine | undefined;
-  const optionsFrom = (s: ExecutorSettings) => ({
-    ...s.llm,
-    modelsDir: s.llm.modelsDir || join(s.dataDir, "models"),
-    ...fixed,
-  });
   return {
     name: "llm",
     capabilities: [], // known by looking: one per model file
     isolation: "thread",
     async detect(settings: ExecutorSettings): Promise<Detection> {
-      const e = engine ?? (await LlmEngine.create(optionsFrom(settings)));
+      const o = llmOptionsFrom(settings, fixed);
+      // No model file: say so without loading llama.cpp (every agent start detects every executor).
+      if (!engine && !(await hasModelFiles(o.modelsDir)))
+        return { available: false, reason: `no *.gguf in ${o.modelsDir}` };
+      const e = engine ?? (await LlmEngine.create(o));
       if (typeof e === "string") return { available: false, reason: e };
       engine = e;
       const capabilities = e.capabilities().map((c) => c.capability);
-      if (capabilities.length > 0) return { available: true, capabilities };
-      return { available: false, reason: `no usable *.gguf model in ${e.options.modelsDir}` };
+      return capabilities.length ? { available: true, capabilities } : { available: false, reason: "no usable model" };
     },
     async run(job: ExecutorJob, ctx: ExecutorContext) {
       if (!engine) throw new ExecutorError("model", "llm is not available on this agent");
-      const max = (job.payload as { max_tokens?: number })?.max_tokens ?? engine.options.defaultMaxTokens;
-      const stream = tokenProgress(ctx.progress, max);
+      const stream = tokenProgress(ctx.progress, engine.maxTokens(job.payload));
       try {
         return await engine.run(capabilityName(job.capability), job.payload, {
           signal: ctx.signal,
