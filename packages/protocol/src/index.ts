@@ -11,6 +11,7 @@ export * from "./files.ts";
 export * from "./job.ts";
 export * from "./job-status.ts";
 export * from "./json-limits.ts";
+export * from "./plugins/index.ts";
 export * from "./plugins/llm.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";

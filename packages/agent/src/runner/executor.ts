@@ -52,8 +52,8 @@ export interface ExecutorSettings {
   maxChildMemoryMb: number;
   /** After an abort, how long a child process group gets between SIGTERM and SIGKILL. */
   killGraceMs: number;
-  /** For the `llm` executor (docs/llm.md). */
-  llm: LlmSettings;
+  /** For the `llm` executor (docs/llm.md); absent: its defaults. */
+  llm?: LlmSettings;
 }
 
 /** `--models-dir`, `--gpu`, `--max-loaded-models`. */

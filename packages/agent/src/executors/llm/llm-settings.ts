@@ -8,7 +8,7 @@ export function llmOptionsFrom(
   s: ExecutorSettings,
   fixed: Partial<LlmOptions>,
 ): Partial<LlmOptions> & { modelsDir: string } {
-  return { ...s.llm, modelsDir: s.llm.modelsDir || join(s.dataDir, "models"), ...fixed };
+  return { ...s.llm, modelsDir: s.llm?.modelsDir || join(s.dataDir, "models"), ...fixed };
 }
 
 /** Whether the directory holds a `*.gguf` file, without loading llama.cpp. */
