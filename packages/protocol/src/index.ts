@@ -14,5 +14,6 @@ export * from "./job-status.ts";
 export * from "./json-limits.ts";
 export * from "./mqtt.ts";
 export * from "./plugins/index.ts";
+export * from "./plugins/llm.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";
