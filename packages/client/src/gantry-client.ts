@@ -30,6 +30,7 @@ import {
 import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
+import { type PluginHelpers, pluginHelpers } from "./plugins/plugin-helpers.ts";
 import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
 import type { EventsTransport } from "./updates/update-source.ts";
 import { type WaitOptions, waitForJob } from "./wait-for-job.ts";
@@ -170,6 +171,8 @@ export class GantryClient {
   readonly #http: HttpTransport;
   readonly #updates: JobUpdates;
   #transport: EventsTransport | undefined;
+  /** The CL client's plugin helpers: `clipEmbedding.embedImage(path | Buffer | Blob | stream, payload?, opts?)`, … */
+  readonly plugins: PluginHelpers;
 
   constructor(opts: GantryClientOptions = {}) {
     const env = readClientEnv();
@@ -183,6 +186,7 @@ export class GantryClient {
       retries: opts.retries ?? CLIENT_DEFAULTS.retries,
       retryBackoff: opts.retryBackoff ?? CLIENT_DEFAULTS.retryBackoff,
     });
+    this.plugins = pluginHelpers(this);
     this.#updates = new JobUpdates({
       client: this,
       prefer: opts.events ?? CLIENT_DEFAULTS.events,

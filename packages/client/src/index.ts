@@ -30,6 +30,7 @@ export {
   type WatcherEventMap,
   type WatcherState,
 } from "./job-watcher.ts";
+export type { PluginCall, PluginCallOptions, PluginHelpers, PluginJob } from "./plugins/plugin-helpers.ts";
 export { isRetryableError } from "./retryable.ts";
 export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
 export { sleep } from "./sleep.ts";
