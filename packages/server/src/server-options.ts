@@ -37,6 +37,17 @@ export interface ServerOptions {
   retentionDays?: number;
   /** How often the retention sweep runs. @defaultValue 60000 */
   retentionSweepIntervalMs?: number;
+  /**
+   * The database: empty for the embedded SQLite file in dataDir, or a `postgres://` URL that any
+   * number of replicas share. @defaultValue "" (embedded SQLite)
+   */
+  db?: string;
+  /**
+   * This server's name among the replicas sharing the database (a restart under the same name does
+   * not count as another replica being alive). @defaultValue "" (embedded: "embedded"; PostgreSQL:
+   * host name and port)
+   */
+  replicaId?: string;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -57,6 +68,8 @@ export const SERVER_DEFAULTS = {
   fileSweepIntervalMs: 60_000,
   tls: null,
   httpLimits: {},
+  db: "",
+  replicaId: "",
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;

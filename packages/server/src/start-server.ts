@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { buildApp } from "./app.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
@@ -10,7 +11,7 @@ import { LocalBlobStore } from "./files/local-blob-store.ts";
 import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import { createServerLogger } from "./server-logger.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { openStore } from "./store/open-store.ts";
 
 export const VERSION = "0.1.0";
 
@@ -35,7 +36,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const report = (err: unknown, msg: string) => log.error({ err }, msg);
   const dataDir = resolve(opts.dataDir);
   prepareDataDir(dataDir);
-  const store = await inDataDir(dataDir, () => openSqliteStore(join(dataDir, "gantry.db")));
+  const store = await inDataDir(dataDir, () => openStore(opts.db, join(dataDir, "gantry.db")));
+  const replicaId = opts.replicaId || (opts.db ? `${hostname()}:${opts.port}` : "embedded");
   const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
   const blobs = new LocalBlobStore(join(dataDir, "blobs"));
   await blobs.init();
@@ -43,9 +45,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const app = await buildApp(ctx);
 
-  // After a restart, give agents one lease period to reconnect before their jobs count as lost.
+  // After a restart of the whole service, give agents one lease period to reconnect before their
+  // jobs count as lost; a replica restarting among live ones extends nothing (Store.replicaAlive).
   const leaseMs = opts.leaseSecs * 1000;
-  await store.extendAllLeases(Date.now() + leaseMs);
+  const aliveWithinMs = Math.max(5 * opts.sweepIntervalMs, 2000);
+  await store.replicaAlive(replicaId, Date.now(), aliveWithinMs, { leaseExpiresAt: Date.now() + leaseMs });
   const sweeper = new Sweeper({
     store,
     lifecycle: ctx.lifecycle,
@@ -53,6 +57,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     registry: ctx.registry,
     dispatcher: ctx.dispatcher,
     intervalMs: opts.sweepIntervalMs,
+    replicaId,
+    aliveWithinMs,
     silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
     onDisconnect: (link) => {
       link.close(4401, "silent or token expired");

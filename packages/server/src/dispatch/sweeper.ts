@@ -12,6 +12,10 @@ export interface SweeperDeps {
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   intervalMs: number;
+  /** This server among the replicas sharing the store (see Store.replicaAlive). */
+  replicaId: string;
+  /** A replica not seen this long is down. */
+  aliveWithinMs: number;
   /** A link silent this long is dead (missed heartbeats on a half-open socket, a poller gone). */
   silenceMs: number;
   onDisconnect: (link: AgentLink) => void;
@@ -49,8 +53,9 @@ export class Sweeper {
     this.#running = true;
     try {
       const now = Date.now();
-      for (const job of await this.#d.store.expiredLeases(now, BATCH)) await this.#d.lifecycle.leaseExpired(job);
-      for (const job of await this.#d.store.overdueJobs(now, BATCH)) await this.#d.lifecycle.deadline(job, now);
+      await this.#d.store.replicaAlive(this.#d.replicaId, now, this.#d.aliveWithinMs, null);
+      await this.#d.lifecycle.expireLeases(now, BATCH);
+      await this.#d.lifecycle.deadlines(now, BATCH);
       for (const link of [...this.#d.registry.all()]) {
         if (link.stopping.size > 0) this.#d.slots.releaseOverdue(link, now);
         const silent = now - link.lastSeenAt > this.#d.silenceMs;
