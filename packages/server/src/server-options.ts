@@ -48,6 +48,11 @@ export interface ServerOptions {
    * host name and port)
    */
   replicaId?: string;
+  /**
+   * Where blobs live; replicas on one database must share it (a volume every replica mounts).
+   * @defaultValue "" (`<dataDir>/blobs`)
+   */
+  blobDir?: string;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -70,6 +75,7 @@ export const SERVER_DEFAULTS = {
   httpLimits: {},
   db: "",
   replicaId: "",
+  blobDir: "",
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;

@@ -4,6 +4,7 @@ import { buildApp } from "./app.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
 import { buildContext } from "./build-context.ts";
+import { openClusterBus } from "./cluster/open-cluster-bus.ts";
 import { inDataDir, prepareDataDir } from "./data-dir.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { BlobSweeper } from "./files/blob-sweeper.ts";
@@ -39,9 +40,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const store = await inDataDir(dataDir, () => openStore(opts.db, join(dataDir, "gantry.db")));
   const replicaId = opts.replicaId || (opts.db ? `${hostname()}:${opts.port}` : "embedded");
   const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
-  const blobs = new LocalBlobStore(join(dataDir, "blobs"));
+  // Replicas share files through one directory every replica mounts (--blob-dir; docs/scale-out.md).
+  const blobs = new LocalBlobStore(opts.blobDir ? resolve(opts.blobDir) : join(dataDir, "blobs"));
   await blobs.init();
-  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION });
+  const bus = await openClusterBus(opts.db, (err) => report(err, "cluster bus failed"));
+  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION, bus, replicaId });
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const app = await buildApp(ctx);
 
@@ -98,6 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
         link.close(1001, "server shutting down");
       }
       await app.close();
+      await bus.close();
       await store.barrier();
       await store.close();
     },

@@ -6,6 +6,7 @@ import {
   type JobStatus,
   type SubmitJobRequest,
 } from "@gantry/protocol";
+import type { AgentOutbox } from "../cluster/agent-outbox.ts";
 import type { JobEvents } from "../events/job-events.ts";
 import {
   type FenceOutcome,
@@ -27,6 +28,7 @@ export interface LifecycleDeps {
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   slots: SlotKeeper;
+  outbox: AgentOutbox;
 }
 
 /**
@@ -71,7 +73,7 @@ export class JobLifecycle {
     }
     if (updated.status === "cancelled") this.#status(updated);
     else if (updated.agentId) {
-      this.#d.registry.get(updated.agentId)?.send([{ type: "job:cancel", jobId: updated.id, epoch: updated.epoch }]);
+      this.#d.outbox.send(updated.agentId, [{ type: "job:cancel", jobId: updated.id, epoch: updated.epoch }]);
     }
     return updated;
   }
@@ -96,8 +98,7 @@ export class JobLifecycle {
     if (out.kind === "ok") {
       this.#status(out.job);
       // A cancel requested before the agent started still has to reach it.
-      if (out.job.cancelRequestedAt !== null)
-        this.#d.registry.get(agentId)?.send([{ type: "job:cancel", jobId, epoch }]);
+      if (out.job.cancelRequestedAt !== null) this.#d.outbox.send(agentId, [{ type: "job:cancel", jobId, epoch }]);
     }
     return out;
   }
@@ -221,7 +222,7 @@ export class JobLifecycle {
     const ended = await this.#d.store.failOverdueJobs(now, limit);
     for (const { job, heldBy } of ended) {
       if (heldBy) {
-        this.#d.registry.get(heldBy.agentId)?.send([{ type: "job:cancel", jobId: job.id, epoch: heldBy.epoch }]);
+        this.#d.outbox.send(heldBy.agentId, [{ type: "job:cancel", jobId: job.id, epoch: heldBy.epoch }]);
         // The slot stays taken until the agent has stopped the job (SlotKeeper says why).
         this.#d.slots.holdUntilStopped(heldBy.agentId, job.id, now);
         this.#d.dispatcher.kick(job.capability);

@@ -26,7 +26,20 @@ export class JobEvents {
     return () => this.#all.delete(listener);
   }
 
+  /**
+   * Publishes a committed change. With a relay (the cluster bus), the event goes through it and comes
+   * back to deliver() on every replica, this one included; without, it is delivered here.
+   */
   emit(event: JobEvent): void {
+    if (this.relay) this.relay(event);
+    else this.deliver(event);
+  }
+
+  /** Where emit sends events when replicas share them (set once at startup). */
+  relay: ((event: JobEvent) => void) | undefined;
+
+  /** Hands an event to this process's listeners. */
+  deliver(event: JobEvent): void {
     const set = this.#byJob.get(event.jobId);
     if (set) for (const l of [...set]) this.#call(l, event);
     for (const l of this.#all) this.#call(l, event);

@@ -209,6 +209,18 @@ export interface AgentRecord {
   registeredAt: number;
   lastSeenAt: number | null;
   revokedAt: number | null;
+  /** The agent's current session, wherever it is connected (filled by reads; null when none). */
+  session?: AgentSession | null;
+}
+
+/** Which replica holds an agent's current link: see Store.openAgentSession. */
+export interface AgentSession {
+  /** Rises with every hello: a link with a lower epoch, on any replica, is stale. */
+  epoch: number;
+  replicaId: string;
+  transport: "ws" | "poll";
+  /** When that replica last swept (Store.replicaAlive): a dead replica's sessions are not online. */
+  replicaSeenAt: number | null;
 }
 
 export interface ApiKeyRecord {
@@ -380,6 +392,13 @@ export interface Store extends FileStore {
   ): Promise<void>;
   updateAgentProfile(id: string, profile: { capabilities: string[]; capacity: number; tier: number }): Promise<void>;
   revokeAgent(id: string, now: number): Promise<AgentRecord | undefined>;
+  /**
+   * An agent's hello on `replicaId`: raises its session epoch and records where its link is, in one
+   * statement. Returns the new epoch (undefined: no such agent).
+   */
+  openAgentSession(agentId: string, replicaId: string, transport: "ws" | "poll"): Promise<number | undefined>;
+  /** Its link closed: clears where it is, only if `epoch` is still its current session. */
+  closeAgentSession(agentId: string, epoch: number): Promise<void>;
 
   // commands
   insertCommand(command: CommandRecord): Promise<void>;

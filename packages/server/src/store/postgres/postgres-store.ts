@@ -19,8 +19,15 @@ import { deleteFinishedBefore } from "./postgres-retention.ts";
 const SQL = {
   agentInsert: `INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
     system_info, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-  agentGet: "SELECT * FROM agents WHERE id = $1",
-  agentList: "SELECT * FROM agents ORDER BY registered_at",
+  agentGet:
+    "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica WHERE a.id = $1",
+  agentList:
+    "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica ORDER BY a.registered_at",
+  // Contract: one agent row; the epoch rises and the link's place is recorded in the same statement.
+  sessionOpen: `UPDATE agents SET session_epoch = session_epoch + 1, session_replica = $1, session_transport = $2
+    WHERE id = $3 RETURNING session_epoch`,
+  // Contract: one agent row, only while this is still its current session.
+  sessionClose: "UPDATE agents SET session_replica = NULL WHERE id = $1 AND session_epoch = $2",
   agentState: `UPDATE agents SET status = COALESCE($1, status), metrics = COALESCE($2, metrics),
     health = COALESCE($3, health), last_seen_at = $4 WHERE id = $5`,
   agentProfile: "UPDATE agents SET capabilities = $1, capacity = $2, tier = $3 WHERE id = $4",
@@ -128,6 +135,9 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
       run(SQL.agentState, [st.status ?? null, json(st.metrics), json(st.health), st.lastSeenAt, id]),
     updateAgentProfile: (id, pr) => run(SQL.agentProfile, [JSON.stringify(pr.capabilities), pr.capacity, pr.tier, id]),
     revokeAgent: (id, now) => one(SQL.agentRevoke, [now, id], (r: AgentRow) => agentFromRow(r)),
+    openAgentSession: (id, replica, transport) =>
+      one(SQL.sessionOpen, [replica, transport, id], (r: { session_epoch: number }) => r.session_epoch),
+    closeAgentSession: (id, epoch) => run(SQL.sessionClose, [id, epoch]),
     insertCommand: (cmd) =>
       run(SQL.cmdInsert, [
         cmd.id,
