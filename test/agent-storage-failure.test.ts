@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { startServer } from "@gantry/server";
 import { Api } from "./helpers/api.ts";
 import { post, RawAgent } from "./helpers/raw-agent.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
+import { fillDisk, mountTmpfs } from "./helpers/tmpfs.ts";
 
 /**
  * A failure that is not the agent's fault (here: the server's disk is full) is answered as retryable,
@@ -14,32 +14,12 @@ import { tempDir } from "./helpers/temp-dir.ts";
  * dropped, leaving the job running forever. Needs a small tmpfs, so root.
  */
 const dir = tempDir("gantry-full-");
-let mounted = false;
-try {
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", dir.path], { stdio: "ignore" });
-  mounted = true;
-} catch {
-  // not root, or no mount in this sandbox: the test says so and skips
-}
+const unmount = mountTmpfs(dir.path, "size=6m");
+const mounted = typeof unmount === "function";
 after(() => {
-  if (mounted) execFileSync("umount", ["-l", dir.path], { stdio: "ignore" });
+  if (typeof unmount === "function") unmount();
   dir.remove();
 });
-
-/** Fills the filesystem with one file until ENOSPC; returns its path. */
-function fillDisk(path: string): string {
-  const file = join(path, "filler");
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return file;
-}
 
 test("a full disk answers agent messages 507 storage_full over WS and HTTP; the resent result lands once space is back", {
   skip: mounted ? false : "cannot mount a tmpfs here (needs root); skipped",
@@ -74,7 +54,8 @@ test("a full disk answers agent messages 507 storage_full over WS and HTTP; the 
     const output = "x".repeat(400_000); // grows the WAL past what is left
     const wsDone = { type: "job:completed", jobId: wsJob.id, epoch: wsPush.epoch, output };
     const httpDone = { type: "job:completed", ref: 2, jobId: httpJob.id, epoch: httpPush.epoch, output };
-    const filler = fillDisk(dir.path);
+    const filler = join(dir.path, "filler");
+    fillDisk(filler);
     const wsRef = ws.nextRef();
     ws.send({ ...wsDone, ref: wsRef } as never);
     const refused = await ws.next((m) => (m.type === "ack" || m.type === "nack") && m.ref === wsRef, 20_000);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type GantryServer, startServer } from "@gantry/server";
@@ -7,20 +7,7 @@ import { Api } from "./helpers/api.ts";
 import { RawAgent } from "./helpers/raw-agent.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 import { sleep } from "./helpers/test-server.ts";
-import { mountTmpfs } from "./helpers/tmpfs.ts";
-
-/** Writes zeros into `path` until the file system says ENOSPC. */
-function fillDisk(path: string): void {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
+import { fillDisk, mountTmpfs } from "./helpers/tmpfs.ts";
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
