@@ -21,7 +21,8 @@ const agents: RawAgent[] = [];
 
 before(async () => {
   if (!reachable) return;
-  const servers = await startReplicas(d, 2, FAST);
+  // Files live in one directory both replicas mount (--blob-dir), as docs/scale-out.md deploys them.
+  const servers = await startReplicas(d, 2, { ...FAST, blobDir: `${d.dataDir}/shared-blobs` });
   a = servers[0]!;
   b = servers[1]!;
   apiA = new Api(a.url, a.bootstrap.clientKey);
@@ -136,4 +137,23 @@ test("GET /v1/agents on B shows an agent connected to A online; a newer link on 
   const job = await apiA.submit({ capability: "rep.presence" });
   assert.equal((await again.nextJob(10_000)).id, job.id);
   assert.equal((await online(apiA)).online, true);
+});
+
+test("a file uploaded through A downloads through B (the shared blob directory)", {
+  skip: !reachable,
+  timeout: 30_000,
+}, async () => {
+  const data = new TextEncoder().encode("bytes written through replica A ".repeat(1000));
+  const up = await fetch(`${a.url}/v1/files?name=shared.bin`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${a.bootstrap.clientKey}`, "content-type": "application/octet-stream" },
+    body: data,
+  });
+  assert.equal(up.status, 201);
+  const { hash } = (await up.json()) as { hash: string };
+  const down = await fetch(`${b.url}/v1/files/${hash}`, {
+    headers: { authorization: `Bearer ${a.bootstrap.clientKey}` },
+  });
+  assert.equal(down.status, 200);
+  assert.deepEqual(new Uint8Array(await down.arrayBuffer()), data);
 });

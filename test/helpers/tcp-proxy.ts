@@ -50,8 +50,9 @@ export class TcpProxy {
     });
   }
 
-  close(): Promise<void> {
+  /** Stops listening and cuts every proxied connection. */
+  close(): void {
     for (const s of this.#sockets) s.destroy();
-    return new Promise((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+    this.#server?.close();
   }
 }
