@@ -10,6 +10,7 @@ export type JobEventListener = (event: JobEvent) => void;
 export class JobEvents {
   readonly #byJob = new Map<string, Set<JobEventListener>>();
   readonly #all = new Set<JobEventListener>();
+  readonly #emitted = new Set<JobEventListener>();
   onListenerError: (err: unknown) => void = () => {};
 
   subscribe(jobId: string, listener: JobEventListener): () => void {
@@ -19,6 +20,15 @@ export class JobEvents {
       set.delete(listener);
       if (set.size === 0) this.#byJob.delete(jobId);
     };
+  }
+
+  /**
+   * Events emitted on this replica only, each once across the cluster: for publishing to an external
+   * broker (MQTT), which every replica would otherwise publish again.
+   */
+  subscribeEmitted(listener: JobEventListener): () => void {
+    this.#emitted.add(listener);
+    return () => this.#emitted.delete(listener);
   }
 
   subscribeAll(listener: JobEventListener): () => void {
@@ -31,6 +41,7 @@ export class JobEvents {
    * back to deliver() on every replica, this one included; without, it is delivered here.
    */
   emit(event: JobEvent): void {
+    for (const l of this.#emitted) this.#call(l, event);
     if (this.relay) this.relay(event);
     else this.deliver(event);
   }

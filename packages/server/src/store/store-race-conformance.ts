@@ -134,6 +134,21 @@ export function storeRaceConformance(
     assert.equal((await s.getJob(j.id))!.status, "cancelled");
   });
 
+  withPeers("an agent's messages about a job, issued together, apply in order", 1, async (s) => {
+    const jobs = Array.from({ length: 20 }, () => newJob({ capability: "race.order" }));
+    await s.insertJobs(jobs);
+    const now = Date.now();
+    await s.claimJobs("race.order", Array(20).fill("A"), now, now + 60_000);
+    const outs = await Promise.all(
+      jobs.flatMap((j) => [
+        s.markStarted(j.id, "A", 1, now),
+        s.appendLogs(j.id, "A", 1, [{ stream: "stdout", line: "x" }], now).then((r) => r.outcome),
+        s.completeAttempt(j.id, "A", 1, { ok: 1 }, [], now),
+      ]),
+    );
+    assert.deepEqual(new Set(outs.map((o) => o.kind)), new Set(["ok"]));
+  });
+
   withPeers("the same idempotency key submitted at once creates one job", 4, async (_s, ps) => {
     const outs = await Promise.all(
       ps.map((p) => p.insertJobs([newJob({ capability: "race.idem", idempotencyKey: "k", requestHash: "h" })])),

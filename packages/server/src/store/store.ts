@@ -259,7 +259,8 @@ export interface UserRecord {
 
 /**
  * The store speaks queue verbs, never SQL. Every write resolves only once it is durable (group
- * commit for SQLite); reads resolve at once. Implementations: SQLite (embedded), PostgreSQL (later).
+ * commit for SQLite); reads resolve at once. Writes about one job issued one after another without
+ * awaiting apply in that order. Implementations: SQLite (embedded), PostgreSQL (replicas).
  */
 export interface Store extends FileStore {
   /** Resolves when every write issued so far is durable (use before answering a read). */

@@ -9,6 +9,7 @@ import {
   userFromRow,
 } from "../sqlite/rows.ts";
 import type { Store } from "../store.ts";
+import { KeyedSerial } from "./keyed-serial.ts";
 import { createPool, type PostgresOptions } from "./postgres-db.ts";
 import { PostgresFiles } from "./postgres-files.ts";
 import { PostgresJobs } from "./postgres-jobs.ts";
@@ -73,6 +74,7 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
   const jobs = new PostgresJobs(pool);
   const leases = new PostgresLeases(pool);
   const files = new PostgresFiles(pool);
+  const perJob = new KeyedSerial();
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const one = async <R, T>(sql: string, args: unknown[], map: (r: R) => T): Promise<T | undefined> => {
     const row = (await pool.query(sql, args)).rows[0] as R | undefined;
@@ -91,11 +93,12 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
     getAttempts: (ids) => jobs.getAttempts(ids),
     listJobs: (f) => jobs.listJobs(f),
     claimJobs: (cap, slots, now, lease) => jobs.claimJobs(cap, slots, now, lease),
-    markStarted: (id, a, e, now) => jobs.markStarted(id, a, e, now),
-    setProgress: (id, a, e, pr, now) => jobs.setProgress(id, a, e, pr, now),
-    appendLogs: (id, a, e, lines, now) => jobs.appendLogs(id, a, e, lines, now),
-    completeAttempt: (id, a, e, out, f, now) => jobs.completeAttempt(id, a, e, out, f, now),
-    endAttempt: (id, a, e, end, now) => jobs.endAttempt(id, a, e, end, now),
+    // An agent's messages about one job apply in the order they were issued (KeyedSerial).
+    markStarted: (id, a, e, now) => perJob.run(id, () => jobs.markStarted(id, a, e, now)),
+    setProgress: (id, a, e, pr, now) => perJob.run(id, () => jobs.setProgress(id, a, e, pr, now)),
+    appendLogs: (id, a, e, lines, now) => perJob.run(id, () => jobs.appendLogs(id, a, e, lines, now)),
+    completeAttempt: (id, a, e, out, f, now) => perJob.run(id, () => jobs.completeAttempt(id, a, e, out, f, now)),
+    endAttempt: (id, a, e, end, now) => perJob.run(id, () => jobs.endAttempt(id, a, e, end, now)),
     renewLeases: (a, listed, now, lease, quiet) => leases.renewLeases(a, listed, now, lease, quiet),
     expireLeases: (now, limit, decide) => leases.expireLeases(now, limit, decide),
     heldJobs: (a) => leases.heldJobs(a),
@@ -112,7 +115,7 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
     addOwnedFiles: (owner, f, quota, now) => files.addOwnedFiles(owner, f, quota, now),
     claimOwnedFiles: (owner, hashes, now) => files.claimOwnedFiles(owner, hashes, now),
     getOwnedFile: (owner, hash) => files.getOwnedFile(owner, hash),
-    addJobOutput: (id, a, e, f, now) => files.addJobOutput(id, a, e, f, now),
+    addJobOutput: (id, a, e, f, now) => perJob.run(id, () => files.addJobOutput(id, a, e, f, now)),
     collectBlobs: (before, limit) => files.collectBlobs(before, limit),
     blobRecorded: (hash) => files.blobRecorded(hash),
 
