@@ -16,6 +16,7 @@ import {
   type NewJob,
 } from "../store.ts";
 import { inTransaction } from "./postgres-db.ts";
+import { TickBatcher } from "./tick-batcher.ts";
 
 const HELD = "status IN ('assigned','running')";
 const AGENT_CATEGORIES = new Set(["transient", "model", "inference", "fatal"]);
@@ -49,8 +50,11 @@ const SQL = {
       SELECT id, epoch, attempts_used, agent_id, $2 FROM upd)
     SELECT * FROM upd ORDER BY priority DESC, id`,
   // Contract for the fenced updates: one row, only if held by agent $a at epoch $e; the new row or none.
-  started: `UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1
-    WHERE id = $2 AND agent_id = $3 AND epoch = $4 AND status = 'assigned' RETURNING *`,
+  // Contract (one turn's job:started messages, batched): each listed (id, agent, epoch) row only if
+  // still assigned to that agent at that epoch; returns the rows started.
+  started: `UPDATE jobs j SET status = 'running', started_at = COALESCE(j.started_at, i.now), updated_at = i.now
+    FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS i(id, agent, epoch, now)
+    WHERE j.id = i.id AND j.agent_id = i.agent AND j.epoch = i.epoch AND j.status = 'assigned' RETURNING j.*`,
   progress: `UPDATE jobs SET progress = $1, updated_at = $2
     WHERE id = $3 AND agent_id = $4 AND epoch = $5 AND ${HELD} RETURNING *`,
   // Contract: numbers and inserts a batch of log lines in one statement, only for the holder.
@@ -61,11 +65,15 @@ const SQL = {
       FROM b, unnest($5::text[], $6::text[]) WITH ORDINALITY AS l(stream, line, ord))
     SELECT * FROM b`,
   getLogs: "SELECT seq, ts, stream, line FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-  // Contract: completes, fenced, and ends the attempt row, in one statement.
-  complete: `WITH c AS (UPDATE jobs SET status = 'completed', output = $1, output_files = COALESCE($2, output_files),
-        lease_expires_at = NULL, error = NULL, ended_at = $3, updated_at = $3
-      WHERE id = $4 AND agent_id = $5 AND epoch = $6 AND ${HELD} RETURNING *),
-    a AS (UPDATE job_attempts SET ended_at = $3, error = NULL FROM c
+  // Contract (one turn's completions, batched): completes each listed job still held by that agent at
+  // that epoch and ends its attempt row, in one statement; returns the rows completed. Batching per
+  // turn: see TickBatcher.
+  complete: `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
+        AS i(id, agent, epoch, output, files, now)),
+    c AS (UPDATE jobs j SET status = 'completed', output = i.output, output_files = COALESCE(i.files, j.output_files),
+        lease_expires_at = NULL, error = NULL, ended_at = i.now, updated_at = i.now
+      FROM i WHERE j.id = i.id AND j.agent_id = i.agent AND j.epoch = i.epoch AND j.${HELD} RETURNING j.*),
+    a AS (UPDATE job_attempts SET ended_at = c.ended_at, error = NULL FROM c
       WHERE job_attempts.job_id = c.id AND job_attempts.epoch = c.epoch AND job_attempts.ended_at IS NULL)
     SELECT * FROM c`,
   attemptsOf: "SELECT * FROM job_attempts WHERE job_id = ANY($1) ORDER BY job_id, epoch",
@@ -118,9 +126,31 @@ const SQL = {
 /** The job verbs of the PostgreSQL store: each decides inside its statement or its row-locking transaction. */
 export class PostgresJobs {
   readonly #pool: pg.Pool;
+  readonly #started: TickBatcher<StartedInput, JobRow | undefined>;
+  readonly #completed: TickBatcher<CompletedInput, JobRow | undefined>;
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
+    this.#started = new TickBatcher(async (ins) => {
+      const rows = await this.#rows(SQL.started, [
+        ins.map((i) => i.id),
+        ins.map((i) => i.agent),
+        ins.map((i) => i.epoch),
+        ins.map((i) => i.now),
+      ]);
+      return matchRows(ins, rows);
+    });
+    this.#completed = new TickBatcher(async (ins) => {
+      const rows = await this.#rows(SQL.complete, [
+        ins.map((i) => i.id),
+        ins.map((i) => i.agent),
+        ins.map((i) => i.epoch),
+        ins.map((i) => i.output),
+        ins.map((i) => i.files),
+        ins.map((i) => i.now),
+      ]);
+      return matchRows(ins, rows);
+    });
   }
 
   async #rows(sql: string, args: unknown[], c: pg.ClientBase | pg.Pool = this.#pool): Promise<JobRow[]> {
@@ -208,7 +238,7 @@ export class PostgresJobs {
   }
 
   async markStarted(jobId: string, agentId: string, epoch: number, now: number): Promise<FenceOutcome> {
-    const [row] = await this.#rows(SQL.started, [now, jobId, agentId, epoch]);
+    const row = await this.#started.add({ id: jobId, agent: agentId, epoch, now });
     if (row) return { kind: "ok", job: jobFromRow(row) };
     const f = await this.#classify(jobId, agentId, epoch);
     return f.kind === "ok" ? { kind: "duplicate", job: f.job } : f;
@@ -236,9 +266,14 @@ export class PostgresJobs {
   }
 
   async completeAttempt(jobId: string, agentId: string, epoch: number, output: unknown, files: FileRef[], now: number) {
-    const out = JSON.stringify(output ?? null);
-    const args = [out, files.length ? JSON.stringify(files) : null, now, jobId, agentId, epoch];
-    const [row] = await this.#rows(SQL.complete, args);
+    const row = await this.#completed.add({
+      id: jobId,
+      agent: agentId,
+      epoch,
+      output: JSON.stringify(output ?? null),
+      files: files.length ? JSON.stringify(files) : null,
+      now,
+    });
     if (row) return { kind: "ok", job: jobFromRow(row) } as FenceOutcome;
     const f = await this.#classify(jobId, agentId, epoch);
     if (f.kind === "stale" && f.job.status === "completed" && f.job.epoch === epoch && f.job.agentId === agentId) {
@@ -331,6 +366,23 @@ export class PostgresJobs {
     if (end.next === "cancelled") return job.status === "cancelled" && job.epoch === epoch;
     return recorded !== null && AGENT_CATEGORIES.has(recorded.category) && recorded.category === end.error?.category;
   }
+}
+
+interface StartedInput {
+  id: string;
+  agent: string;
+  epoch: number;
+  now: number;
+}
+interface CompletedInput extends StartedInput {
+  output: string;
+  files: string | null;
+}
+
+/** The returned row for each input (by id, epoch and agent), or undefined when its fence refused it. */
+function matchRows(ins: StartedInput[], rows: JobRow[]): Array<JobRow | undefined> {
+  const byKey = new Map(rows.map((r) => [`${r.id}@${r.epoch}@${r.agent_id}`, r]));
+  return ins.map((i) => byKey.get(`${i.id}@${i.epoch}@${i.agent}`));
 }
 
 /** The row insertJobs just wrote, without reading it back. */
