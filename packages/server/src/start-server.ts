@@ -62,6 +62,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     intervalMs: opts.sweepIntervalMs,
     replicaId,
     aliveWithinMs,
+    // Often enough that a live replica never looks dead (aliveWithinMs), rarely enough to cost nothing.
+    aliveEveryMs: opts.db ? Math.min(opts.sweepIntervalMs, aliveWithinMs / 4) : null,
     silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
     onDisconnect: (link) => {
       link.close(4401, "silent or token expired");

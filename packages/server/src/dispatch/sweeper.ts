@@ -16,6 +16,8 @@ export interface SweeperDeps {
   replicaId: string;
   /** A replica not seen this long is down. */
   aliveWithinMs: number;
+  /** Record this replica alive every this often; null for the embedded store (one replica, no writes). */
+  aliveEveryMs: number | null;
   /** A link silent this long is dead (missed heartbeats on a half-open socket, a poller gone). */
   silenceMs: number;
   onDisconnect: (link: AgentLink) => void;
@@ -34,6 +36,7 @@ export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #ticks = 0;
+  #aliveAt = 0;
 
   constructor(deps: SweeperDeps) {
     this.#d = deps;
@@ -53,7 +56,10 @@ export class Sweeper {
     this.#running = true;
     try {
       const now = Date.now();
-      await this.#d.store.replicaAlive(this.#d.replicaId, now, this.#d.aliveWithinMs, null);
+      if (this.#d.aliveEveryMs !== null && now - this.#aliveAt >= this.#d.aliveEveryMs) {
+        await this.#d.store.replicaAlive(this.#d.replicaId, now, this.#d.aliveWithinMs, null);
+        this.#aliveAt = now;
+      }
       await this.#d.lifecycle.expireLeases(now, BATCH);
       await this.#d.lifecycle.deadlines(now, BATCH);
       for (const link of [...this.#d.registry.all()]) {
@@ -62,7 +68,9 @@ export class Sweeper {
         const expired = link.tokenExpiresAt !== undefined && now > link.tokenExpiresAt;
         if (silent || expired) this.#d.onDisconnect(link);
       }
-      if (++this.#ticks % 5 === 0) for (const cap of this.#d.registry.capabilities()) this.#d.dispatcher.markWork(cap);
+      // Every replica kicks its own agents' capabilities: no need to announce these on the bus.
+      if (++this.#ticks % 5 === 0)
+        for (const cap of this.#d.registry.capabilities()) this.#d.dispatcher.markWork(cap, false);
     } catch (err) {
       this.#d.onError(err);
     } finally {
