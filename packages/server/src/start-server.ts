@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrapPath: bootstrapPath(dataDir),
     bootstrap: bootstrap as Bootstrap,
     close: async () => {
-      sweeper.stop();
+      await sweeper.stop();
       blobSweeper.stop();
       housekeeping.stop();
       ctx.lifecycle.stop();

@@ -43,13 +43,19 @@ export class Sweeper {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.tick(), this.#d.intervalMs);
+    this.#timer = setInterval(() => {
+      this.#current = this.tick();
+    }, this.#d.intervalMs);
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer; resolves once a tick in flight has finished (before the store closes). */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#current;
   }
+
+  #current: Promise<void> = Promise.resolve();
 
   async tick(): Promise<void> {
     if (this.#running) return;
