@@ -57,7 +57,7 @@ export function buildContext({ opts, log, store, keys, blobs, version, bus, repl
     announceWork: (capability) => bus.publish({ kind: "work", capability }),
     onError: report("dispatch failed"),
   });
-  const slots = new SlotKeeper({ registry, dispatcher, leaseMs });
+  const slots = new SlotKeeper({ registry, dispatcher, leaseMs, bus });
   const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, slots, outbox });
   dispatcher.events.on("dispatch:jobs:assigned", (jobs) => lifecycle.assigned(jobs));
   dispatcher.events.on("dispatch:jobs:orphaned", (jobs) => {
@@ -95,6 +95,7 @@ export function buildContext({ opts, log, store, keys, blobs, version, bus, repl
     sessions,
     commands,
     principals,
+    slots,
     onError: (err, msg) => log.error({ err }, msg),
   });
   return {

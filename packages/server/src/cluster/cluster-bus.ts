@@ -13,6 +13,9 @@ export type ClusterMessage =
   | { kind: "agent:command"; agentId: string }
   /** An agent opened session `session` on replica `replicaId`: older links elsewhere are stale. */
   | { kind: "agent:session"; agentId: string; session: number; replicaId: string }
+  /** A slot of an agent connected elsewhere is free (the job ended here), or held until it stops. */
+  | { kind: "slot:release"; agentId: string; jobId: string }
+  | { kind: "slot:hold"; agentId: string; jobId: string; at: number }
   /** Jobs of this capability became claimable: replicas with agents for it dispatch. */
   | { kind: "work"; capability: string }
   /** An agent was revoked: the replica holding its link closes it. */

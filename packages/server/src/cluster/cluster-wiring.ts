@@ -3,6 +3,7 @@ import type { CommandService } from "../agents/command-service.ts";
 import type { Principals } from "../auth/principals.ts";
 import type { AgentRegistry } from "../dispatch/agent-registry.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
+import type { SlotKeeper } from "../dispatch/slot-keeper.ts";
 import type { JobEvents } from "../events/job-events.ts";
 import type { AgentOutbox } from "./agent-outbox.ts";
 import type { ClusterBus } from "./cluster-bus.ts";
@@ -17,6 +18,7 @@ export interface ClusterWiringDeps {
   sessions: AgentSessions;
   commands: CommandService;
   principals: Principals;
+  slots: SlotKeeper;
   onError: (err: unknown, msg: string) => void;
 }
 
@@ -51,6 +53,10 @@ export function wireCluster(d: ClusterWiringDeps): () => void {
         d.sessions.disconnected(link).catch((err) => d.onError(err, "retiring a superseded link failed"));
         return;
       }
+      case "slot:release":
+      case "slot:hold":
+        d.slots.fromCluster(msg);
+        return;
       case "work":
         d.dispatcher.markWork(msg.capability, false);
         return;
