@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { promisify } from "node:util";
 import type { Job } from "@gantry/protocol";
 import { Api } from "./helpers/api.ts";
 import { freePort, type Proc, spawnAgent, spawnServer } from "./helpers/processes.ts";
@@ -27,9 +28,10 @@ after(async () => {
   for (const c of cleanup) await c();
 });
 
-function restartPostgres(): void {
+/** Restarts the cluster without blocking this process: the submitters keep going meanwhile. */
+async function restartPostgres(): Promise<void> {
   const version = readdirSync("/etc/postgresql")[0]!;
-  execFileSync("pg_ctlcluster", ["--skip-systemctl-redirect", version, "main", "restart"], { stdio: "ignore" });
+  await promisify(execFile)("pg_ctlcluster", ["--skip-systemctl-redirect", version, "main", "restart"]);
 }
 
 function completedOnce(job: Job): boolean {
@@ -91,8 +93,8 @@ test("PostgreSQL restarted under load: the replicas recover by themselves, nothi
   };
   const submitters = Array.from({ length: 4 }, submitter);
   while (acknowledged.size < 80) await sleep(10);
-  restartPostgres();
   const before = acknowledged.size;
+  await restartPostgres();
   while (acknowledged.size < before + 80) await sleep(20);
   stop = true;
   await Promise.all(submitters);

@@ -67,7 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
     onDisconnect: (link) => {
       link.close(4401, "silent or token expired");
-      void ctx.agents.sessions.disconnected(link);
+      ctx.agents.sessions.disconnected(link).catch((err) => report(err, "agent disconnect failed"));
     },
     onError: (err) => report(err, "sweep failed"),
   });

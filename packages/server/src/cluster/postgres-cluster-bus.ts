@@ -104,7 +104,7 @@ export class PostgresClusterBus implements ClusterBus {
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.url });
+    const client = new pg.Client({ connectionString: this.#o.url, application_name: "gantry-server" });
     const retry = () => {
       if (this.#client !== client || this.#closed) return;
       this.#client = undefined;

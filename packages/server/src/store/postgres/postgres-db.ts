@@ -22,6 +22,7 @@ export function createPool(o: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: o.url,
     max: o.poolSize ?? 10,
+    application_name: "gantry-server",
     ...(o.schema ? { options: `-c search_path=${o.schema}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: string) =>
@@ -41,6 +42,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   for (let attempt = 0; ; attempt++) {
     const c = await pool.connect();
     let broken: Error | undefined;
+    // A checked-out client whose connection drops between queries emits 'error': the pool listens
+    // only while it is idle, and an unhandled 'error' would end the process.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    c.on("error", onError);
     try {
       await c.query("BEGIN");
       const out = await fn(c);
@@ -53,6 +60,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
       if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? "")) continue;
       throw err;
     } finally {
+      c.off("error", onError);
       c.release(broken);
     }
   }
