@@ -167,7 +167,8 @@ test("a message refused for good goes to the dead-letter list; a refused result 
 });
 
 test("oversized logs are split by bytes and truncated with a marker; later results are not stuck behind them", async () => {
-  const { fake } = await setup();
+  // A log budget above the 19 MiB sent (the default 4 MiB would drop most of it before the batcher).
+  const { fake } = await setup({ maxLogBytes: 64 * 1024 * 1024 });
   // 300 lines of 64 KiB (one 19 MiB job:log before) and one line of 2 MiB.
   const j = job("test.edge", { logLines: 300, lineBytes: 65_536 });
   fake.send({ type: "job:assign", job: j });

@@ -35,3 +35,15 @@ export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
   }
   return parsed.data;
 }
+
+/** Variables commands run by executors inherit from the agent; everything else (keys, tokens) stays out. */
+export const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"];
+
+/** The allow-listed variables (and `LC_*`) from the agent's environment, for executors' commands. */
+export function inheritedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && (INHERITED_ENV.includes(k) || k.startsWith("LC_"))) out[k] = v;
+  }
+  return out;
+}

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { TlsOptions } from "../connection/tls-options.ts";
+import { MAX_OUTPUT_BYTES } from "../runner/wire-json.ts";
+import type { BenchmarkSpec } from "./benchmark-spec.ts";
 
 /** Options for `startAgent`. Anything left out comes from the config file, then from AGENT_DEFAULTS. */
 export interface AgentOptions {
@@ -42,7 +44,23 @@ export interface AgentOptions {
    * (relative to the config file's folder). Else the config file's `executors`. @defaultValue []
    */
   executors?: string[];
-  /** Load the built-in `debug.*` executors. @defaultValue true */
+  /**
+   * Let executors run arbitrary commands (`shell.bash`, `benchmark` with a job's own command). Else
+   * the config file's `allowShell`. @defaultValue false
+   */
+  allowShell?: boolean;
+  /** Benchmarks the `benchmark` executor runs, by name. Else the config file's `benchmarks`. @defaultValue {} */
+  benchmarks?: Record<string, BenchmarkSpec>;
+  /** Log bytes per job streamed to the server; past it output is dropped with a marker. @defaultValue 4 MiB */
+  maxLogBytes?: number;
+  /** Largest JSON output (bytes) an executor may return; more fails the job `fatal`. @defaultValue 8 MiB less 4 KiB */
+  maxOutputBytes?: number;
+  /**
+   * Resident memory (MB) a `process` executor's child may reach before it is killed with its group
+   * and the job fails (`transient`, code `executor_memory`); 0 for no limit. Linux. @defaultValue 0
+   */
+  maxExecutorMemoryMb?: number;
+  /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`). @defaultValue true */
   builtinExecutors?: boolean;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
   workerThreads?: number;
@@ -74,6 +92,10 @@ export const AGENT_DEFAULTS = {
   httpTries: 5,
   executors: [],
   builtinExecutors: true,
+  allowShell: false,
+  maxLogBytes: 4 * 1024 * 1024,
+  maxOutputBytes: MAX_OUTPUT_BYTES,
+  maxExecutorMemoryMb: 0,
   abortGraceMs: 2000,
   workerIdleSecs: 60,
   outboxFsyncIntervalMs: 1000,

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { BenchmarkSpec } from "./benchmark-spec.ts";
 
 /**
  * The agent's saved config and identity: the offloadmq seed's `.offload-client.json` fields
@@ -26,6 +27,10 @@ export const AgentConfigFile = z.looseObject({
   dataDir: z.string().optional(),
   /** Executor plugin modules: file paths (relative to this file's folder), file URLs or package names. */
   executors: z.array(z.string()).optional(),
+  /** Let `shell.bash` (and `benchmark` with a command of the job's) run arbitrary commands. */
+  allowShell: z.boolean().optional(),
+  /** Benchmarks the `benchmark` executor may run, by name. */
+  benchmarks: z.record(z.string().min(1).max(200), BenchmarkSpec).optional(),
   /** TLS/mTLS files (absolute paths) and `insecure`, saved when given so flagless runs and services keep them. */
   tls: z
     .object({

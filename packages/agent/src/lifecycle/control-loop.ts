@@ -1,6 +1,7 @@
 import { AGENT_PROTOCOL_VERSION, type AgentToServer, type HeldJob, type ServerToAgent } from "@gantry/protocol";
 import type { Logger } from "pino";
 import { DeadLetters } from "../outbox/dead-letters.ts";
+import { createJobFiles } from "../runner/job-files.ts";
 import { JobRunner } from "../runner/job-runner.ts";
 import { AckPolicy } from "./ack-policy.ts";
 import { type AgentState, heartbeatStatus } from "./agent-state.ts";
@@ -141,6 +142,7 @@ export class ControlLoop {
       pool: options.pool,
       executors: options.executors,
       abortGraceMs: options.abortGraceMs,
+      files: createJobFiles(options, () => this.#token.token),
       events: {
         started: (job) => this.#out.put({ type: "job:started", jobId: job.id, epoch: job.epoch }),
         progress: (job, p) => this.#out.progress(job, p),

@@ -2,9 +2,14 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { capabilityName } from "@gantry/protocol";
+import { inheritedEnv } from "../config/agent-env.ts";
 import { BUILTIN_EXECUTORS } from "../executors/builtin-executors.ts";
+import { unrunnableCapabilities } from "../runner/check-capabilities.ts";
+import { executorSettings } from "../runner/executor-settings.ts";
 import type { DetectedExecutor } from "../runner/worker-messages.ts";
 import { WorkerPool } from "../runner/worker-pool.ts";
+import { AgentStartError } from "./enrol.ts";
+import { EXIT } from "./exit-codes.ts";
 import type { AgentSettings } from "./resolve-settings.ts";
 
 /** A plugin given as a file path (relative to the config file's folder) becomes a file URL; URLs and package names stay. */
@@ -36,13 +41,34 @@ export function createPool(s: AgentSettings): WorkerPool {
     modules,
     (reason, lostJobs) => logger.warn({ lostJobs }, `${reason}; a new executor thread takes its place when needed`),
     o.workerIdleSecs * 1000,
+    executorSettings({
+      allowShell: o.allowShell ?? s.file.allowShell ?? false,
+      benchmarks: o.benchmarks ?? s.file.benchmarks ?? {},
+      dataDir: s.dataDir,
+      maxLogBytes: o.maxLogBytes,
+      maxOutputBytes: o.maxOutputBytes,
+      maxChildMemoryMb: o.maxExecutorMemoryMb,
+      abortGraceMs: o.abortGraceMs,
+      inheritEnv: inheritedEnv(),
+    }),
   );
 }
 
-/** Asks every executor whether it can run here; logs the ones that cannot say. */
+/**
+ * Asks every executor whether it can run here and logs why not where one cannot. A given capability
+ * (`--caps`) that no available executor serves stops the start, naming what can run.
+ */
 export async function detectExecutors(pool: WorkerPool, s: AgentSettings): Promise<DetectedExecutor[]> {
-  const detected = await pool.detect();
+  let detected: DetectedExecutor[];
+  try {
+    detected = await pool.detect();
+  } catch (err) {
+    throw new AgentStartError(`Cannot detect the executors: ${(err as Error).message}`, EXIT.error);
+  }
   for (const d of detected)
-    if (d.problem) s.logger.warn({ executor: d.name, problem: d.problem }, "executor unavailable");
+    if (d.problem)
+      s.logger.info({ capability: d.name, executor: d.executor, problem: d.problem }, "executor unavailable");
+  const unrunnable = unrunnableCapabilities(s.givenCaps, detected);
+  if (unrunnable) throw new AgentStartError(unrunnable, EXIT.usage);
   return detected.filter((d) => d.detected);
 }

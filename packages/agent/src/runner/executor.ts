@@ -1,33 +1,91 @@
 import type { ErrorCategory, FileRef, JobProgress } from "@gantry/protocol";
+import type { BenchmarkSpec } from "../config/benchmark-spec.ts";
 
-/** What an executor's `run` receives for one attempt of one job. */
-export interface ExecutorContext {
-  jobId: string;
+/** The job an executor's `run` gets: one attempt of it. */
+export interface ExecutorJob {
+  id: string;
   /** The capability string the job was submitted with (base name + attributes). */
   capability: string;
   payload: unknown;
   inputs: FileRef[];
   /** 1 for the first attempt, rising with each retry. */
   attempt: number;
+}
+
+/** What an executor's `run` can use besides the job. */
+export interface ExecutorContext {
   /** Aborted on cancel, runtime limit, stale lease or shutdown; `signal.reason` says which. */
   signal: AbortSignal;
   progress(progress: JobProgress): void;
-  log(stream: "stdout" | "stderr", line: string): void;
+  /**
+   * One log line. Lines are batched and bounded: once the job's log budget is spent the rest are
+   * dropped (with one marker line) and this returns false, so a flood can stop producing lines.
+   */
+  log(stream: "stdout" | "stderr", line: string): boolean;
+  /** After `log` returned false: output skipped without splitting it into lines, for the summary line. */
+  logDropped(bytes: number): void;
+  /** Input file name → local path (fetched and checked against its hash before `run`). */
+  inputPaths: Record<string, string>;
+  /** Files left here when `run` resolves become the job's output files. Removed after the job. */
+  outputDir: string;
+  /** A scratch directory for this attempt only. Removed after the job. */
+  workDir: string;
+  /** The agent's settings that executors may consult. */
+  settings: ExecutorSettings;
+}
+
+/** Agent settings handed to `detect()` and `run()` (serialisable: they cross into threads and processes). */
+export interface ExecutorSettings {
+  /** `--allow-shell`: arbitrary commands may run. */
+  allowShell: boolean;
+  /** Benchmarks from the agent's config, by name. */
+  benchmarks: Record<string, BenchmarkSpec>;
+  /** The agent's data directory. */
+  dataDir: string;
+  /** Environment variables commands inherit from the agent (an allow-list, never the agent's secrets). */
+  inheritEnv: Record<string, string>;
+  /** Log bytes per job streamed to the server; the rest is dropped with a marker. */
+  maxLogBytes: number;
+  /** Largest JSON output (bytes) an executor may return. */
+  maxOutputBytes: number;
+  /** A `process` executor's child whose resident memory passes this (MB) is killed; 0: no limit (Linux only). */
+  maxChildMemoryMb: number;
+  /** After an abort, how long a child process group gets between SIGTERM and SIGKILL. */
+  killGraceMs: number;
 }
 
 /**
- * An executor plugin. A module exports one as its default export; it is loaded inside a worker
- * thread (never on the control loop), so it must be importable by URL.
+ * What `detect()` found: available or not, and why not. `attributes` are added to every capability;
+ * `capabilities` (full strings, `llm.llama3-8b[gpu;ctx:8192]`) replaces the declared list when what
+ * can run is only known by looking (the models in a folder).
+ */
+export type Detection =
+  | { available: true; attributes?: string[]; capabilities?: string[] }
+  | { available: false; reason: string };
+
+/**
+ * An executor plugin: a module whose default export is one of these, in its own folder under
+ * `executors/<name>/` (built in) or anywhere (`--executor`). The module is imported in a worker thread
+ * and must be light: heavy or native libraries are imported inside `run()`, so an agent without them
+ * still starts (and `detect()` says why the executor is unavailable).
  */
 export interface Executor {
-  /** Base capability name this executor serves, e.g. `debug.echo` or `llm.mistral-7b`. */
+  /** The plugin's name, e.g. `shell.bash` or `llama-cpp`. */
   name: string;
-  /** Extra attributes to advertise, e.g. `["gpu", "cuda12"]` → `name[gpu;cuda12]`. */
+  /** Base capability names it serves. @defaultValue [name] */
+  capabilities?: string[];
+  /** Attributes always advertised, e.g. `["gpu"]`; `detect()` may add more. */
   attributes?: string[];
-  /** Can it run on this machine (model file present, tool on PATH, GPU)? Only detected ones are advertised. */
-  detect(): boolean | Promise<boolean>;
+  /**
+   * Where `run` happens. `thread` (default): a worker thread shared with other jobs, for light
+   * JavaScript. `process`: a child process in its own process group, for native code and commands;
+   * a crash, hang or leak there is killed with the group and the agent lives on.
+   */
+  isolation?: "thread" | "process";
+  /** Can it run on this machine (tool on PATH, model file, GPU, a setting)? Only available ones are advertised. */
+  detect(settings: ExecutorSettings): boolean | Detection | Promise<boolean | Detection>;
   /** Runs one attempt; resolves with the job's output (JSON). Throw an ExecutorError to pick the category. */
-  run(ctx: ExecutorContext): Promise<unknown>;
+  run(job: ExecutorJob, ctx: ExecutorContext): Promise<unknown>;
   /**
    * Health self-check of what the executor holds (e.g. "is the loaded model still answering?"):
    * resolve with a problem to report, or null when healthy. Called with each heartbeat, in the

@@ -1,5 +1,8 @@
+import path from "node:path";
 import type { AssignedJob, HeldJob, JobError, JobProgress } from "@gantry/protocol";
 import { capabilityName } from "@gantry/protocol";
+import { FileTransferError, type JobFiles } from "./job-files.ts";
+import { type JobDirs, JobWorkspace } from "./job-workspace.ts";
 import { findWireProblem } from "./wire-json.ts";
 import type { AbortReason } from "./worker-messages.ts";
 import type { WorkerPool } from "./worker-pool.ts";
@@ -25,6 +28,8 @@ export interface JobRunnerOptions {
   /** After an abort, how long an executor may take to stop before it is given up on. */
   abortGraceMs: number;
   events: RunnerEvents;
+  /** Moves input and output files; without it a job with inputs fails and outputs stay local. */
+  files?: JobFiles | undefined;
 }
 
 interface Running {
@@ -32,6 +37,8 @@ interface Running {
   timer: NodeJS.Timeout | undefined;
   abort: AbortReason | undefined;
   grace: NodeJS.Timeout | undefined;
+  /** Aborts the attempt's file transfers. */
+  transfer: AbortController;
 }
 
 /**
@@ -41,10 +48,13 @@ interface Running {
 export class JobRunner {
   readonly #o: JobRunnerOptions;
   readonly #running = new Map<string, Running>();
+  readonly #workspace: JobWorkspace;
   #idle: Array<() => void> = [];
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
+    this.#workspace = new JobWorkspace(path.join(options.pool.settings.dataDir, "jobs"));
+    this.#workspace.clear(); // nothing runs yet: what is there was left by a crash
   }
 
   get size(): number {
@@ -76,7 +86,7 @@ export class JobRunner {
   }
 
   start(job: AssignedJob): void {
-    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined };
+    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined, transfer: new AbortController() };
     this.#running.set(job.id, r);
     if (job.runtimeSecs != null && job.runtimeSecs > 0) {
       r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
@@ -89,6 +99,27 @@ export class JobRunner {
       queueMicrotask(() => this.#running.get(job.id) === r && this.#finish(r, { kind: "failed", error }));
       return;
     }
+    void this.#run(r, this.#workspace.prepare(job));
+  }
+
+  /** Inputs in, the executor, outputs out: each step checks the attempt is still running and not aborted. */
+  async #run(r: Running, dirs: JobDirs): Promise<void> {
+    const job = r.job;
+    if (job.inputs.length > 0) {
+      try {
+        if (!this.#o.files) throw new FileTransferError("this agent cannot fetch input files");
+        const dir = this.#workspace.inputDir(job);
+        dirs.inputPaths = await this.#o.files.fetchInputs(job, dir, r.transfer.signal);
+      } catch (err) {
+        this.#transferFailed(r, err);
+        return;
+      }
+    }
+    if (this.#running.get(job.id) !== r) return;
+    if (r.abort) {
+      this.#finish(r, { kind: "aborted", reason: r.abort });
+      return;
+    }
     this.#o.pool.run(
       {
         t: "run",
@@ -98,6 +129,7 @@ export class JobRunner {
         payload: job.payload,
         inputs: job.inputs,
         attempt: job.attempt,
+        ...dirs,
       },
       {
         onMessage: (msg) => {
@@ -110,7 +142,7 @@ export class JobRunner {
           else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
           else if (msg.t === "done") {
             if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
-            else if (msg.ok) this.#finish(r, { kind: "completed", output: msg.output });
+            else if (msg.ok) void this.#complete(r, msg.output, dirs.outputDir);
             else this.#finish(r, { kind: "failed", error: msg.error });
           }
         },
@@ -123,12 +155,44 @@ export class JobRunner {
     );
   }
 
+  /** Uploads what the executor left in its output directory, then reports the job completed. */
+  async #complete(r: Running, output: unknown, outputDir: string): Promise<void> {
+    if (this.#o.files) {
+      try {
+        await this.#o.files.uploadOutputs(r.job, outputDir, r.transfer.signal);
+      } catch (err) {
+        this.#transferFailed(r, err);
+        return;
+      }
+    }
+    if (this.#running.get(r.job.id) !== r) return;
+    if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
+    else this.#finish(r, { kind: "completed", output });
+  }
+
+  /** A 409 means the job is no longer this agent's; a network or server error may pass on another attempt. */
+  #transferFailed(r: Running, err: unknown): void {
+    if (this.#running.get(r.job.id) !== r) return;
+    if (r.abort) {
+      this.#finish(r, { kind: "aborted", reason: r.abort });
+    } else if (err instanceof FileTransferError && err.status === 409) {
+      this.#finish(r, { kind: "aborted", reason: "stale" });
+    } else {
+      const message = `file transfer failed: ${(err as Error).message}`.slice(0, 10_000);
+      // Refused for what the job is (a missing input, an output over the size limit): no retry helps.
+      const status = err instanceof FileTransferError ? err.status : undefined;
+      const category = status === 400 || status === 404 || status === 413 ? "fatal" : "transient";
+      this.#finish(r, { kind: "failed", error: { category, message, code: "file_transfer" } });
+    }
+  }
+
   /** Aborts a running job; the outcome is reported as `aborted` with this reason (first reason wins). */
   abort(jobId: string, reason: AbortReason): boolean {
     const r = this.#running.get(jobId);
     if (!r) return false;
     if (r.abort) return true;
     r.abort = reason;
+    r.transfer.abort(reason);
     this.#o.pool.abort(jobId, reason);
     r.grace = setTimeout(() => {
       if (this.#running.get(jobId) !== r) return;
@@ -150,6 +214,7 @@ export class JobRunner {
 
   #finish(r: Running, outcome: JobOutcome): void {
     this.#running.delete(r.job.id);
+    void this.#workspace.release(r.job);
     if (r.timer) clearTimeout(r.timer);
     if (r.grace) clearTimeout(r.grace);
     this.#o.events.finished(r.job, outcome);

@@ -4,16 +4,20 @@
  * its abort is handled by the control thread (see worker-pool.ts).
  */
 import { parentPort } from "node:worker_threads";
-import type { ErrorCategory, JobError } from "@gantry/protocol";
-import { ErrorCategory as ErrorCategorySchema } from "@gantry/protocol";
-import type { Executor } from "./executor.ts";
-import { checkWireJson, MAX_OUTPUT_BYTES } from "./wire-json.ts";
-import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
+import type { Executor, ExecutorSettings } from "./executor.ts";
+import { toJobError } from "./job-error.ts";
+import { lazyDirs } from "./job-workspace.ts";
+import { loadExecutors } from "./load-executors.ts";
+import { LogLimiter, MARKER_ROOM } from "./log-limiter.ts";
+import { checkWireJson } from "./wire-json.ts";
+import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.ts must run in a worker thread");
 
+/** By base capability (an executor may serve several). */
 const executors = new Map<string, Executor>();
+let settings!: ExecutorSettings;
 const running = new Map<string, AbortController>();
 let ready: Promise<void> = Promise.resolve();
 
@@ -44,42 +48,9 @@ function postAlone(m: FromWorker): void {
   }
 }
 
-async function init(modules: string[]): Promise<void> {
-  const found: DetectedExecutor[] = [];
-  for (const module of modules) {
-    try {
-      const mod = (await import(module)) as { default?: Executor };
-      const ex = mod.default;
-      if (!ex || typeof ex.run !== "function" || typeof ex.name !== "string") {
-        found.push({ name: module, attributes: [], detected: false, module, problem: "no default executor export" });
-        continue;
-      }
-      let detected = false;
-      let problem: string | undefined;
-      try {
-        detected = Boolean(await ex.detect());
-      } catch (err) {
-        problem = `detect() failed: ${(err as Error).message}`;
-      }
-      executors.set(ex.name, ex);
-      found.push({ name: ex.name, attributes: ex.attributes ?? [], detected, module, ...(problem ? { problem } : {}) });
-    } catch (err) {
-      found.push({ name: module, attributes: [], detected: false, module, problem: (err as Error).message });
-    }
-  }
-  post({ t: "ready", executors: found });
-}
-
-function toJobError(err: unknown, signal: AbortSignal): JobError {
-  if (signal.aborted) return { category: "cancelled", message: `aborted: ${String(signal.reason)}` };
-  const e = err as { category?: unknown; message?: unknown; code?: unknown };
-  const category = ErrorCategorySchema.safeParse(e?.category);
-  const error: JobError = {
-    category: category.success ? (category.data as ErrorCategory) : "inference",
-    message: String(e?.message ?? err).slice(0, 10_000),
-  };
-  if (typeof e?.code === "string") error.code = e.code.slice(0, 100);
-  return error;
+async function init(modules: string[], s: ExecutorSettings): Promise<void> {
+  settings = s;
+  post({ t: "ready", executors: await loadExecutors(modules, s, executors) });
 }
 
 async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
@@ -92,19 +63,31 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   const ac = new AbortController();
   running.set(msg.id, ac);
   try {
-    const output = await ex.run({
-      jobId: msg.id,
-      capability: msg.capability,
-      payload: msg.payload,
-      inputs: msg.inputs,
-      attempt: msg.attempt,
-      signal: ac.signal,
-      progress: (p) => post({ t: "progress", id: msg.id, p }),
-      log: (s, l) => post({ t: "log", id: msg.id, s, l }),
-    });
+    const dirs = lazyDirs(msg);
+    const limiter = new LogLimiter(settings.maxLogBytes + MARKER_ROOM, (s, l) => post({ t: "log", id: msg.id, s, l }));
+    const output = await ex
+      .run(
+        { id: msg.id, capability: msg.capability, payload: msg.payload, inputs: msg.inputs, attempt: msg.attempt },
+        {
+          signal: ac.signal,
+          progress: (p) => post({ t: "progress", id: msg.id, p }),
+          log: (s, l) => limiter.push(s, l),
+          logDropped: (n) => limiter.drop(n),
+          inputPaths: msg.inputPaths,
+          // Getters (a spread would make both directories now): made on first use.
+          get workDir() {
+            return dirs.workDir;
+          },
+          get outputDir() {
+            return dirs.outputDir;
+          },
+          settings,
+        },
+      )
+      .finally(() => limiter.finish());
     // Checked here, in the job's thread: a BigInt, function, cycle or huge value would otherwise throw
     // in postMessage or in the control loop's JSON.stringify, killing the thread or the agent.
-    const checked = checkWireJson(output, "output", MAX_OUTPUT_BYTES);
+    const checked = checkWireJson(output, "output", settings.maxOutputBytes);
     if (checked.ok) post({ t: "done", id: msg.id, ok: true, output: JSON.parse(checked.json) });
     else post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem } });
   } catch (err) {
@@ -117,14 +100,14 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
 /** Lets every executor release what it holds; a failing unload only loses its chance to tidy up. */
 async function unload(): Promise<void> {
   await ready;
-  for (const ex of executors.values()) await Promise.resolve(ex.unload?.()).catch(() => {});
+  for (const ex of new Set(executors.values())) await Promise.resolve(ex.unload?.()).catch(() => {});
 }
 
 /** Asks every loaded executor that has a health() hook; a throwing or failing hook is a problem too. */
 async function health(): Promise<string[]> {
   await ready;
   const problems: string[] = [];
-  for (const ex of executors.values()) {
+  for (const ex of new Set(executors.values())) {
     if (!ex.health) continue;
     try {
       const problem = await ex.health();
@@ -143,7 +126,7 @@ port.on("message", (batch: ToWorker | ToWorker[]) => {
 function handle(msg: ToWorker): void {
   switch (msg.t) {
     case "init":
-      ready = init(msg.modules);
+      ready = init(msg.modules, msg.settings);
       break;
     case "run":
       void run(msg);

@@ -1,11 +1,12 @@
 import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
+import type { ExecutorSettings } from "./executor.ts";
 
 /** Why the runner aborted a job; also the AbortSignal reason the executor sees. */
 export type AbortReason = "cancel" | "timeout" | "stale" | "dropped" | "shutdown";
 
 /** Messages from the control thread to an executor worker thread (internal, not wire). */
 export type ToWorker =
-  | { t: "init"; modules: string[] }
+  | { t: "init"; modules: string[]; settings: ExecutorSettings }
   | {
       t: "run";
       id: string;
@@ -14,19 +15,27 @@ export type ToWorker =
       payload: unknown;
       inputs: FileRef[];
       attempt: number;
+      /** Prepared by the runner (job-workspace.ts): input name → path, and the job's directories. */
+      inputPaths: Record<string, string>;
+      outputDir: string;
+      workDir: string;
     }
   | { t: "abort"; id: string; reason: AbortReason }
   | { t: "ping"; n: number }
   | { t: "health"; n: number }
   | { t: "unload"; n: number };
 
-/** What an executor module advertises after `detect()`. */
+/** What an executor module advertises after `detect()`: one entry per base capability it serves. */
 export interface DetectedExecutor {
+  /** The base capability. */
   name: string;
+  /** The plugin serving it. */
+  executor: string;
+  isolation?: "thread" | "process";
   attributes: string[];
   detected: boolean;
   module: string;
-  /** Why detection or loading failed, if it did. */
+  /** Why it is not available (detection said no, or loading failed). */
   problem?: string;
 }
 

@@ -1,4 +1,6 @@
 import { Worker } from "node:worker_threads";
+import type { ExecutorSettings } from "./executor.ts";
+import { MAX_OUTPUT_BYTES } from "./wire-json.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** Messages about one job, delivered to whoever started it. */
@@ -27,6 +29,21 @@ type RunMessage = Extract<ToWorker, { t: "run" }>;
 
 const ENTRY = new URL("./worker-entry.ts", import.meta.url);
 
+/** How long importing and detecting every executor may take. */
+const DETECT_TIMEOUT_MS = 60_000;
+
+/** Settings for a pool made without any (tests of the pool itself): no shell, no benchmarks. */
+export const DEFAULT_SETTINGS: ExecutorSettings = {
+  allowShell: false,
+  benchmarks: {},
+  dataDir: ".",
+  inheritEnv: {},
+  maxLogBytes: 4 * 1024 * 1024,
+  maxOutputBytes: MAX_OUTPUT_BYTES,
+  maxChildMemoryMb: 0,
+  killGraceMs: 1000,
+};
+
 /**
  * A pool of up to `size` executor worker threads, started on demand and ended after `idleMs` without
  * work: an idle agent then holds no thread (each costs 35-40 MB of RSS, measured in bench/). Jobs are spread over the least-loaded thread and share it
@@ -37,6 +54,7 @@ const ENTRY = new URL("./worker-entry.ts", import.meta.url);
  */
 export class WorkerPool {
   readonly #modules: string[];
+  readonly #settings: ExecutorSettings;
   readonly #onReplaced: ((reason: string, lostJobs: number) => void) | undefined;
   readonly #slots: Slot[] = [];
   readonly #where = new Map<string, Slot>();
@@ -54,8 +72,10 @@ export class WorkerPool {
     modules: string[],
     onReplaced?: (reason: string, lostJobs: number) => void,
     idleMs = 60_000,
+    settings: ExecutorSettings = DEFAULT_SETTINGS,
   ) {
     this.#modules = modules;
+    this.#settings = settings;
     this.#onReplaced = onReplaced;
     this.#max = Math.max(1, size);
     this.#idleMs = idleMs;
@@ -64,18 +84,33 @@ export class WorkerPool {
   }
 
   /** Imports the executor modules in one thread and reports what they detect. */
-  detect(): Promise<DetectedExecutor[]> {
+  detect(timeoutMs = DETECT_TIMEOUT_MS): Promise<DetectedExecutor[]> {
     const w = new Worker(ENTRY);
     return new Promise<DetectedExecutor[]>((resolve, reject) => {
-      w.once("error", reject);
+      // A plugin that ends the thread or never returns from import/detect must not wedge the start.
+      const timer = setTimeout(() => {
+        reject(
+          new Error(`executor detection did not finish within ${timeoutMs} ms (a plugin hangs on import or detect)`),
+        );
+        void w.terminate();
+      }, timeoutMs);
+      w.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      w.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the executor detection thread exited (code ${code}): a plugin ended it`));
+      });
       w.on("message", (batch: FromWorker | FromWorker[]) => {
         for (const msg of Array.isArray(batch) ? batch : [batch]) {
           if (msg.t !== "ready") continue;
+          clearTimeout(timer);
           resolve(msg.executors);
           void w.terminate();
         }
       });
-      w.postMessage({ t: "init", modules: this.#modules } satisfies ToWorker);
+      w.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
     });
   }
 
@@ -210,6 +245,11 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
+  /** What executors are told about the agent (also where the runner puts job directories). */
+  get settings(): ExecutorSettings {
+    return this.#settings;
+  }
+
   /** Asks each live thread's executors to unload (bounded by timeoutMs), then ends the threads. */
   async close(timeoutMs = 5000): Promise<void> {
     this.#closed = true;
@@ -248,7 +288,7 @@ export class WorkerPool {
     worker.on("error", (err) => this.#replace(slot, `executor thread crashed: ${err.message}`));
     worker.on("exit", () => this.#replace(slot, "executor thread exited"));
     worker.unref();
-    worker.postMessage({ t: "init", modules: this.#modules } satisfies ToWorker);
+    worker.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
     return slot;
   }
 

@@ -19,6 +19,7 @@ import {
   uninstallService,
 } from "@gantry/agent";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { registerAgentExecutors } from "./agent-executors.ts";
 
 /** Output and exit code; the CLI's CliContext fits. Without one, process streams and process.exitCode. */
 export interface AgentCliIo {
@@ -45,6 +46,8 @@ interface AgentFlags {
   tlsKey?: string;
   ca?: string;
   insecure?: boolean;
+  allowShell?: boolean;
+  maxExecutorMemory?: number;
 }
 
 const int = (min: number, max: number) => (value: string) => {
@@ -77,7 +80,16 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .option("--server <url>", "server URL (first run; saved in the config)")
     .option("--key <key>", "enrolment key gnt_a_… (first run; saved in the config)")
     .option("--tier <n>", "performance tier 0-255, higher gets work first (default 5)", int(0, 255))
-    .option("--caps <caps...>", "capabilities to advertise besides the detected executors, e.g. llm.mistral-7b")
+    .option(
+      "--caps <caps...>",
+      "capabilities to advertise with your attributes, e.g. shell.bash[fast]; each must be runnable here (see `gantry agent executors`)",
+    )
+    .option("--allow-shell", "let jobs run arbitrary commands (shell.bash, benchmark commands); off by default")
+    .option(
+      "--max-executor-memory <mb>",
+      "kill an isolated executor process (and fail its job) past this resident memory, in MB (default: no limit)",
+      int(1, 10_000_000),
+    )
     .option("--capacity <n>", "jobs to run at once (default 1)", int(1, 1024))
     .option("--name <name>", "friendly name shown in the agent list (default: hostname)")
     .option("--config <file>", "config/identity file (default ./.offload-client.json or the `agent init` file)")
@@ -117,6 +129,8 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           logFile: flags.logFile,
           tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
           print: (line: string) => io.stdout(`${line}\n`),
+          ...(flags.allowShell ? { allowShell: true } : {}),
+          ...(flags.maxExecutorMemory ? { maxExecutorMemoryMb: flags.maxExecutorMemory } : {}),
           ...(flags.executor ? { executors: flags.executor.map(executorSpecifier) } : {}),
         };
         // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
@@ -187,6 +201,8 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       );
       io.stdout(`Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`);
     });
+
+  registerAgentExecutors(agent, io);
 
   agent
     .command("status")

@@ -1,8 +1,13 @@
+import { isRetryableError, sleep } from "@gantry/client";
+import { backoffDelay, isTerminal } from "@gantry/protocol";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
 import { addClientFlags, type ClientFlags, clientFromFlags } from "../client-flags.ts";
 import { parseNonNegativeInteger, parsePositiveInteger } from "../option-parsers.ts";
 import { formatLogLine } from "../output.ts";
+
+/** Reconnect delays while following (the stream broke or the server ended it). */
+const FOLLOW_RECONNECT = { baseMs: 250, capMs: 5000 };
 
 interface LogsFlags extends ClientFlags {
   after?: number;
@@ -39,16 +44,22 @@ export function registerJobLogs(parent: Command, ctx: CliContext): void {
       if (page.lines.length === 0 || remaining <= 0) break;
     }
     if (!flags.follow) return;
-    // Then follow live log events until the job ends, skipping lines already printed.
-    await client.wait(id, {
-      onEvent: (event) => {
-        if (event.type !== "log" || event.seq <= after) return;
-        after = event.seq;
-        print(event);
-      },
-    });
-    // Lines that raced the end of the stream.
-    const tail = await client.logs(id, { after });
-    for (const line of tail.lines) print(line);
+    // Then follow live over SSE. Each (re)connect sends Last-Event-ID = the last line printed, and
+    // the server replays what came after it: a dropped connection loses and repeats nothing.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const event of client.events(id, { lastEventId: String(after) })) {
+          attempt = 0;
+          if (event.type === "log" && event.seq > after) {
+            after = event.seq;
+            print(event);
+          }
+          if (event.type === "status" && isTerminal(event.status)) return;
+        }
+      } catch (err) {
+        if (!isRetryableError(err)) throw err;
+      }
+      await sleep(backoffDelay(attempt, FOLLOW_RECONNECT));
+    }
   });
 }

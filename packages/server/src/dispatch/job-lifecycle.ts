@@ -4,6 +4,7 @@ import {
   type JobError,
   type JobProgress,
   type JobStatus,
+  pluginPayloadProblem,
   type SubmitJobRequest,
 } from "@gantry/protocol";
 import type { AgentOutbox } from "../cluster/agent-outbox.ts";
@@ -44,6 +45,13 @@ export class JobLifecycle {
   }
 
   async submit(owner: string, requests: SubmitJobRequest[]): Promise<{ job: JobRecord; created: boolean }[]> {
+    for (const [index, r] of requests.entries()) {
+      // The nine media plugins' payloads are known: a bad one is refused here, not failed on an agent.
+      const problem = pluginPayloadProblem(r.capability, r.payload);
+      if (problem) {
+        throw new GantryError("validation_failed", `invalid payload for ${r.capability}: ${problem}`, { index });
+      }
+    }
     const now = Date.now();
     const rows: NewJob[] = requests.map((r) => newJob(owner, r, now));
     const outcomes = await this.#d.store.insertJobs(rows).catch((err: unknown) => {

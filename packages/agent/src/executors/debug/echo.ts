@@ -4,5 +4,5 @@ import { defineExecutor } from "../../runner/executor.ts";
 export default defineExecutor({
   name: "debug.echo",
   detect: () => true,
-  run: async (ctx) => ctx.payload ?? null,
+  run: async (job) => job.payload ?? null,
 });

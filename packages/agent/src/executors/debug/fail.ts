@@ -8,16 +8,16 @@ import { defineExecutor, ExecutorError } from "../../runner/executor.ts";
 export default defineExecutor({
   name: "debug.fail",
   detect: () => true,
-  run: async (ctx) => {
-    const p = (ctx.payload ?? {}) as { failAttempts?: unknown; category?: unknown };
+  run: async (job) => {
+    const p = (job.payload ?? {}) as { failAttempts?: unknown; category?: unknown };
     const failAttempts = typeof p.failAttempts === "number" ? p.failAttempts : Number.POSITIVE_INFINITY;
     const category = ErrorCategory.safeParse(p.category ?? "transient");
-    if (ctx.attempt <= failAttempts) {
+    if (job.attempt <= failAttempts) {
       throw new ExecutorError(
         category.success ? category.data : "transient",
-        `debug.fail: attempt ${ctx.attempt} fails`,
+        `debug.fail: attempt ${job.attempt} fails`,
       );
     }
-    return { attempt: ctx.attempt };
+    return { attempt: job.attempt };
   },
 });

@@ -5,8 +5,8 @@ import { defineExecutor, ExecutorError } from "../../runner/executor.ts";
 export default defineExecutor({
   name: "debug.sleep",
   detect: () => true,
-  run: async (ctx) => {
-    const ms = Number((ctx.payload as { ms?: unknown } | null)?.ms ?? 1000);
+  run: async (job, ctx) => {
+    const ms = Number((job.payload as { ms?: unknown } | null)?.ms ?? 1000);
     if (!Number.isFinite(ms) || ms < 0) throw new ExecutorError("fatal", "payload.ms must be a non-negative number");
     const started = Date.now();
     let left = ms;

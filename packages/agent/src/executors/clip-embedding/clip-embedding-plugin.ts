@@ -1,0 +1,25 @@
+import { join } from "node:path";
+import { ImageEmbeddingPayload } from "@gantry/protocol";
+import { defineExecutor } from "../../runner/executor.ts";
+import { embedImage } from "../image-embedding/embed-image.ts";
+import { missingModel } from "../image-embedding/onnx-session.ts";
+import { parsePayload, singleInput, toIO } from "../shared/adapter-helpers.ts";
+import { modelsDirOf } from "../shared/models-dir.ts";
+import { detectMedia } from "../shared/sharp-detect.ts";
+import { CLIP_MODEL } from "./clip-model.ts";
+
+/** `clip_embedding` on the executor-plugin contract: advertised only when the model file is present. */
+export default defineExecutor({
+  name: CLIP_MODEL.capability,
+  capabilities: [CLIP_MODEL.capability],
+  isolation: "process",
+  detect: async (settings) => {
+    const why = await missingModel(join(modelsDirOf(settings), CLIP_MODEL.file));
+    return why ? { available: false, reason: why } : detectMedia();
+  },
+  run: async (job, ctx) => {
+    const params = parsePayload(ImageEmbeddingPayload, job.payload);
+    return (await embedImage({ path: singleInput(ctx) }, params, CLIP_MODEL, modelsDirOf(ctx.settings), toIO(ctx)))
+      .output;
+  },
+});
