@@ -24,7 +24,7 @@ export class TickBatcher<I, O> {
     this.#pending = [];
     try {
       const out = await this.#run(batch.map((b) => b.input));
-      batch.forEach((b, i) => b.resolve(out[i]!));
+      for (const [i, b] of batch.entries()) b.resolve(out[i]!);
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
