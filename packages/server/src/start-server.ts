@@ -38,7 +38,8 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const dataDir = resolve(opts.dataDir);
   prepareDataDir(dataDir);
   const store = await inDataDir(dataDir, () => openStore(opts.db, join(dataDir, "gantry.db")));
-  const replicaId = opts.replicaId || (opts.db ? `${hostname()}:${opts.port}` : "embedded");
+  // Host and port name a replica across its restarts; a free port (0) is new each time, so the pid.
+  const replicaId = opts.replicaId || (opts.db ? `${hostname()}:${opts.port || `pid${process.pid}`}` : "embedded");
   const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
   // Replicas share files through one directory every replica mounts (--blob-dir; docs/scale-out.md).
   const blobs = new LocalBlobStore(opts.blobDir ? resolve(opts.blobDir) : join(dataDir, "blobs"));
