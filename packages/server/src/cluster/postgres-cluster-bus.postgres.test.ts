@@ -22,7 +22,12 @@ async function busPair(schema: string) {
   const pool = createPool({ url: TEST_PG_URL, schema, poolSize: 2 });
   const a = await PostgresClusterBus.open({ url: TEST_PG_URL, schema, pool });
   const b = await PostgresClusterBus.open({ url: TEST_PG_URL, schema, pool });
-  return { a, b, close: async () => (await a.close(), await b.close(), await pool.end()) };
+  const close = async () => {
+    await a.close();
+    await b.close();
+    await pool.end();
+  };
+  return { a, b, close };
 }
 
 test("postgres bus: messages reach this replica at once and the others once, in order, big ones too", {
