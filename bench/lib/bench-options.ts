@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import { PEER_SYSTEMS, type PeerSystem } from "../peers/peer-messages.ts";
 
-export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "peers"] as const;
+export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "llm", "peers"] as const;
 export type Section = (typeof SECTIONS)[number];
 /** `peers` needs Redis and PostgreSQL on loopback, so a plain `npm run bench` leaves it out. */
-const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files"];
+const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files", "llm"];
 
 /** The same workload against Gantry, BullMQ and graphile-worker (bench/peers). */
 export interface PeersOptions {
@@ -139,7 +139,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,peers] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
+      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,llm,peers] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
         `  peers: [--peers ${PEER_SYSTEMS.join(",")}] [--peer-runs N] [--redis-url URL] [--pg-url URL]\n`,
     );
     process.exit(0);
