@@ -21,6 +21,10 @@ export const CliEnv = z.object({
   GANTRY_DATA_DIR: optional(z.string()),
   /** `gantry server` / `gantry dev`: log level (`--log-level`). */
   GANTRY_LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
+  /** `gantry server`: the shared database, a postgres:// URL (`--db`). */
+  GANTRY_DB: optional(z.string().regex(/^postgres(ql)?:\/\//, "GANTRY_DB must be a postgres:// URL")),
+  /** `gantry server`: the blob directory replicas share (`--blob-dir`). */
+  GANTRY_BLOB_DIR: optional(z.string()),
   /** `gantry server`: days finished jobs are kept, 0 for ever (`--retention-days`). */
   GANTRY_RETENTION_DAYS: optional(z.coerce.number().min(0)),
 });

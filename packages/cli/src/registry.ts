@@ -14,6 +14,7 @@ import { registerJobLogs } from "./commands/job-logs.ts";
 import { registerJobRetry } from "./commands/job-retry.ts";
 import { registerJobSubmit } from "./commands/job-submit.ts";
 import { registerJobWatch } from "./commands/job-watch.ts";
+import { registerMigrate } from "./commands/migrate.ts";
 import { registerServer } from "./commands/server.ts";
 
 /**
@@ -32,6 +33,7 @@ export function createProgram(ctx: CliContext): Command {
 
   registerServer(program, ctx);
   registerDev(program, ctx);
+  registerMigrate(program, ctx);
   registerAgentCommands(program, ctx);
   registerJobSubmit(program, ctx);
   registerAgentsList(program, ctx);

@@ -7,6 +7,9 @@ import { CommandService } from "./agents/command-service.ts";
 import { KEY_CACHE, Principals } from "./auth/principals.ts";
 import type { ServerKeys } from "./auth/server-keys.ts";
 import { Tokens } from "./auth/tokens.ts";
+import { AgentOutbox } from "./cluster/agent-outbox.ts";
+import type { ClusterBus } from "./cluster/cluster-bus.ts";
+import { wireCluster } from "./cluster/cluster-wiring.ts";
 import type { GantryContext } from "./context.ts";
 import { AgentRegistry } from "./dispatch/agent-registry.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
@@ -26,6 +29,9 @@ export interface ContextParts {
   keys: ServerKeys;
   blobs: BlobStore;
   version: string;
+  /** How replicas reach each other (LocalClusterBus for one server). */
+  bus: ClusterBus;
+  replicaId: string;
 }
 
 /**
@@ -33,29 +39,42 @@ export interface ContextParts {
  * and the one cycle (dispatch reports orphaned and pushed jobs, which the lifecycle handles) is an
  * event subscription made once both exist.
  */
-export function buildContext({ opts, log, store, keys, blobs, version }: ContextParts): GantryContext {
+export function buildContext({ opts, log, store, keys, blobs, version, bus, replicaId }: ContextParts): GantryContext {
   const report = (msg: string) => (err: unknown) => log.error({ err }, msg);
   const leaseMs = opts.leaseSecs * 1000;
   const tokens = new Tokens(keys, opts.tokenTtlSecs);
   const events = new JobEvents();
   events.onListenerError = report("event listener failed");
+  events.relay = (event) => bus.publish({ kind: "job:event", event });
   const registry = new AgentRegistry();
+  const outbox = new AgentOutbox(registry, bus);
   const dispatcher = new Dispatcher({
     store,
     registry,
     leaseMs,
     // Less than a lease, so a job whose lease lapsed is not handed straight back to the silent agent.
     stalledMs: Math.min(2 * opts.heartbeatIntervalSecs * 1000, leaseMs / 2),
+    announceWork: (capability) => bus.publish({ kind: "work", capability }),
     onError: report("dispatch failed"),
   });
-  const slots = new SlotKeeper({ registry, dispatcher, leaseMs });
-  const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, slots });
+  const slots = new SlotKeeper({ registry, dispatcher, leaseMs, bus });
+  const lifecycle = new JobLifecycle({ store, events, registry, dispatcher, slots, outbox });
   dispatcher.events.on("dispatch:jobs:assigned", (jobs) => lifecycle.assigned(jobs));
   dispatcher.events.on("dispatch:jobs:orphaned", (jobs) => {
     lifecycle.orphaned(jobs).catch(report("requeueing orphaned jobs failed"));
   });
-  const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier });
-  const sessions = new AgentSessions({ store, registry, dispatcher, lifecycle, commands, options: opts });
+  const commands = new CommandService({ store, keys, registry, dispatcher, maxTier: opts.maxTier, bus });
+  const sessions = new AgentSessions({
+    store,
+    registry,
+    dispatcher,
+    lifecycle,
+    commands,
+    options: opts,
+    bus,
+    replicaId,
+  });
+  const principals = new Principals(store, tokens, KEY_CACHE, { noAuth: opts.noAuth });
   const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, slots, options: opts });
   const messages = new AgentMessageRouter({
     store,
@@ -64,6 +83,19 @@ export function buildContext({ opts, log, store, keys, blobs, version }: Context
     heartbeats,
     sessions,
     commands,
+    onError: (err, msg) => log.error({ err }, msg),
+  });
+  wireCluster({
+    bus,
+    replicaId,
+    events,
+    registry,
+    dispatcher,
+    outbox,
+    sessions,
+    commands,
+    principals,
+    slots,
     onError: (err, msg) => log.error({ err }, msg),
   });
   return {
@@ -77,7 +109,9 @@ export function buildContext({ opts, log, store, keys, blobs, version }: Context
     slots,
     agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts }), sessions, messages },
     commands,
-    principals: new Principals(store, tokens, KEY_CACHE, { noAuth: opts.noAuth }),
+    principals,
+    bus,
+    replicaId,
     tokens,
     files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,

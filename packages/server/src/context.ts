@@ -5,6 +5,7 @@ import type { AgentSessions } from "./agents/agent-sessions.ts";
 import type { CommandService } from "./agents/command-service.ts";
 import type { Principals } from "./auth/principals.ts";
 import type { Tokens } from "./auth/tokens.ts";
+import type { ClusterBus } from "./cluster/cluster-bus.ts";
 import type { AgentRegistry } from "./dispatch/agent-registry.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
 import type { JobLifecycle } from "./dispatch/job-lifecycle.ts";
@@ -40,4 +41,8 @@ export interface GantryContext {
   tokens: Tokens;
   files: FileService;
   version: string;
+  /** How replicas reach each other; LocalClusterBus for one server. */
+  bus: ClusterBus;
+  /** This server among the replicas sharing the store. */
+  replicaId: string;
 }

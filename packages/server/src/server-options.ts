@@ -55,6 +55,22 @@ export interface ServerOptions {
    * given. @defaultValue false
    */
   noAuth?: boolean;
+  /**
+   * The database: empty for the embedded SQLite file in dataDir, or a `postgres://` URL that any
+   * number of replicas share. @defaultValue "" (embedded SQLite)
+   */
+  db?: string;
+  /**
+   * This server's name among the replicas sharing the database (a restart under the same name does
+   * not count as another replica being alive). @defaultValue "" (embedded: "embedded"; PostgreSQL:
+   * host name and port)
+   */
+  replicaId?: string;
+  /**
+   * Where blobs live; replicas on one database must share it (a volume every replica mounts).
+   * @defaultValue "" (`<dataDir>/blobs`)
+   */
+  blobDir?: string;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -82,6 +98,9 @@ export const SERVER_DEFAULTS = {
   mqttPassword: null,
   presenceIntervalMs: 1000,
   noAuth: false,
+  db: "",
+  replicaId: "",
+  blobDir: "",
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
 } satisfies Required<ServerOptions>;

@@ -1,8 +1,10 @@
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { buildApp } from "./app.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
 import { buildContext } from "./build-context.ts";
+import { openClusterBus } from "./cluster/open-cluster-bus.ts";
 import { inDataDir, prepareDataDir } from "./data-dir.ts";
 import { Sweeper } from "./dispatch/sweeper.ts";
 import { BlobSweeper } from "./files/blob-sweeper.ts";
@@ -11,7 +13,7 @@ import { startHousekeeping } from "./housekeeping/housekeeping.ts";
 import type { MqttStatus } from "./mqtt/mqtt-plugin.ts";
 import { createServerLogger } from "./server-logger.ts";
 import { resolveServerOptions, type ServerOptions } from "./server-options.ts";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { openStore } from "./store/open-store.ts";
 
 export const VERSION = "0.1.0";
 
@@ -38,11 +40,15 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const report = (err: unknown, msg: string) => log.error({ err }, msg);
   const dataDir = resolve(opts.dataDir);
   prepareDataDir(dataDir);
-  const store = await inDataDir(dataDir, () => openSqliteStore(join(dataDir, "gantry.db")));
+  const store = await inDataDir(dataDir, () => openStore(opts.db, join(dataDir, "gantry.db")));
+  // Host and port name a replica across its restarts; a free port (0) is new each time, so the pid.
+  const replicaId = opts.replicaId || (opts.db ? `${hostname()}:${opts.port || `pid${process.pid}`}` : "embedded");
   const keys = await inDataDir(dataDir, () => loadServerKeys(dataDir));
-  const blobs = new LocalBlobStore(join(dataDir, "blobs"));
+  // Replicas share files through one directory every replica mounts (--blob-dir; docs/scale-out.md).
+  const blobs = new LocalBlobStore(opts.blobDir ? resolve(opts.blobDir) : join(dataDir, "blobs"));
   await blobs.init();
-  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION });
+  const bus = await openClusterBus(opts.db, (err) => report(err, "cluster bus failed"));
+  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION, bus, replicaId });
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const mqtt: MqttStatus = { mode: "off", connectedClients: () => 0 };
   const app = await buildApp(ctx, mqtt);
@@ -52,9 +58,11 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
       "NO-AUTH MODE: every request without credentials is accepted as the anonymous client. Never expose this server.",
     );
 
-  // After a restart, give agents one lease period to reconnect before their jobs count as lost.
+  // After a restart of the whole service, give agents one lease period to reconnect before their
+  // jobs count as lost; a replica restarting among live ones extends nothing (Store.replicaAlive).
   const leaseMs = opts.leaseSecs * 1000;
-  await store.extendAllLeases(Date.now() + leaseMs);
+  const aliveWithinMs = Math.max(5 * opts.sweepIntervalMs, 2000);
+  await store.replicaAlive(replicaId, Date.now(), aliveWithinMs, { leaseExpiresAt: Date.now() + leaseMs });
   const sweeper = new Sweeper({
     store,
     lifecycle: ctx.lifecycle,
@@ -62,10 +70,14 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     registry: ctx.registry,
     dispatcher: ctx.dispatcher,
     intervalMs: opts.sweepIntervalMs,
+    replicaId,
+    aliveWithinMs,
+    // Often enough that a live replica never looks dead (aliveWithinMs), rarely enough to cost nothing.
+    aliveEveryMs: opts.db ? Math.min(opts.sweepIntervalMs, aliveWithinMs / 4) : null,
     silenceMs: Math.max(3 * opts.heartbeatIntervalSecs * 1000, leaseMs),
     onDisconnect: (link) => {
       link.close(4401, "silent or token expired");
-      void ctx.agents.sessions.disconnected(link);
+      ctx.agents.sessions.disconnected(link).catch((err) => report(err, "agent disconnect failed"));
     },
     onError: (err) => report(err, "sweep failed"),
   });
@@ -92,7 +104,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     bootstrap: bootstrap as Bootstrap,
     mqtt,
     close: async () => {
-      sweeper.stop();
+      await sweeper.stop();
       blobSweeper.stop();
       housekeeping.stop();
       ctx.lifecycle.stop();
@@ -102,6 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
         link.close(1001, "server shutting down");
       }
       await app.close();
+      await bus.close();
       await store.barrier();
       await store.close();
     },

@@ -21,3 +21,13 @@ test("--retention-days wins over GANTRY_RETENTION_DAYS; unset leaves the server'
   assert.throws(() => parseDays("soon"));
   assert.throws(() => parseEnv({ GANTRY_RETENTION_DAYS: "-3" }));
 });
+
+test("--db wins over GANTRY_DB; GANTRY_DB must be a postgres:// URL; --blob-dir over GANTRY_BLOB_DIR", () => {
+  const env = { GANTRY_DB: "postgres://u@h/db", GANTRY_BLOB_DIR: "/env/blobs" };
+  assert.equal(serverOptions({ db: "postgres://x@y/z" }, ctx(env)).db, "postgres://x@y/z");
+  assert.equal(serverOptions({}, ctx(env)).db, "postgres://u@h/db");
+  assert.equal(serverOptions({}, ctx({})).db, undefined);
+  assert.equal(serverOptions({ blobDir: "/flag" }, ctx(env)).blobDir, "/flag");
+  assert.equal(serverOptions({}, ctx(env)).blobDir, "/env/blobs");
+  assert.throws(() => parseEnv({ GANTRY_DB: "mysql://nope" }), /postgres/);
+});

@@ -20,16 +20,28 @@ export interface ServerFlags {
   mqttPort?: number;
   mqttUrl?: string;
   auth?: boolean;
+  db?: string;
+  blobDir?: string;
+  replicaId?: string;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
 export function registerServer(parent: Command, ctx: CliContext): void {
   parent
     .command("server")
-    .description("run the Gantry server (SQLite store in --data) until Ctrl+C / SIGTERM")
+    .description("run the Gantry server (SQLite in --data, or PostgreSQL with --db) until Ctrl+C / SIGTERM")
     .option("--port <port>", "TCP port; 0 picks a free one (default: $GANTRY_PORT or 7070)", parsePort)
     .option("--host <host>", "address to listen on (default: $GANTRY_HOST or 127.0.0.1)")
     .option("--data <dir>", "data directory: database, keys, bootstrap.json (default: $GANTRY_DATA_DIR or ./.gantry)")
+    .option(
+      "--db <url>",
+      "postgres://user@host/db[?schema=NAME]: a database any number of replicas share (default: $GANTRY_DB, else SQLite in --data)",
+    )
+    .option(
+      "--blob-dir <dir>",
+      "where files live; replicas on one database must share it (default: $GANTRY_BLOB_DIR or <data>/blobs)",
+    )
+    .option("--replica-id <name>", "this server's name among the replicas (default: host name and port)")
     .option("--heartbeat-interval <secs>", "how often agents send heartbeats (default 10)", parseSeconds)
     .option("--lease <secs>", "how long a held job survives without a heartbeat (default 30)", parseSeconds)
     .option("--max-file-bytes <size>", "largest file one upload may carry, e.g. 2G, 500M (default 2G)", parseByteSize)
@@ -99,5 +111,8 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     mqttPort: flags.mqttPort,
     mqttUrl: flags.mqttUrl,
     noAuth: flags.auth === false,
+    db: flags.db ?? env.GANTRY_DB,
+    blobDir: flags.blobDir ?? env.GANTRY_BLOB_DIR,
+    replicaId: flags.replicaId,
   };
 }

@@ -6,6 +6,7 @@ import {
   type HeldJob,
   type ServerToAgent,
 } from "@gantry/protocol";
+import type { ClusterBus } from "../cluster/cluster-bus.ts";
 import type { AgentLink } from "../dispatch/agent-link.ts";
 import type { AgentRegistry } from "../dispatch/agent-registry.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
@@ -21,6 +22,9 @@ export interface AgentSessionsDeps {
   lifecycle: JobLifecycle;
   commands: CommandService;
   options: ResolvedServerOptions;
+  bus: ClusterBus;
+  /** This server among the replicas (Store.openAgentSession records where the link is). */
+  replicaId: string;
 }
 
 type Hello = Extract<AgentToServer, { type: "hello" }>;
@@ -69,6 +73,9 @@ export class AgentSessions {
     const live = keep.filter((j) => !lapsed.has(j.id));
     for (const j of live) link.jobs.add(j.id);
 
+    // The session epoch in the store orders this agent's links across replicas: a link on another
+    // replica with a lower epoch retires when the bus tells it (cluster-wiring).
+    link.session = (await this.#d.store.openAgentSession(agent.id, this.#d.replicaId, link.transport)) ?? 0;
     const replaced = this.#d.registry.add(link);
     if (replaced === "newer") {
       // A newer connection of this agent finished its hello first; this one lost.
@@ -76,6 +83,12 @@ export class AgentSessions {
       return;
     }
     if (replaced) replaced.close(4000, "replaced by a newer connection");
+    this.#d.bus.publish({
+      kind: "agent:session",
+      agentId: agent.id,
+      session: link.session,
+      replicaId: this.#d.replicaId,
+    });
     const welcome: ServerToAgent = {
       type: "welcome",
       protocolVersion: AGENT_PROTOCOL_VERSION,
@@ -97,8 +110,14 @@ export class AgentSessions {
   async disconnected(link: AgentLink): Promise<void> {
     link.open = false;
     if (!this.#d.registry.remove(link)) return;
-    const held = await this.#d.store.heldJobs(link.agentId);
-    await this.#d.lifecycle.releaseUnstarted(link.agentId, held, "agent disconnected before starting the job");
+    // Issued now, awaited last: the SQLite write joins this turn's batch before anything can close it.
+    const closing = this.#d.store.closeAgentSession(link.agentId, link.session);
+    // Superseded: the agent is on another replica now, which reconciled its jobs at hello.
+    if (!link.superseded) {
+      const held = await this.#d.store.heldJobs(link.agentId);
+      await this.#d.lifecycle.releaseUnstarted(link.agentId, held, "agent disconnected before starting the job");
+    }
+    await closing;
   }
 
   async #applyProfile(agent: AgentRecord, link: AgentLink, msg: Hello): Promise<void> {

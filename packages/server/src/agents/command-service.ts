@@ -10,6 +10,7 @@ import {
 import { CompactSign } from "jose";
 import { ulid } from "ulid";
 import type { ServerKeys } from "../auth/server-keys.ts";
+import type { ClusterBus } from "../cluster/cluster-bus.ts";
 import type { AgentLink } from "../dispatch/agent-link.ts";
 import type { AgentRegistry } from "../dispatch/agent-registry.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
@@ -24,6 +25,7 @@ export interface CommandServiceDeps {
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   maxTier: number;
+  bus: ClusterBus;
 }
 
 /**
@@ -54,7 +56,8 @@ export class CommandService {
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(body)))
       .setProtectedHeader({ alg: "EdDSA" })
       .sign(this.#d.keys.commandPrivate);
-    const link = this.#d.registry.get(agentId);
+    const found = this.#d.registry.get(agentId);
+    const link = found?.open && !found.superseded ? found : undefined;
     const record: CommandRecord = {
       id: body.id,
       agentId,
@@ -69,7 +72,9 @@ export class CommandService {
       completedAt: null,
     };
     await this.#d.store.insertCommand(record);
-    if (link?.open) link.send([{ type: "command", jws }]);
+    if (link) link.send([{ type: "command", jws }]);
+    // Its link may be on another replica: that one delivers what is pending (cluster-wiring).
+    else this.#d.bus.publish({ kind: "agent:command", agentId });
     return record;
   }
 

@@ -58,6 +58,11 @@ export class Principals {
     return { id: claims.sub, kind: "user", owner: claims.sub, scopes: claims.scopes };
   }
 
+  /** A key was revoked (here or on another replica): the next use reads the store. */
+  forgetKey(hash: string): void {
+    this.#keys.delete(hash);
+  }
+
   /** How many API keys are cached (for tests of the bound). */
   get cachedKeys(): number {
     return this.#keys.size;

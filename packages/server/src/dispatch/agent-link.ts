@@ -30,6 +30,10 @@ export interface AgentLink {
   draining: boolean;
   /** False once the transport is gone; jobs assigned to a closed link are requeued. */
   open: boolean;
+  /** The agent's session epoch this link opened (Store.openAgentSession); 0 before hello. */
+  session: number;
+  /** The agent opened a newer session on another replica: this link is retired, never pushed to. */
+  superseded: boolean;
   /** The latest heartbeat (kept here; written to the store when it changes and every 30 s). */
   heartbeat?: { status: AgentStatus; metrics: AgentMetrics | null; health: AgentHealth | null; lastSeenAt: number };
   persistedAt?: number;
@@ -62,6 +66,8 @@ export abstract class LinkBookkeeping {
   reserved = 0;
   draining = false;
   open = true;
+  session = 0;
+  superseded = false;
   heartbeat?: AgentLink["heartbeat"];
   persistedAt?: number;
 

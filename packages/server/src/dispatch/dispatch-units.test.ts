@@ -16,6 +16,8 @@ function link(agentId: string, tier: number, capacity: number, held = 0): AgentL
     reserved: 0,
     draining: false,
     open: true,
+    session: 1,
+    superseded: false,
     lastSeenAt: 0,
     acceptable: () => Number.POSITIVE_INFINITY,
     deliver: () => {},

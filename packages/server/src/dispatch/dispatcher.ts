@@ -14,6 +14,8 @@ export interface DispatcherDeps {
   leaseMs: number;
   /** A link silent this long has missed heartbeats: it is offered no new work. */
   stalledMs: number;
+  /** New work here may be for agents on other replicas: tell them (ClusterBus `work`). */
+  announceWork?: (capability: string) => void;
   onError: (err: unknown) => void;
 }
 
@@ -50,7 +52,8 @@ export class Dispatcher {
   }
 
   /** Jobs of this capability may have become eligible (submitted, requeued, retried, delay over). */
-  markWork(capability: string): void {
+  markWork(capability: string, announce = true): void {
+    if (announce) this.#d.announceWork?.(capability);
     this.#empty.delete(capability);
     this.#workSeq.set(capability, (this.#workSeq.get(capability) ?? 0) + 1);
     this.kick(capability);

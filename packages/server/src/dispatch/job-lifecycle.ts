@@ -7,6 +7,7 @@ import {
   pluginPayloadProblem,
   type SubmitJobRequest,
 } from "@gantry/protocol";
+import type { AgentOutbox } from "../cluster/agent-outbox.ts";
 import type { JobEvents } from "../events/job-events.ts";
 import {
   type FenceOutcome,
@@ -28,6 +29,7 @@ export interface LifecycleDeps {
   registry: AgentRegistry;
   dispatcher: Dispatcher;
   slots: SlotKeeper;
+  outbox: AgentOutbox;
 }
 
 /**
@@ -73,9 +75,13 @@ export class JobLifecycle {
       throw new GantryError("job_not_cancellable", undefined, { status: job.status });
     }
     const updated = (await this.#d.store.requestCancel(job.id, Date.now()))!;
+    // The store decided on the row as it stood: it may have finished since the caller read it.
+    if (updated.status === "completed" || updated.status === "failed") {
+      throw new GantryError("job_not_cancellable", undefined, { status: updated.status });
+    }
     if (updated.status === "cancelled") this.#status(updated);
     else if (updated.agentId) {
-      this.#d.registry.get(updated.agentId)?.send([{ type: "job:cancel", jobId: updated.id, epoch: updated.epoch }]);
+      this.#d.outbox.send(updated.agentId, [{ type: "job:cancel", jobId: updated.id, epoch: updated.epoch }]);
     }
     return updated;
   }
@@ -85,6 +91,9 @@ export class JobLifecycle {
       throw new GantryError("job_not_retryable", undefined, { status: job.status });
     }
     const updated = (await this.#d.store.retryJob(job.id, Date.now()))!;
+    if (updated.status !== "queued") {
+      throw new GantryError("job_not_retryable", undefined, { status: updated.status });
+    }
     this.#status(updated);
     this.#d.dispatcher.markWork(updated.capability);
     return updated;
@@ -97,8 +106,7 @@ export class JobLifecycle {
     if (out.kind === "ok") {
       this.#status(out.job);
       // A cancel requested before the agent started still has to reach it.
-      if (out.job.cancelRequestedAt !== null)
-        this.#d.registry.get(agentId)?.send([{ type: "job:cancel", jobId, epoch }]);
+      if (out.job.cancelRequestedAt !== null) this.#d.outbox.send(agentId, [{ type: "job:cancel", jobId, epoch }]);
     }
     return out;
   }
@@ -134,10 +142,8 @@ export class JobLifecycle {
   }
 
   async failed(agentId: string, jobId: string, epoch: number, error: JobError): Promise<FenceOutcome> {
-    const job = await this.#d.store.getJob(jobId);
-    if (!job) return { kind: "missing" };
     const now = Date.now();
-    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now), now);
+    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, (job) => endAfterFailure(job, error, now), now);
     if (out.kind === "ok") this.#released(agentId, out.job);
     else this.#d.slots.stopped(agentId, jobId);
     return out;
@@ -153,11 +159,10 @@ export class JobLifecycle {
 
   /** The agent will not run a pushed job: back to the queue at once, the attempt not spent. */
   async rejected(agentId: string, jobId: string, epoch: number, reason: string): Promise<FenceOutcome> {
-    const job = await this.#d.store.getJob(jobId);
-    if (!job) return { kind: "missing" };
     const now = Date.now();
     const error: JobError = { category: "transient", message: `agent rejected the job: ${reason}`, code: "rejected" };
-    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, endAfterFailure(job, error, now, false), now);
+    const decide = (job: JobRecord) => endAfterFailure(job, error, now, false);
+    const out = await this.#d.store.endAttempt(jobId, agentId, epoch, decide, now);
     if (out.kind === "ok") this.#released(agentId, out.job);
     else this.#d.slots.stopped(agentId, jobId);
     return out;
@@ -176,18 +181,21 @@ export class JobLifecycle {
   }
 
   /**
-   * A lease ran out: the agent is dead or cut off. Its late messages will be stale. Applies only if
-   * the lease is still lapsed when the write runs (a heartbeat may have renewed it since the read).
+   * The lease sweep: leases that ran out (the agent is dead or cut off; its late messages will be
+   * stale). The store claims and ends them in one transaction, so replicas sweeping at once end each
+   * attempt once, and a heartbeat that renewed a lease first wins. Returns how many ended.
    */
-  async leaseExpired(job: JobRecord): Promise<void> {
-    const now = Date.now();
-    const error: JobError = {
-      category: "lease_expired",
-      message: `agent ${job.agentId} stopped renewing the lease`,
-      code: "lease_expired",
-    };
-    const out = await this.#d.store.expireLease(job.id, job.agentId!, job.epoch, endAfterFailure(job, error, now), now);
-    if (out.kind === "ok") this.#released(job.agentId!, out.job);
+  async expireLeases(now: number, limit: number): Promise<number> {
+    const ended = await this.#d.store.expireLeases(now, limit, (job) => {
+      const error: JobError = {
+        category: "lease_expired",
+        message: `agent ${job.agentId} stopped renewing the lease`,
+        code: "lease_expired",
+      };
+      return endAfterFailure(job, error, now);
+    });
+    for (const e of ended) this.#released(e.agentId, e.job);
+    return ended.length;
   }
 
   /** Jobs an agent held but has not started when its connection ended go back at once. */
@@ -198,13 +206,8 @@ export class JobLifecycle {
         .map(async (j) => {
           const now = Date.now();
           const error: JobError = { category: "agent_lost", message: reason, code: "agent_disconnected" };
-          const out = await this.#d.store.endAttempt(
-            j.id,
-            agentId,
-            j.epoch,
-            endAfterFailure(j, error, now, false),
-            now,
-          );
+          const decide = (job: JobRecord) => endAfterFailure(job, error, now, false);
+          const out = await this.#d.store.endAttempt(j.id, agentId, j.epoch, decide, now);
           if (out.kind === "ok") this.#released(agentId, out.job);
         }),
     );
@@ -214,32 +217,27 @@ export class JobLifecycle {
   async lost(agentId: string, job: JobRecord, reason: string): Promise<void> {
     const now = Date.now();
     const error: JobError = { category: "agent_lost", message: reason, code: "agent_lost" };
-    const out = await this.#d.store.endAttempt(job.id, agentId, job.epoch, endAfterFailure(job, error, now), now);
+    const decide = (j: JobRecord) => endAfterFailure(j, error, now);
+    const out = await this.#d.store.endAttempt(job.id, agentId, job.epoch, decide, now);
     if (out.kind === "ok") this.#released(agentId, out.job);
   }
 
-  /** timeoutSecs or maxWaitSecs passed. */
-  async deadline(job: JobRecord, now: number): Promise<void> {
-    const pickup = job.status === "queued" && job.epoch === 0 && job.maxWaitSecs !== null;
-    const overTimeout = job.timeoutSecs !== null && now >= job.createdAt + job.timeoutSecs * 1000;
-    const error: JobError = overTimeout
-      ? { category: "timeout", message: `not finished within timeoutSecs=${job.timeoutSecs}`, code: "timeout" }
-      : {
-          category: "timeout",
-          message: `no agent picked it up within maxWaitSecs=${job.maxWaitSecs}`,
-          code: "max_wait",
-        };
-    if (!overTimeout && !pickup) return;
-    const updated = await this.#d.store.finishJob(job.id, "failed", error, now);
-    if (updated?.status !== "failed") return;
-    if (job.agentId && (job.status === "assigned" || job.status === "running")) {
-      const link = this.#d.registry.get(job.agentId);
-      link?.send([{ type: "job:cancel", jobId: job.id, epoch: job.epoch }]);
-      // The slot stays taken until the agent has stopped the job (SlotKeeper says why).
-      this.#d.slots.holdUntilStopped(job.agentId, job.id, now);
-      this.#d.dispatcher.kick(job.capability);
+  /**
+   * The deadline sweep: timeoutSecs or maxWaitSecs passed. The store fails the overdue jobs in one
+   * statement (each by one caller, wherever it runs); a held job's agent is told to stop.
+   */
+  async deadlines(now: number, limit: number): Promise<number> {
+    const ended = await this.#d.store.failOverdueJobs(now, limit);
+    for (const { job, heldBy } of ended) {
+      if (heldBy) {
+        this.#d.outbox.send(heldBy.agentId, [{ type: "job:cancel", jobId: job.id, epoch: heldBy.epoch }]);
+        // The slot stays taken until the agent has stopped the job (SlotKeeper says why).
+        this.#d.slots.holdUntilStopped(heldBy.agentId, job.id, now);
+        this.#d.dispatcher.kick(job.capability);
+      }
+      this.#status(job);
     }
-    this.#status(updated);
+    return ended.length;
   }
 
   /** Re-emits a job's status after a change made elsewhere (e.g. a requeue on reconnect). */

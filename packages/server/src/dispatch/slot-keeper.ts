@@ -1,4 +1,5 @@
 import type { HeldJob } from "@gantry/protocol";
+import type { ClusterBus } from "../cluster/cluster-bus.ts";
 import type { AgentLink } from "./agent-link.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -8,6 +9,8 @@ export interface SlotKeeperDeps {
   dispatcher: Dispatcher;
   /** How long a slot stays taken for a job the server ended while its agent may still run it. */
   leaseMs: number;
+  /** The agent's link may be on another replica (a lease or deadline sweep ran here): tell it. */
+  bus?: ClusterBus;
 }
 
 /**
@@ -27,12 +30,22 @@ export class SlotKeeper {
   release(agentId: string, jobId: string): void {
     const link = this.#d.registry.get(agentId);
     if (link) this.#free(link, jobId);
+    else this.#d.bus?.publish({ kind: "slot:release", agentId, jobId });
   }
 
   /** The server ended a job its agent may still be running: keep the slot until it has stopped. */
   holdUntilStopped(agentId: string, jobId: string, now: number): void {
     const link = this.#d.registry.get(agentId);
     if (link?.jobs.has(jobId)) link.stopping.set(jobId, now + this.#d.leaseMs);
+    else if (!link) this.#d.bus?.publish({ kind: "slot:hold", agentId, jobId, at: now });
+  }
+
+  /** A release or hold decided on another replica, for a link held here (cluster-wiring). */
+  fromCluster(msg: { kind: "slot:release" | "slot:hold"; agentId: string; jobId: string; at?: number }): void {
+    const link = this.#d.registry.get(msg.agentId);
+    if (!link) return;
+    if (msg.kind === "slot:release") this.#free(link, msg.jobId);
+    else if (link.jobs.has(msg.jobId)) link.stopping.set(msg.jobId, (msg.at ?? Date.now()) + this.#d.leaseMs);
   }
 
   /** The agent reported an end (any outcome) for a job: if the server had ended it, it has stopped. */

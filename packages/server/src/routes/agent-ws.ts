@@ -60,7 +60,8 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
         return undefined;
       }
       // The socket closed while the hello was in flight: take the link out again.
-      if (closed) void ctx.agents.sessions.disconnected(l);
+      if (closed)
+        ctx.agents.sessions.disconnected(l).catch((err) => request.log.error({ err }, "agent disconnect failed"));
       return l.open && !closed ? l : undefined;
     };
 
@@ -104,7 +105,9 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
     socket.on("close", () => {
       closed = true;
       inbox.stop();
-      if (link) void ctx.agents.sessions.disconnected(link);
+      // The store may be unreachable (a database restart): log it, never crash on it.
+      if (link)
+        ctx.agents.sessions.disconnected(link).catch((err) => request.log.error({ err }, "agent disconnect failed"));
     });
   });
 };

@@ -19,9 +19,36 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The fleet as clients see it, and revocation for admins. */
 export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
+  // A replica that has not swept for this long is down, and so are the links it held.
+  const aliveWithinMs = Math.max(5 * ctx.options.sweepIntervalMs, 2000);
   const view = async (a: AgentRecord): Promise<AgentView> => {
-    const link = ctx.registry.get(a.id);
+    const here = ctx.registry.get(a.id);
+    const link = here?.open && !here.superseded ? here : undefined;
     const held = await ctx.store.heldJobs(a.id);
+    // Connected to another replica: what the store says (its session, the last persisted heartbeat).
+    const s = a.session;
+    const elsewhere =
+      !link && s != null && s.replicaId !== ctx.replicaId && Date.now() - (s.replicaSeenAt ?? 0) < aliveWithinMs;
+    if (elsewhere) {
+      return {
+        id: a.id,
+        name: a.name,
+        displayName: a.displayName,
+        capabilities: a.capabilities,
+        tier: a.tier,
+        capacity: a.capacity,
+        online: true,
+        status: a.status,
+        transport: s.transport,
+        runningJobs: held.map((j) => j.id),
+        systemInfo: a.systemInfo,
+        metrics: a.metrics,
+        health: a.health,
+        registeredAt: iso(a.registeredAt)!,
+        lastSeenAt: iso(a.lastSeenAt),
+        revokedAt: iso(a.revokedAt),
+      };
+    }
     return {
       id: a.id,
       name: a.name,
@@ -105,6 +132,8 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
         link.close(4403, "agent revoked");
         await ctx.agents.sessions.disconnected(link);
       }
+      // Its link may be on another replica.
+      ctx.bus.publish({ kind: "agent:revoked", agentId: agent.id });
       return view(agent);
     },
   );

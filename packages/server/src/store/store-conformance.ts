@@ -150,16 +150,20 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     assert.equal(flagged.cancelRequestedAt, now);
   });
 
-  withStore("leases: renewal, expiry and the post-restart extension", async (s) => {
+  withStore("leases: renewal, expiry, and the restart grace only when no other replica is alive", async (s) => {
     const j = newJob();
     await s.insertJobs([j]);
     const now = Date.now();
     await s.claimJobs("conf.cap", ["A"], now, now + 100);
-    assert.equal((await s.expiredLeases(now + 200, 10)).length, 1);
     await s.renewLeases("A", [{ jobId: j.id, epoch: 1 }], now + 50, now + 300, now - 1000);
-    assert.equal((await s.expiredLeases(now + 200, 10)).length, 0);
-    await s.extendAllLeases(now + 5000);
-    assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 5000);
+    assert.deepEqual(await s.expireLeases(now + 200, 10, requeueNow(now + 200)), [], "renewed: not lapsed");
+    await s.replicaAlive("r1", now, 2000, null);
+    assert.equal(await s.replicaAlive("r2", now + 10, 2000, { leaseExpiresAt: now + 5000 }), 0, "r1 is alive");
+    assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 300);
+    assert.equal(await s.replicaAlive("r1", now + 20, 2000, { leaseExpiresAt: now + 5000 }), 0, "r2 is alive");
+    // r1 restarts after both were silent: the whole service was down.
+    assert.equal(await s.replicaAlive("r1", now + 9000, 2000, { leaseExpiresAt: now + 15_000 }), 1);
+    assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 15_000);
   });
 
   withStore("leases: a heartbeat renews only what it lists, at its epoch, and names the rest", async (s) => {
@@ -198,12 +202,15 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     await s.claimJobs("conf.cap", ["A"], now, now + 100);
     const error = { category: "lease_expired" as const, message: "x" };
     const end = { next: "queued", runAfter: now, error, countsAsAttempt: true } as const;
-    // The sweeper read the lease as lapsed at now+200, but a heartbeat renewed it before the expiry ran.
+    // A heartbeat renewed it before the sweep ran: nothing lapsed at now+200.
     await s.renewLeases("A", [{ jobId: j.id, epoch: 1 }], now + 50, now + 1000, 0);
-    assert.equal((await s.expireLease(j.id, "A", 1, end, now + 200)).kind, "stale");
+    assert.deepEqual(await s.expireLeases(now + 200, 10, () => end), []);
     assert.equal((await s.getJob(j.id))!.status, "assigned");
-    const out = await s.expireLease(j.id, "A", 1, end, now + 2000);
-    assert.equal(out.kind, "ok");
+    const out = await s.expireLeases(now + 2000, 10, () => end);
+    assert.deepEqual(
+      out.map((e) => [e.job.id, e.agentId, e.epoch, e.job.status]),
+      [[j.id, "A", 1, "queued"]],
+    );
     assert.equal((await s.getJob(j.id))!.status, "queued");
   });
 
@@ -213,17 +220,21 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     const waiting = newJob({ maxWaitSecs: 2, createdAt: t });
     const free = newJob({ createdAt: t });
     await s.insertJobs([timed, waiting, free]);
+    await s.claimJobs("conf.cap", ["A"], t, t + 60_000); // timed: held by A
+    assert.deepEqual(await s.failOverdueJobs(t + 500, 10), []);
+    const first = await s.failOverdueJobs(t + 1500, 10);
     assert.deepEqual(
-      (await s.overdueJobs(t + 500, 10)).map((j) => j.id),
-      [],
+      first.map((d) => [d.job.id, d.job.status, d.job.error?.code, d.heldBy]),
+      [[timed.id, "failed", "timeout", { agentId: "A", epoch: 1 }]],
     );
+    assert.equal(first[0]!.job.error?.message, "not finished within timeoutSecs=1");
+    const second = await s.failOverdueJobs(t + 2500, 10);
     assert.deepEqual(
-      (await s.overdueJobs(t + 1500, 10)).map((j) => j.id),
-      [timed.id],
+      second.map((d) => [d.job.id, d.job.error?.code, d.heldBy]),
+      [[waiting.id, "max_wait", null]],
     );
-    assert.deepEqual((await s.overdueJobs(t + 2500, 10)).map((j) => j.id).sort(), [timed.id, waiting.id].sort());
-    await s.finishJob(timed.id, "failed", { category: "timeout", message: "t" }, t + 1500);
-    assert.equal((await s.getJob(timed.id))!.status, "failed");
+    assert.equal((await s.getAttempts([timed.id])).get(timed.id)![0]!.endedAt, t + 1500, "the attempt ended too");
+    assert.equal((await s.getJob(free.id))!.status, "queued");
   });
 
   withStore("logs: numbered in order, only for the holder", async (s) => {
@@ -339,4 +350,14 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       assert.equal((await s.getJob(queued.id))?.status, "queued");
     },
   );
+}
+
+/** A lease-expiry policy for tests: back to the queue at once. */
+function requeueNow(now: number) {
+  return () => ({
+    next: "queued" as const,
+    runAfter: now,
+    error: { category: "lease_expired" as const, message: "x" },
+    countsAsAttempt: true,
+  });
 }

@@ -142,6 +142,26 @@ export type AttemptEnd =
   | { next: "failed"; error: JobError }
   | { next: "cancelled"; error: JobError | null };
 
+/**
+ * The retry policy, applied by the store to the job row it has locked (or, in SQLite, read inside the
+ * same write): the decision is made from the state the write changes, never from an earlier read.
+ * Pure: no I/O, no side effects.
+ */
+export type DecideEnd = (job: JobRecord) => AttemptEnd;
+
+/** An attempt a sweep ended: the job's new state and the agent that held it (a requeue clears agentId). */
+export interface EndedAttempt {
+  agentId: string;
+  epoch: number;
+  job: JobRecord;
+}
+
+/** A job a deadline sweep failed: its new state, and who held it at which epoch (null when queued). */
+export interface DeadlineEnd {
+  heldBy: { agentId: string; epoch: number } | null;
+  job: JobRecord;
+}
+
 /** What a heartbeat's renewal found: see Store.renewLeases. */
 export interface LeaseRenewal {
   drop: HeldJob[];
@@ -189,6 +209,18 @@ export interface AgentRecord {
   registeredAt: number;
   lastSeenAt: number | null;
   revokedAt: number | null;
+  /** The agent's current session, wherever it is connected (filled by reads; null when none). */
+  session?: AgentSession | null;
+}
+
+/** Which replica holds an agent's current link: see Store.openAgentSession. */
+export interface AgentSession {
+  /** Rises with every hello: a link with a lower epoch, on any replica, is stale. */
+  epoch: number;
+  replicaId: string;
+  transport: "ws" | "poll";
+  /** When that replica last swept (Store.replicaAlive): a dead replica's sessions are not online. */
+  replicaSeenAt: number | null;
 }
 
 export interface ApiKeyRecord {
@@ -227,7 +259,8 @@ export interface UserRecord {
 
 /**
  * The store speaks queue verbs, never SQL. Every write resolves only once it is durable (group
- * commit for SQLite); reads resolve at once. Implementations: SQLite (embedded), PostgreSQL (later).
+ * commit for SQLite); reads resolve at once. Writes about one job issued one after another without
+ * awaiting apply in that order. Implementations: SQLite (embedded), PostgreSQL (replicas).
  */
 export interface Store extends FileStore {
   /** Resolves when every write issued so far is durable (use before answering a read). */
@@ -266,8 +299,18 @@ export interface Store extends FileStore {
     outputFiles: FileRef[],
     now: number,
   ): Promise<FenceOutcome>;
-  /** Ends a held attempt badly: requeue (with backoff), fail, or cancel. */
-  endAttempt(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome>;
+  /**
+   * Ends a held attempt badly: requeue (with backoff), fail, or cancel, as `end` decides from the job
+   * as it stands inside the write (attempts used, cancel flag), only if still held by this agent at
+   * this epoch.
+   */
+  endAttempt(
+    jobId: string,
+    agentId: string,
+    epoch: number,
+    end: AttemptEnd | DecideEnd,
+    now: number,
+  ): Promise<FenceOutcome>;
   /**
    * A heartbeat: renews the leases of the listed jobs that the agent still holds at the listed epoch
    * and whose lease has not lapsed. Returns the listed jobs it did not renew (the agent must drop
@@ -280,14 +323,27 @@ export interface Store extends FileStore {
     leaseExpiresAt: number,
     quietBefore: number,
   ): Promise<LeaseRenewal>;
-  /** Ends an attempt as endAttempt does, but only if its lease is still lapsed at `now` (stale otherwise). */
-  expireLease(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome>;
+  /**
+   * The lease sweep: claims at most `limit` held jobs whose lease lapsed before `now` and ends each
+   * attempt as `decide` says, in one transaction (rows locked SKIP LOCKED where the backend can), so
+   * replicas sweeping at once end each attempt once and a heartbeat that renewed first wins.
+   */
+  expireLeases(now: number, limit: number, decide: DecideEnd): Promise<EndedAttempt[]>;
   heldJobs(agentId: string): Promise<JobRecord[]>;
-  /** queued → cancelled at once; held → cancel flag set (the agent must acknowledge). */
+  /**
+   * queued → cancelled at once; held → cancel flag set (the agent must acknowledge); decided by
+   * conditional updates. Returns the job as it stands after (a finished job unchanged).
+   */
   requestCancel(jobId: string, now: number): Promise<JobRecord | undefined>;
-  /** failed/cancelled → queued, with a fresh attempt budget. */
+  /**
+   * failed/cancelled → queued, with a fresh attempt budget, in one conditional update. Returns the
+   * job as it stands after (unchanged if it was not failed or cancelled).
+   */
   retryJob(jobId: string, now: number): Promise<JobRecord | undefined>;
-  /** Ends a job that is not held (queued) or is held, with a final status; used for deadlines. */
+  /**
+   * Ends a job that is queued or held, with a final status, in one conditional update (the open
+   * attempt ends with it). Returns the job as it stands after (unchanged if already finished).
+   */
   finishJob(
     jobId: string,
     status: "failed" | "cancelled",
@@ -295,12 +351,24 @@ export interface Store extends FileStore {
     now: number,
   ): Promise<JobRecord | undefined>;
   getLogs(jobId: string, after: number, limit: number): Promise<LogRecord[]>;
-  /** Held jobs whose lease ran out before `now`. */
-  expiredLeases(now: number, limit: number): Promise<JobRecord[]>;
-  /** Non-terminal jobs past their timeoutSecs, and never-picked-up jobs past maxWaitSecs. */
-  overdueJobs(now: number, limit: number): Promise<JobRecord[]>;
-  /** Extends every held lease to at least `leaseExpiresAt` (after a restart, to let agents reconnect). */
-  extendAllLeases(leaseExpiresAt: number): Promise<void>;
+  /**
+   * The deadline sweep: fails, in one statement, at most `limit` non-terminal jobs past their
+   * timeoutSecs and never-picked-up queued jobs past maxWaitSecs (error code timeout / max_wait),
+   * ending their open attempts. Each job is failed by exactly one caller.
+   */
+  failOverdueJobs(now: number, limit: number): Promise<DeadlineEnd[]>;
+  /**
+   * Records that server `replicaId` is alive at `now` (each sweep tick), and, when `restart` is set and
+   * no other replica was seen since `now - aliveWithinMs`, extends every held lease to at least
+   * `leaseExpiresAt` in the same statement (the whole service was down: give agents one lease period to
+   * reconnect). One replica restarting among live ones extends nothing. Returns the leases extended.
+   */
+  replicaAlive(
+    replicaId: string,
+    now: number,
+    aliveWithinMs: number,
+    restart: { leaseExpiresAt: number } | null,
+  ): Promise<number>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
   /** How many jobs are queued per base capability (for `GET /v1/capabilities`). */
@@ -327,6 +395,13 @@ export interface Store extends FileStore {
   ): Promise<void>;
   updateAgentProfile(id: string, profile: { capabilities: string[]; capacity: number; tier: number }): Promise<void>;
   revokeAgent(id: string, now: number): Promise<AgentRecord | undefined>;
+  /**
+   * An agent's hello on `replicaId`: raises its session epoch and records where its link is, in one
+   * statement. Returns the new epoch (undefined: no such agent).
+   */
+  openAgentSession(agentId: string, replicaId: string, transport: "ws" | "poll"): Promise<number | undefined>;
+  /** Its link closed: clears where it is, only if `epoch` is still its current session. */
+  closeAgentSession(agentId: string, epoch: number): Promise<void>;
 
   // commands
   insertCommand(command: CommandRecord): Promise<void>;

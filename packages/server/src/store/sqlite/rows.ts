@@ -110,6 +110,11 @@ export interface AgentRow {
   registered_at: number;
   last_seen_at: number | null;
   revoked_at: number | null;
+  session_epoch?: number;
+  session_replica?: string | null;
+  session_transport?: string | null;
+  /** Joined from replicas (agent reads). */
+  session_replica_seen_at?: number | null;
 }
 
 export function agentFromRow(r: AgentRow): AgentRecord {
@@ -129,6 +134,15 @@ export function agentFromRow(r: AgentRow): AgentRecord {
     registeredAt: r.registered_at,
     lastSeenAt: r.last_seen_at,
     revokedAt: r.revoked_at,
+    session:
+      r.session_replica && r.session_transport
+        ? {
+            epoch: r.session_epoch ?? 0,
+            replicaId: r.session_replica,
+            transport: r.session_transport as "ws" | "poll",
+            replicaSeenAt: r.session_replica_seen_at ?? null,
+          }
+        : null,
   };
 }
 

@@ -4,6 +4,8 @@ import { getOrCreate } from "../../util/get-or-create.ts";
 import {
   type AttemptEnd,
   type AttemptRecord,
+  type DeadlineEnd,
+  type DecideEnd,
   type FenceOutcome,
   IdempotencyConflict,
   type InsertOutcome,
@@ -34,12 +36,15 @@ export class SqliteJobs {
     this.#gc = gc;
     const p = (sql: string) => db.prepare(sql);
     this.#s = {
+      // Contract: one row; an idempotency key already used by this owner inserts nothing (ON CONFLICT)
+      // and returns no row, and the caller then reads the holder inside the same write.
       insert: p(`INSERT INTO jobs (id, capability, capability_full, payload, inputs, priority, owner, idempotency_key,
         request_hash, timeout_secs, max_wait_secs, runtime_secs, max_attempts, backoff_ms, status, created_at, updated_at,
         deadline_at, pickup_deadline_at)
         VALUES (@id, @capability, @capabilityFull, @payload, @inputs, @priority, @owner, @idempotencyKey, @requestHash,
         @timeoutSecs, @maxWaitSecs, @runtimeSecs, @maxAttempts, @backoffMs, 'queued', @createdAt, @createdAt,
-        @deadlineAt, @pickupDeadlineAt)`),
+        @deadlineAt, @pickupDeadlineAt)
+        ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`),
       byIdem: p("SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?"),
       get: p("SELECT * FROM jobs WHERE id = ?"),
       // Contract: the queue head of one capability, priority desc then age; eligible = run_after passed.
@@ -72,19 +77,43 @@ export class SqliteJobs {
       attemptsOf: p(
         "SELECT * FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY job_id, epoch",
       ),
+      // Contract for requeue/finish: one row, only if still held by this agent at this epoch (fenced).
       // agent_id = NULL: a queued job is held by no one; attempts[] keeps who ran it.
       requeue: p(`UPDATE jobs SET status = 'queued', error = ?, agent_id = NULL, lease_expires_at = NULL, run_after = ?,
-        attempts_used = attempts_used - ?, updated_at = ? WHERE id = ?`),
+        attempts_used = attempts_used - ?, updated_at = ? WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD}
+        RETURNING *`),
       finish: p(`UPDATE jobs SET status = ?, error = ?, lease_expires_at = NULL, cancel_requested_at = NULL,
-        ended_at = ?, updated_at = ? WHERE id = ?`),
-      cancelFlag: p("UPDATE jobs SET cancel_requested_at = ?, updated_at = ? WHERE id = ?"),
+        ended_at = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND epoch = ? AND ${HELD} RETURNING *`),
+      // Contract: queued → cancelled, one row, only while queued.
+      cancelQueued: p(`UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
+        WHERE id = ? AND status = 'queued' RETURNING *`),
+      // Contract: a held job's cancel flag, one row, only while held and not yet flagged.
+      cancelFlag: p(`UPDATE jobs SET cancel_requested_at = ?, updated_at = ?
+        WHERE id = ? AND ${HELD} AND cancel_requested_at IS NULL RETURNING *`),
+      // Contract: ends a queued or held job (deadline), one row, only while not finished.
+      finishAny: p(`UPDATE jobs SET status = ?, error = ?, lease_expires_at = NULL, cancel_requested_at = NULL,
+        ended_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued','assigned','running') RETURNING *`),
+      // Contract: only from failed/cancelled, one row.
       retry:
         p(`UPDATE jobs SET status = 'queued', error = NULL, agent_id = NULL, output = NULL, output_files = '[]', progress = NULL,
         attempts_used = 0, run_after = NULL, cancel_requested_at = NULL, ended_at = NULL, updated_at = ?,
         deadline_at = CASE WHEN timeout_secs IS NULL THEN NULL ELSE ? + timeout_secs * 1000 END,
-        pickup_deadline_at = NULL WHERE id = ?`),
-      overdue: p(`SELECT * FROM jobs WHERE deadline_at <= ? AND status IN ('queued','assigned','running') LIMIT ?`),
-      pickupOverdue: p(`SELECT * FROM jobs WHERE pickup_deadline_at <= ? AND status = 'queued' AND epoch = 0 LIMIT ?`),
+        pickup_deadline_at = NULL WHERE id = ? AND status IN ('failed','cancelled') RETURNING *`),
+      // Contract (deadline sweep): picks and fails the overdue jobs in one statement (jobs_deadline and
+      // jobs_pickup_deadline), at most @limit rows; a finished job is never picked, so each job is failed
+      // once. agent_id stays (who held it, for the cancel push); a queued job has none.
+      failOverdue: p(`UPDATE jobs SET status = 'failed', lease_expires_at = NULL, cancel_requested_at = NULL,
+        ended_at = @now, updated_at = @now,
+        error = CASE WHEN deadline_at <= @now
+          THEN json_object('category', 'timeout', 'code', 'timeout',
+            'message', 'not finished within timeoutSecs=' || printf('%g', timeout_secs))
+          ELSE json_object('category', 'timeout', 'code', 'max_wait',
+            'message', 'no agent picked it up within maxWaitSecs=' || printf('%g', max_wait_secs)) END
+        WHERE id IN (
+          SELECT id FROM jobs WHERE deadline_at <= @now AND status IN ('queued','assigned','running')
+          UNION SELECT id FROM jobs WHERE pickup_deadline_at <= @now AND status = 'queued' AND epoch = 0
+          LIMIT @limit)
+        RETURNING *`),
       queuedCaps: p("SELECT DISTINCT capability FROM jobs WHERE status = 'queued'"),
       queuedCounts: p("SELECT capability, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY capability"),
     };
@@ -93,19 +122,17 @@ export class SqliteJobs {
   insertJobs(jobs: NewJob[]): Promise<InsertOutcome[]> {
     return this.#gc.write(() =>
       jobs.map((j) => {
-        if (j.idempotencyKey !== null) {
-          const existing = this.#s.byIdem.get(j.owner, j.idempotencyKey) as JobRow | undefined;
-          if (existing && existing.request_hash !== j.requestHash) throw new IdempotencyConflict(existing.id);
-          if (existing) return { job: jobFromRow(existing), created: false };
-        }
-        this.#s.insert.run({
+        const inserted = this.#s.insert.get({
           ...j,
           payload: JSON.stringify(j.payload ?? null),
           inputs: JSON.stringify(j.inputs),
           deadlineAt: j.timeoutSecs === null ? null : j.createdAt + j.timeoutSecs * 1000,
           pickupDeadlineAt: j.maxWaitSecs === null ? null : j.createdAt + j.maxWaitSecs * 1000,
         });
-        return { job: queuedRecord(j), created: true };
+        if (inserted) return { job: queuedRecord(j), created: true };
+        const existing = this.#s.byIdem.get(j.owner, j.idempotencyKey) as JobRow;
+        if (existing.request_hash !== j.requestHash) throw new IdempotencyConflict(existing.id);
+        return { job: jobFromRow(existing), created: false };
       }),
     );
   }
@@ -226,63 +253,72 @@ export class SqliteJobs {
     });
   }
 
-  endAttempt(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome> {
+  endAttempt(
+    jobId: string,
+    agentId: string,
+    epoch: number,
+    endOrDecide: AttemptEnd | DecideEnd,
+    now: number,
+  ): Promise<FenceOutcome> {
     return this.#gc.write((): FenceOutcome => {
+      // The read and the fenced write below run in one synchronous step of the single writer, inside
+      // the batch's transaction: nothing can change the row in between (PostgreSQL locks it instead).
       const f = this.#classify(jobId, agentId, epoch);
+      if (f.kind === "missing") return f;
+      const end = typeof endOrDecide === "function" ? endOrDecide(f.job) : endOrDecide;
       if (f.kind === "stale" && this.#isResend(f.job, agentId, epoch, end)) return { kind: "duplicate", job: f.job };
       if (f.kind !== "ok") return f;
-      this.#s.attemptEnd.run(now, end.error ? JSON.stringify(end.error) : null, jobId, epoch);
-      if (end.next === "queued") {
-        this.#s.requeue.run(JSON.stringify(end.error), end.runAfter, end.countsAsAttempt ? 0 : 1, now, jobId);
-      } else {
-        this.#s.finish.run(end.next, end.error ? JSON.stringify(end.error) : null, now, now, jobId);
-      }
-      return { kind: "ok", job: this.#getSync(jobId)! };
+      const error = end.error ? JSON.stringify(end.error) : null;
+      const row = (
+        end.next === "queued"
+          ? this.#s.requeue.get(error, end.runAfter, end.countsAsAttempt ? 0 : 1, now, jobId, agentId, epoch)
+          : this.#s.finish.get(end.next, error, now, now, jobId, agentId, epoch)
+      ) as JobRow | undefined;
+      if (!row) return this.#classify(jobId, agentId, epoch);
+      this.#s.attemptEnd.run(now, error, jobId, epoch);
+      return { kind: "ok", job: jobFromRow(row) };
     });
   }
 
   requestCancel(jobId: string, now: number): Promise<JobRecord | undefined> {
     return this.#gc.write(() => {
-      const job = this.#getSync(jobId);
-      if (!job) return undefined;
-      if (job.status === "queued") this.#s.finish.run("cancelled", null, now, now, jobId);
-      else if ((job.status === "assigned" || job.status === "running") && job.cancelRequestedAt === null)
-        this.#s.cancelFlag.run(now, now, jobId);
-      else return job;
-      return this.#getSync(jobId);
+      const row = (this.#s.cancelQueued.get(now, now, jobId) ?? this.#s.cancelFlag.get(now, now, jobId)) as
+        | JobRow
+        | undefined;
+      return row ? jobFromRow(row) : this.#getSync(jobId);
     });
   }
 
   retryJob(jobId: string, now: number): Promise<JobRecord | undefined> {
     return this.#gc.write(() => {
-      const job = this.#getSync(jobId);
-      if (!job || (job.status !== "failed" && job.status !== "cancelled")) return job;
-      this.#s.retry.run(now, now, jobId);
-      return this.#getSync(jobId);
+      const row = this.#s.retry.get(now, now, jobId) as JobRow | undefined;
+      return row ? jobFromRow(row) : this.#getSync(jobId);
     });
   }
 
   finishJob(jobId: string, status: "failed" | "cancelled", error: JobError | null, now: number) {
     return this.#gc.write(() => {
-      const job = this.#getSync(jobId);
-      if (!job || job.status === "completed" || job.status === "failed" || job.status === "cancelled") return job;
-      if (job.status !== "queued") this.#s.attemptEnd.run(now, error ? JSON.stringify(error) : null, jobId, job.epoch);
-      this.#s.finish.run(status, error ? JSON.stringify(error) : null, now, now, jobId);
-      return this.#getSync(jobId);
+      const err = error ? JSON.stringify(error) : null;
+      const row = this.#s.finishAny.get(status, err, now, now, jobId) as JobRow | undefined;
+      if (!row) return this.#getSync(jobId);
+      // A queued job's last attempt has ended already (ended_at set), so this touches only a held one.
+      this.#s.attemptEnd.run(now, err, jobId, row.epoch);
+      return jobFromRow(row);
     });
+  }
+
+  failOverdueJobs(now: number, limit: number): Promise<DeadlineEnd[]> {
+    return this.#gc.write(() =>
+      (this.#s.failOverdue.all({ now, limit }) as JobRow[]).map((row) => {
+        this.#s.attemptEnd.run(now, row.error, row.id, row.epoch);
+        const job = jobFromRow(row);
+        return { job, heldBy: job.agentId === null ? null : { agentId: job.agentId, epoch: job.epoch } };
+      }),
+    );
   }
 
   getLogs(jobId: string, after: number, limit: number): Promise<LogRecord[]> {
     return Promise.resolve(this.#s.logs.all(jobId, after, limit) as LogRecord[]);
-  }
-
-  overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
-    const rows = [
-      ...(this.#s.overdue.all(now, limit) as JobRow[]),
-      ...(this.#s.pickupOverdue.all(now, limit) as JobRow[]),
-    ];
-    const seen = new Set<string>();
-    return Promise.resolve(rows.filter((r) => !seen.has(r.id) && seen.add(r.id)).map(jobFromRow));
   }
 
   queuedCapabilities(): Promise<string[]> {

@@ -1,6 +1,6 @@
 import type { HeldJob } from "@gantry/protocol";
 import type Database from "better-sqlite3";
-import type { AttemptEnd, FenceOutcome, JobRecord, LeaseRenewal } from "../store.ts";
+import type { DecideEnd, EndedAttempt, JobRecord, LeaseRenewal } from "../store.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import { type JobRow, jobFromRow } from "./rows.ts";
 
@@ -30,6 +30,7 @@ export class SqliteLeases {
       // Held jobs of the agent unchanged since @quiet (reads jobs_held_by_agent).
       quiet: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD} AND updated_at < ?`),
       held: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD}`),
+      // Read inside the sweep's write (see expireLeases), walking jobs_lease.
       expired: p(`SELECT * FROM jobs WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`),
       // Contract for the two expiries: one row, only if still held by this agent at this epoch AND its
       // lease still lapsed at @now, so a heartbeat that renewed it a moment earlier wins.
@@ -45,8 +46,12 @@ export class SqliteLeases {
       attemptEnd: p(
         "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
       ),
-      get: p("SELECT * FROM jobs WHERE id = ?"),
-      extendAll: p(`UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE ${HELD}`),
+      replicaSeen: p(`INSERT INTO replicas (id, seen_at) VALUES (?, ?)
+        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`),
+      // Contract: extends every held lease, only if no other replica was seen since @since (decided in
+      // the statement: a replica restarting among live ones extends nothing). Rows: held jobs.
+      extendIfAlone: p(`UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, @lease) WHERE ${HELD}
+        AND NOT EXISTS (SELECT 1 FROM replicas WHERE id <> @me AND seen_at >= @since)`),
     };
   }
 
@@ -77,21 +82,25 @@ export class SqliteLeases {
     });
   }
 
-  expireLease(jobId: string, agentId: string, epoch: number, end: AttemptEnd, now: number): Promise<FenceOutcome> {
-    return this.#gc.write((): FenceOutcome => {
-      const error = end.error ? JSON.stringify(end.error) : null;
-      const fence = { id: jobId, agent: agentId, epoch, now, error };
-      const row = (
-        end.next === "queued"
-          ? this.#s.expireRequeue.get({ ...fence, runAfter: end.runAfter, refund: end.countsAsAttempt ? 0 : 1 })
-          : this.#s.expireFinish.get({ ...fence, status: end.next })
-      ) as JobRow | undefined;
-      if (row) {
-        this.#s.attemptEnd.run(now, error, jobId, epoch);
-        return { kind: "ok", job: jobFromRow(row) };
+  expireLeases(now: number, limit: number, decide: DecideEnd): Promise<EndedAttempt[]> {
+    // One synchronous write of the single writer: the rows read are the rows ended, with nothing in
+    // between; each end is still fenced and re-checks the lapse (PostgreSQL locks them SKIP LOCKED).
+    return this.#gc.write(() => {
+      const ended: EndedAttempt[] = [];
+      for (const r of this.#s.expired.all(now, limit) as JobRow[]) {
+        const end = decide(jobFromRow(r));
+        const error = end.error ? JSON.stringify(end.error) : null;
+        const fence = { id: r.id, agent: r.agent_id, epoch: r.epoch, now, error };
+        const row = (
+          end.next === "queued"
+            ? this.#s.expireRequeue.get({ ...fence, runAfter: end.runAfter, refund: end.countsAsAttempt ? 0 : 1 })
+            : this.#s.expireFinish.get({ ...fence, status: end.next })
+        ) as JobRow | undefined;
+        if (!row) continue;
+        this.#s.attemptEnd.run(now, error, r.id, r.epoch);
+        ended.push({ agentId: r.agent_id!, epoch: r.epoch, job: jobFromRow(row) });
       }
-      const current = this.#s.get.get(jobId) as JobRow | undefined;
-      return current ? { kind: "stale", job: jobFromRow(current) } : { kind: "missing" };
+      return ended;
     });
   }
 
@@ -99,13 +108,19 @@ export class SqliteLeases {
     return Promise.resolve((this.#s.held.all(agentId) as JobRow[]).map(jobFromRow));
   }
 
-  expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    return Promise.resolve((this.#s.expired.all(now, limit) as JobRow[]).map(jobFromRow));
-  }
-
-  extendAllLeases(leaseExpiresAt: number): Promise<void> {
+  replicaAlive(
+    replicaId: string,
+    now: number,
+    aliveWithinMs: number,
+    restart: { leaseExpiresAt: number } | null,
+  ): Promise<number> {
     return this.#gc.write(() => {
-      this.#s.extendAll.run(leaseExpiresAt);
+      const extended = restart
+        ? this.#s.extendIfAlone.run({ lease: restart.leaseExpiresAt, me: replicaId, since: now - aliveWithinMs })
+            .changes
+        : 0;
+      this.#s.replicaSeen.run(replicaId, now);
+      return extended;
     });
   }
 }

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import { fileStoreConformance } from "../file-store-conformance.ts";
 import { newJob, storeConformance } from "../store-conformance.ts";
+import { storeRaceConformance } from "../store-race-conformance.ts";
 import { openSqliteStore } from "./sqlite-store.ts";
 
 const dirs: string[] = [];
@@ -20,6 +21,12 @@ process.on("exit", () => {
 
 storeConformance("sqlite", async () => openSqliteStore(fresh()));
 fileStoreConformance("sqlite", async () => openSqliteStore(fresh()));
+// One process, one writer: the peers are the store itself, its writes interleaving per event-loop turn.
+storeRaceConformance(
+  "sqlite",
+  async () => openSqliteStore(fresh()),
+  async (s, n) => Array(n).fill(s),
+);
 
 test("sqlite group commit: a write is invisible to other connections until its promise resolves", async () => {
   const path = fresh();

@@ -42,8 +42,17 @@ export function openSqliteStore(path: string): Store {
     agentInsert:
       p(`INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
       system_info, registered_at) VALUES (@id, @name, @displayName, @keyHash, @enrolmentKeyId, @capabilities, @tier, @capacity, @systemInfo, @registeredAt)`),
-    agentGet: p("SELECT * FROM agents WHERE id = ?"),
-    agentList: p("SELECT * FROM agents ORDER BY registered_at"),
+    agentGet: p(
+      "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica WHERE a.id = ?",
+    ),
+    agentList: p(
+      "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica ORDER BY a.registered_at",
+    ),
+    // Contract: one agent row; the epoch rises and the link's place is recorded in the same statement.
+    sessionOpen: p(`UPDATE agents SET session_epoch = session_epoch + 1, session_replica = ?, session_transport = ?
+      WHERE id = ? RETURNING session_epoch`),
+    // Contract: one agent row, only while this is still its current session.
+    sessionClose: p("UPDATE agents SET session_replica = NULL WHERE id = ? AND session_epoch = ?"),
     agentState: p(`UPDATE agents SET status = COALESCE(?, status), metrics = COALESCE(?, metrics),
       health = COALESCE(?, health), last_seen_at = ? WHERE id = ?`),
     agentProfile: p("UPDATE agents SET capabilities = ?, capacity = ?, tier = ? WHERE id = ?"),
@@ -87,15 +96,14 @@ export function openSqliteStore(path: string): Store {
     completeAttempt: (id, a, e, out, files, now) => jobs.completeAttempt(id, a, e, out, files, now),
     endAttempt: (id, a, e, end, now) => jobs.endAttempt(id, a, e, end, now),
     renewLeases: (a, listed, now, lease, quiet) => leases.renewLeases(a, listed, now, lease, quiet),
-    expireLease: (id, a, e, end, now) => leases.expireLease(id, a, e, end, now),
+    expireLeases: (now, limit, decide) => leases.expireLeases(now, limit, decide),
     heldJobs: (a) => leases.heldJobs(a),
     requestCancel: (id, now) => jobs.requestCancel(id, now),
     retryJob: (id, now) => jobs.retryJob(id, now),
     finishJob: (id, st, err, now) => jobs.finishJob(id, st, err, now),
     getLogs: (id, after, limit) => jobs.getLogs(id, after, limit),
-    expiredLeases: (now, limit) => leases.expiredLeases(now, limit),
-    overdueJobs: (now, limit) => jobs.overdueJobs(now, limit),
-    extendAllLeases: (lease) => leases.extendAllLeases(lease),
+    failOverdueJobs: (now, limit) => jobs.failOverdueJobs(now, limit),
+    replicaAlive: (id, now, within, restart) => leases.replicaAlive(id, now, within, restart),
     queuedCapabilities: () => jobs.queuedCapabilities(),
     queuedCounts: () => jobs.queuedCounts(),
     deleteFinishedBefore: (cutoff, limit) => retention.deleteFinishedBefore(cutoff, limit),
@@ -138,6 +146,14 @@ export function openSqliteStore(path: string): Store {
       gc.write(() => {
         s.agentRevoke.run(now, id);
         return maybe(s.agentGet.get(id) as AgentRow | undefined, agentFromRow);
+      }),
+    openAgentSession: (id, replica, transport) =>
+      gc.write(
+        () => (s.sessionOpen.get(replica, transport, id) as { session_epoch: number } | undefined)?.session_epoch,
+      ),
+    closeAgentSession: (id, epoch) =>
+      gc.write(() => {
+        s.sessionClose.run(id, epoch);
       }),
     insertCommand: (c: CommandRecord) =>
       gc.write(() => {

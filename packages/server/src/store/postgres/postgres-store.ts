@@ -1,0 +1,176 @@
+import {
+  type AgentRow,
+  type ApiKeyRow,
+  agentFromRow,
+  apiKeyFromRow,
+  type CommandRow,
+  commandFromRow,
+  type UserRow,
+  userFromRow,
+} from "../sqlite/rows.ts";
+import type { Store } from "../store.ts";
+import { KeyedSerial } from "./keyed-serial.ts";
+import { createPool, type PostgresOptions } from "./postgres-db.ts";
+import { PostgresFiles } from "./postgres-files.ts";
+import { PostgresJobs } from "./postgres-jobs.ts";
+import { PostgresLeases } from "./postgres-leases.ts";
+import { migratePostgres } from "./postgres-migrate.ts";
+import { deleteFinishedBefore } from "./postgres-retention.ts";
+
+const SQL = {
+  agentInsert: `INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
+    system_info, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  agentGet:
+    "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica WHERE a.id = $1",
+  agentList:
+    "SELECT a.*, r.seen_at AS session_replica_seen_at FROM agents a LEFT JOIN replicas r ON r.id = a.session_replica ORDER BY a.registered_at",
+  // Contract: one agent row; the epoch rises and the link's place is recorded in the same statement.
+  sessionOpen: `UPDATE agents SET session_epoch = session_epoch + 1, session_replica = $1, session_transport = $2
+    WHERE id = $3 RETURNING session_epoch`,
+  // Contract: one agent row, only while this is still its current session.
+  sessionClose: "UPDATE agents SET session_replica = NULL WHERE id = $1 AND session_epoch = $2",
+  agentState: `UPDATE agents SET status = COALESCE($1, status), metrics = COALESCE($2, metrics),
+    health = COALESCE($3, health), last_seen_at = $4 WHERE id = $5`,
+  agentProfile: "UPDATE agents SET capabilities = $1, capacity = $2, tier = $3 WHERE id = $4",
+  agentRevoke: "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING *",
+  keyInsert: `INSERT INTO api_keys (id, kind, prefix, hash, owner, scopes, name, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  keyByHash: "SELECT * FROM api_keys WHERE hash = $1",
+  userInsert: "INSERT INTO users (id, username, password_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
+  userByName: "SELECT * FROM users WHERE username = $1",
+  userGet: "SELECT * FROM users WHERE id = $1",
+  refreshInsert: "INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES ($1, $2, $3)",
+  // Contract: one token, used once: the check and the mark are one statement.
+  refreshUse: `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL AND expires_at > $1
+    RETURNING user_id`,
+  cmdInsert: `INSERT INTO agent_commands (id, agent_id, type, params, jws, status, issued_at, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  cmdGet: "SELECT * FROM agent_commands WHERE id = $1",
+  cmdList: "SELECT * FROM agent_commands WHERE agent_id = $1 ORDER BY issued_at DESC LIMIT $2",
+  // Contract: one command, only from a non-final status.
+  cmdSettle: `UPDATE agent_commands SET status = $1, output = $2, error = $3, completed_at = $4
+    WHERE id = $5 AND agent_id = $6 AND status IN ('pending', 'sent')`,
+  metaGet: "SELECT value FROM meta WHERE key = $1",
+  metaSet: "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+};
+
+/**
+ * The shared store: PostgreSQL, for any number of server replicas. Plain SQL on `pg` (node-postgres):
+ * the queue's hot statements lean on PostgreSQL-only forms (FOR UPDATE SKIP LOCKED in CTEs, unnest
+ * WITH ORDINALITY, json_populate_recordset) that a query builder such as Kysely would only wrap as raw
+ * SQL, and keeping the text in files named for what it does is the house style; `pg` rather than
+ * `postgres` for its pool that drops broken connections and reconnects by itself (a database restart)
+ * and for being what most operators already run. Every write resolves once committed.
+ */
+export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
+  const pool = createPool(o);
+  const c = await pool.connect();
+  try {
+    if (o.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${o.schema}"`);
+    await migratePostgres(c);
+  } finally {
+    c.release();
+  }
+  const jobs = new PostgresJobs(pool);
+  const leases = new PostgresLeases(pool);
+  const files = new PostgresFiles(pool);
+  const perJob = new KeyedSerial();
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  const one = async <R, T>(sql: string, args: unknown[], map: (r: R) => T): Promise<T | undefined> => {
+    const row = (await pool.query(sql, args)).rows[0] as R | undefined;
+    return row === undefined ? undefined : map(row);
+  };
+  const run = async (sql: string, args: unknown[]) => {
+    await pool.query(sql, args);
+  };
+
+  return {
+    barrier: () => Promise.resolve(),
+    storageIssue: () => null,
+    close: () => pool.end(),
+    insertJobs: (j) => jobs.insertJobs(j),
+    getJob: (id) => jobs.getJob(id),
+    getAttempts: (ids) => jobs.getAttempts(ids),
+    listJobs: (f) => jobs.listJobs(f),
+    claimJobs: (cap, slots, now, lease) => jobs.claimJobs(cap, slots, now, lease),
+    // An agent's messages about one job apply in the order they were issued (KeyedSerial).
+    markStarted: (id, a, e, now) => perJob.run(id, () => jobs.markStarted(id, a, e, now)),
+    setProgress: (id, a, e, pr, now) => perJob.run(id, () => jobs.setProgress(id, a, e, pr, now)),
+    appendLogs: (id, a, e, lines, now) => perJob.run(id, () => jobs.appendLogs(id, a, e, lines, now)),
+    completeAttempt: (id, a, e, out, f, now) => perJob.run(id, () => jobs.completeAttempt(id, a, e, out, f, now)),
+    endAttempt: (id, a, e, end, now) => perJob.run(id, () => jobs.endAttempt(id, a, e, end, now)),
+    renewLeases: (a, listed, now, lease, quiet) => leases.renewLeases(a, listed, now, lease, quiet),
+    expireLeases: (now, limit, decide) => leases.expireLeases(now, limit, decide),
+    heldJobs: (a) => leases.heldJobs(a),
+    requestCancel: (id, now) => jobs.requestCancel(id, now),
+    retryJob: (id, now) => jobs.retryJob(id, now),
+    finishJob: (id, st, err, now) => jobs.finishJob(id, st, err, now),
+    getLogs: (id, after, limit) => jobs.getLogs(id, after, limit),
+    failOverdueJobs: (now, limit) => jobs.failOverdueJobs(now, limit),
+    replicaAlive: (id, now, within, restart) => leases.replicaAlive(id, now, within, restart),
+    queuedCapabilities: () => jobs.queuedCapabilities(),
+    queuedCounts: () => jobs.queuedCounts(),
+    deleteFinishedBefore: (cutoff, limit) => deleteFinishedBefore(pool, cutoff, limit),
+
+    fileUsage: (owner) => files.fileUsage(owner),
+    addOwnedFiles: (owner, f, quota, now) => files.addOwnedFiles(owner, f, quota, now),
+    claimOwnedFiles: (owner, hashes, now) => files.claimOwnedFiles(owner, hashes, now),
+    getOwnedFile: (owner, hash) => files.getOwnedFile(owner, hash),
+    addJobOutput: (id, a, e, f, now) => perJob.run(id, () => files.addJobOutput(id, a, e, f, now)),
+    collectBlobs: (before, limit) => files.collectBlobs(before, limit),
+    blobRecorded: (hash) => files.blobRecorded(hash),
+
+    insertAgent: (a) =>
+      run(SQL.agentInsert, [
+        a.id,
+        a.name,
+        a.displayName,
+        a.keyHash,
+        a.enrolmentKeyId,
+        JSON.stringify(a.capabilities),
+        a.tier,
+        a.capacity,
+        JSON.stringify(a.systemInfo),
+        a.registeredAt,
+      ]),
+    getAgent: (id) => one(SQL.agentGet, [id], (r: AgentRow) => agentFromRow(r)),
+    listAgents: async () => (await pool.query<AgentRow>(SQL.agentList)).rows.map(agentFromRow),
+    updateAgentState: (id, st) =>
+      run(SQL.agentState, [st.status ?? null, json(st.metrics), json(st.health), st.lastSeenAt, id]),
+    updateAgentProfile: (id, pr) => run(SQL.agentProfile, [JSON.stringify(pr.capabilities), pr.capacity, pr.tier, id]),
+    revokeAgent: (id, now) => one(SQL.agentRevoke, [now, id], (r: AgentRow) => agentFromRow(r)),
+    openAgentSession: (id, replica, transport) =>
+      one(SQL.sessionOpen, [replica, transport, id], (r: { session_epoch: number }) => r.session_epoch),
+    closeAgentSession: (id, epoch) => run(SQL.sessionClose, [id, epoch]),
+    insertCommand: (cmd) =>
+      run(SQL.cmdInsert, [
+        cmd.id,
+        cmd.agentId,
+        cmd.type,
+        json(cmd.params),
+        cmd.jws,
+        cmd.status,
+        cmd.issuedAt,
+        cmd.expiresAt,
+      ]),
+    getCommand: (id) => one(SQL.cmdGet, [id], (r: CommandRow) => commandFromRow(r)),
+    listCommands: async (agentId, limit) =>
+      (await pool.query<CommandRow>(SQL.cmdList, [agentId, limit])).rows.map(commandFromRow),
+    settleCommand: async (id, agentId, status, output, error, now) => {
+      await run(SQL.cmdSettle, [status, json(output), error, status === "sent" ? null : now, id, agentId]);
+      return one(SQL.cmdGet, [id], (r: CommandRow) => commandFromRow(r));
+    },
+    insertApiKey: (k) =>
+      run(SQL.keyInsert, [k.id, k.kind, k.prefix, k.hash, k.owner, JSON.stringify(k.scopes), k.name, k.createdAt]),
+    findApiKeyByHash: (hash) => one(SQL.keyByHash, [hash], (r: ApiKeyRow) => apiKeyFromRow(r)),
+    insertUser: (u) => run(SQL.userInsert, [u.id, u.username, u.passwordHash, JSON.stringify(u.scopes), u.createdAt]),
+    findUserByName: (name) => one(SQL.userByName, [name], (r: UserRow) => userFromRow(r)),
+    getUser: (id) => one(SQL.userGet, [id], (r: UserRow) => userFromRow(r)),
+    insertRefreshToken: (hash, userId, expiresAt) => run(SQL.refreshInsert, [hash, userId, expiresAt]),
+    consumeRefreshToken: (hash, now) => one(SQL.refreshUse, [now, hash], (r: { user_id: string }) => r.user_id),
+    getMeta: (key) => one(SQL.metaGet, [key], (r: { value: string }) => r.value),
+    setMeta: (key, value) => run(SQL.metaSet, [key, value]),
+  };
+}
+
+export type { PostgresOptions };
