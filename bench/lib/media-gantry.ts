@@ -80,13 +80,22 @@ export async function runMedia(children: Children, o: MediaOptions, log: (s: str
     );
     const done = await Promise.all(jobs.map((j) => client.wait(j.id)));
     const failed = done.filter((j) => j.status !== "completed");
-    if (failed.length) throw new Error(`${capability}: ${failed.length} jobs did not complete: ${JSON.stringify(failed[0])}`);
+    if (failed.length)
+      throw new Error(`${capability}: ${failed.length} jobs did not complete: ${JSON.stringify(failed[0])}`);
     return n / ((performance.now() - t0) / 1000);
   };
   const once: Record<Capability, (slot: number) => Promise<unknown>> = {
-    image_conversion: (s) => sharp(src).rotate().jpeg({ quality: 80 }).toFile(join(out, `c${s}.jpg`)),
+    image_conversion: (s) =>
+      sharp(src)
+        .rotate()
+        .jpeg({ quality: 80 })
+        .toFile(join(out, `c${s}.jpg`)),
     media_thumbnail: (s) =>
-      sharp(src).rotate().resize(256, 256, { fit: "cover" }).jpeg({ quality: 85 }).toFile(join(out, `t${s}.jpg`)),
+      sharp(src)
+        .rotate()
+        .resize(256, 256, { fit: "cover" })
+        .jpeg({ quality: 85 })
+        .toFile(join(out, `t${s}.jpg`)),
     hash: async () => {
       const luma = (w: number, h: number) =>
         sharp(src).rotate().flatten({ background: "#fff" }).greyscale().resize(w, h, { fit: "fill" }).raw().toBuffer();
