@@ -9,11 +9,12 @@ import { machineInfo } from "./lib/machine-info.ts";
 import { runMedia } from "./lib/media-gantry.ts";
 import { type BenchReport, renderReport, writeReport } from "./lib/report.ts";
 import { runThroughput } from "./lib/throughput-bench.ts";
+import { runLlmBench } from "./llm-bench.ts";
 import { closeOpenPeerEnvs } from "./peers/peer-env.ts";
 import { runPeers } from "./peers/peers-bench.ts";
 
 /**
- * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,peers,media] [--server-prof DIR] [--agent-prof DIR]`
+ * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,llm,peers,media] [--server-prof DIR] [--agent-prof DIR]`
  * Starts a Gantry server and agents as child processes on this machine, measures, prints a table and
  * writes bench/results/<timestamp>.json and latest.json. Figures are reported, never asserted.
  */
@@ -80,6 +81,7 @@ try {
     report.connections = await section("connections", () => runConnections(children, opts, log));
   if (opts.only.has("idle")) report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
   if (opts.only.has("files")) report.files = await section("files", () => runFiles(children, opts, log));
+  if (opts.only.has("llm")) report.llm = await section("llm", () => runLlmBench(opts.quick, log));
   if (opts.only.has("peers")) {
     report.notes.push(
       "peers: Gantry, BullMQ (Redis) and graphile-worker (PostgreSQL) on this box, one producer + 4 workers × 50 each, interleaved",

@@ -1,13 +1,13 @@
 import { parseArgs } from "node:util";
 import { PEER_SYSTEMS, type PeerSystem } from "../peers/peer-messages.ts";
 
-export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "peers", "media"] as const;
+export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "llm", "peers", "media"] as const;
 export type Section = (typeof SECTIONS)[number];
 /**
  * `peers` needs Redis and PostgreSQL on loopback, and `media` (sharp plugins through Gantry vs sharp
  * directly) is its own question, so a plain `npm run bench` leaves both out.
  */
-const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files"];
+const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files", "llm"];
 
 /** The same workload against Gantry, BullMQ and graphile-worker (bench/peers). */
 export interface PeersOptions {
@@ -146,7 +146,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,peers,media] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
+      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,llm,peers,media] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
         `  peers: [--peers ${PEER_SYSTEMS.join(",")}] [--peer-runs N] [--redis-url URL] [--pg-url URL]\n`,
     );
     process.exit(0);

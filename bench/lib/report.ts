@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { type LlmBenchResult, renderLlmBench } from "../llm-bench.ts";
 import type { PeersResult } from "../peers/peers-bench.ts";
 import { renderPeers } from "../peers/peers-report.ts";
 import type { ConnectionsResult } from "./connections-bench.ts";
@@ -21,6 +22,7 @@ export interface BenchReport {
   latency?: LatencyPoint[] | { error: string };
   connections?: ConnectionsResult | { error: string };
   idleAgent?: IdleAgentResult | { error: string };
+  llm?: LlmBenchResult | { error: string };
   files?: FilesResult | { error: string };
   peers?: PeersResult | { error: string };
   media?: MediaResult | { error: string };
@@ -173,6 +175,10 @@ export function renderReport(r: BenchReport): string {
     );
     out.push("");
   }
+
+  const llm = r.llm;
+  if (llm && "error" in llm) out.push(`llm: ERROR ${llm.error}`);
+  else if (llm) out.push(renderLlmBench(llm), "");
 
   const p = r.peers;
   if (p && "error" in p) out.push(`peers: ERROR ${p.error}`);

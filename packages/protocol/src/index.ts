@@ -12,5 +12,6 @@ export * from "./job.ts";
 export * from "./job-status.ts";
 export * from "./json-limits.ts";
 export * from "./plugins/index.ts";
+export * from "./plugins/llm.ts";
 export * from "./retryable.ts";
 export * from "./system-info.ts";

@@ -60,7 +60,13 @@ export interface AgentOptions {
    * and the job fails (`transient`, code `executor_memory`); 0 for no limit. Linux. @defaultValue 0
    */
   maxExecutorMemoryMb?: number;
-  /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`). @defaultValue true */
+  /** The `llm` executor's GGUF models, one capability each (docs/llm.md). @defaultValue `<dataDir>/models` */
+  modelsDir?: string;
+  /** `auto`: llm offloads to CUDA/Metal/Vulkan when present; `off` forces the CPU. @defaultValue "auto" */
+  gpu?: "auto" | "off";
+  /** LLM models kept in memory at once (the least recently used is swapped out). @defaultValue 1 */
+  maxLoadedModels?: number;
+  /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`, `llm`). @defaultValue true */
   builtinExecutors?: boolean;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
   workerThreads?: number;

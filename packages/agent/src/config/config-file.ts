@@ -29,6 +29,10 @@ export const AgentConfigFile = z.looseObject({
   executors: z.array(z.string()).optional(),
   /** Let `shell.bash` (and `benchmark` with a command of the job's) run arbitrary commands. */
   allowShell: z.boolean().optional(),
+  /** The `llm` executor's models directory, GPU use and models in memory (docs/llm.md). */
+  modelsDir: z.string().optional(),
+  gpu: z.enum(["auto", "off"]).optional(),
+  maxLoadedModels: z.number().int().min(1).max(64).optional(),
   /** Benchmarks the `benchmark` executor may run, by name. */
   benchmarks: z.record(z.string().min(1).max(200), BenchmarkSpec).optional(),
   /** TLS/mTLS files (absolute paths) and `insecure`, saved when given so flagless runs and services keep them. */

@@ -7,5 +7,6 @@ export const BUILTIN_EXECUTORS: readonly string[] = [
   new URL("./debug/fail.ts", import.meta.url).href,
   new URL("./shell-bash/shell-bash.ts", import.meta.url).href,
   new URL("./benchmark/benchmark.ts", import.meta.url).href,
+  new URL("./llm/llm-executor.ts", import.meta.url).href,
   ...Object.values(MEDIA_PLUGINS),
 ];

@@ -1,4 +1,4 @@
-import type { AgentHealth, AgentMetrics, BackoffPolicy } from "@gantry/protocol";
+import type { AgentHealth, AgentMetrics, BackoffPolicy, JobError } from "@gantry/protocol";
 import type { Logger } from "pino";
 import type { AgentApi } from "../connection/agent-api.ts";
 import type { HttpClient } from "../connection/http-client.ts";
@@ -38,6 +38,8 @@ export interface ControlLoopOptions {
   sample(): { metrics?: AgentMetrics; health?: AgentHealth };
   /** The agent cannot go on (revoked identity); the caller stops with this exit code. */
   onFatal(code: number, message: string): void;
+  /** Every failed attempt's error: code `gpu_lost` (an executor lost its GPU) drains the agent, exit 1. */
+  onJobError?(error: JobError): void;
   /** Verifies and runs a signed server command; resolves with what to report. */
   onCommand?(jws: string): Promise<CommandReport>;
 }

@@ -147,7 +147,10 @@ export class ControlLoop {
         started: (job) => this.#out.put({ type: "job:started", jobId: job.id, epoch: job.epoch }),
         progress: (job, p) => this.#out.progress(job, p),
         log: (job, stream, line) => this.#out.log(job, stream, line),
-        finished: (job, outcome) => this.#jobs.finished(job, outcome),
+        finished: (job, outcome) => {
+          this.#jobs.finished(job, outcome);
+          if (outcome.kind === "failed") options.onJobError?.(outcome.error);
+        },
       },
     });
   }

@@ -50,6 +50,11 @@ export function createPool(s: AgentSettings): WorkerPool {
       maxChildMemoryMb: o.maxExecutorMemoryMb,
       abortGraceMs: o.abortGraceMs,
       inheritEnv: inheritedEnv(),
+      llm: {
+        modelsDir: o.modelsDir ?? file.modelsDir ?? "",
+        gpu: o.gpu ?? file.gpu ?? "auto",
+        maxLoadedModels: o.maxLoadedModels ?? file.maxLoadedModels ?? 1,
+      },
     }),
   );
 }

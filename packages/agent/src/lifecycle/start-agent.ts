@@ -81,6 +81,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     let finishing = false;
     let stopping: Promise<void> | null = null;
     let restartRequested = false;
+    /** Set when an executor lost its GPU: the drain ends with exit 1 (a supervisor restarts or alerts). */
+    let failedExit = false;
     const finish = async (code: number): Promise<void> => {
       if (finishing) return;
       finishing = true;
@@ -151,6 +153,13 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       dataDir,
       logger,
       sample: () => withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems),
+      onJobError: (e) => {
+        if (e.code !== "gpu_lost") return;
+        logger.error(`${e.message}: draining and exiting`);
+        s.print(`❌ ${e.message}: draining and exiting`);
+        failedExit = true;
+        void stop();
+      },
       onFatal: (code, message) => {
         logger.error(message);
         s.print(`❌ ${message}`);
@@ -196,7 +205,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
           abortGraceMs: o.abortGraceMs,
           finishing: () => finishing,
         });
-        if (!finishing) await finish(restartRequested ? EXIT.restart : EXIT.ok);
+        if (!finishing) await finish(failedExit ? EXIT.error : restartRequested ? EXIT.restart : EXIT.ok);
       })();
       return stopping.then(() => done).then(() => undefined);
     };

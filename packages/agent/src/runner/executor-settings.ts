@@ -1,5 +1,5 @@
 import type { BenchmarkSpec } from "../config/benchmark-spec.ts";
-import type { ExecutorSettings } from "./executor.ts";
+import type { ExecutorSettings, LlmSettings } from "./executor.ts";
 
 export interface ExecutorSettingsInput {
   allowShell: boolean;
@@ -11,6 +11,7 @@ export interface ExecutorSettingsInput {
   /** The runner's grace after an abort; a child group gets half of it before SIGKILL, so it is gone in time. */
   abortGraceMs: number;
   inheritEnv: Record<string, string>;
+  llm?: Partial<LlmSettings>;
 }
 
 /** The settings executors see, resolved once at start. */
@@ -24,5 +25,6 @@ export function executorSettings(i: ExecutorSettingsInput): ExecutorSettings {
     maxOutputBytes: i.maxOutputBytes,
     maxChildMemoryMb: i.maxChildMemoryMb,
     killGraceMs: Math.max(100, Math.floor(i.abortGraceMs / 2)),
+    llm: { modelsDir: i.llm?.modelsDir ?? "", gpu: i.llm?.gpu ?? "auto", maxLoadedModels: i.llm?.maxLoadedModels ?? 1 },
   };
 }

@@ -52,6 +52,18 @@ export interface ExecutorSettings {
   maxChildMemoryMb: number;
   /** After an abort, how long a child process group gets between SIGTERM and SIGKILL. */
   killGraceMs: number;
+  /** For the `llm` executor (docs/llm.md); absent: its defaults. */
+  llm?: LlmSettings;
+}
+
+/** `--models-dir`, `--gpu`, `--max-loaded-models`. */
+export interface LlmSettings {
+  /** Directory of `*.gguf` models; "" means `<dataDir>/models`. */
+  modelsDir: string;
+  /** `auto` offloads to CUDA/Metal/Vulkan when present; `off` forces the CPU. */
+  gpu: "auto" | "off";
+  /** Models kept in memory at once. */
+  maxLoadedModels: number;
 }
 
 /**

@@ -42,6 +42,7 @@ export async function listExecutors(options: ListExecutorsOptions = {}): Promise
     maxChildMemoryMb: AGENT_DEFAULTS.maxExecutorMemoryMb,
     abortGraceMs: AGENT_DEFAULTS.abortGraceMs,
     inheritEnv: inheritedEnv(),
+    llm: { modelsDir: where.config.modelsDir ?? "", gpu: where.config.gpu ?? "auto" },
   });
   const pool = new WorkerPool(1, [...BUILTIN_EXECUTORS, ...plugins], undefined, 60_000, settings);
   try {

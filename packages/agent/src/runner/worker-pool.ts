@@ -42,6 +42,7 @@ export const DEFAULT_SETTINGS: ExecutorSettings = {
   maxOutputBytes: MAX_OUTPUT_BYTES,
   maxChildMemoryMb: 0,
   killGraceMs: 1000,
+  llm: { modelsDir: "", gpu: "auto", maxLoadedModels: 1 },
 };
 
 /**

@@ -48,6 +48,9 @@ interface AgentFlags {
   insecure?: boolean;
   allowShell?: boolean;
   maxExecutorMemory?: number;
+  modelsDir?: string;
+  gpu?: "auto" | "off";
+  maxLoadedModels?: number;
 }
 
 const int = (min: number, max: number) => (value: string) => {
@@ -85,6 +88,16 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       "capabilities to advertise with your attributes, e.g. shell.bash[fast]; each must be runnable here (see `gantry agent executors`)",
     )
     .option("--allow-shell", "let jobs run arbitrary commands (shell.bash, benchmark commands); off by default")
+    .option("--models-dir <dir>", "GGUF models for the llm executor, one capability each (default: <data dir>/models)")
+    .option(
+      "--gpu <auto|off>",
+      "llm: offload to CUDA/Metal/Vulkan when present (auto), or force the CPU (off)",
+      (v) => {
+        if (v !== "auto" && v !== "off") throw new InvalidArgumentError("auto or off");
+        return v;
+      },
+    )
+    .option("--max-loaded-models <n>", "llm: models kept in memory at once (default: 1)", int(1, 64))
     .option(
       "--max-executor-memory <mb>",
       "kill an isolated executor process (and fail its job) past this resident memory, in MB (default: no limit)",
@@ -131,6 +144,9 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           print: (line: string) => io.stdout(`${line}\n`),
           ...(flags.allowShell ? { allowShell: true } : {}),
           ...(flags.maxExecutorMemory ? { maxExecutorMemoryMb: flags.maxExecutorMemory } : {}),
+          ...(flags.modelsDir ? { modelsDir: resolve(flags.modelsDir) } : {}),
+          ...(flags.gpu ? { gpu: flags.gpu } : {}),
+          ...(flags.maxLoadedModels ? { maxLoadedModels: flags.maxLoadedModels } : {}),
           ...(flags.executor ? { executors: flags.executor.map(executorSpecifier) } : {}),
         };
         // A server `restart` command ends the agent with EXIT.restart: start it again in this process.
