@@ -6,6 +6,7 @@ import { runFiles } from "./lib/files-bench.ts";
 import { runIdleAgent } from "./lib/idle-agent-bench.ts";
 import { runLatency } from "./lib/latency-bench.ts";
 import { machineInfo } from "./lib/machine-info.ts";
+import { runMedia } from "./lib/media-gantry.ts";
 import { runMqtt } from "./lib/mqtt-bench.ts";
 import { type BenchReport, renderReport, writeReport } from "./lib/report.ts";
 import { runThroughput } from "./lib/throughput-bench.ts";
@@ -14,7 +15,7 @@ import { closeOpenPeerEnvs } from "./peers/peer-env.ts";
 import { runPeers } from "./peers/peers-bench.ts";
 
 /**
- * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,llm,peers,mqtt] [--server-prof DIR] [--agent-prof DIR]`
+ * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,llm,peers,media,mqtt] [--server-prof DIR] [--agent-prof DIR]`
  * Starts a Gantry server and agents as child processes on this machine, measures, prints a table and
  * writes bench/results/<timestamp>.json and latest.json. Figures are reported, never asserted.
  */
@@ -54,6 +55,7 @@ const report: BenchReport = {
     idle: opts.idle,
     files: opts.files,
     peers: opts.peers,
+    media: opts.media,
   },
 };
 
@@ -93,6 +95,11 @@ try {
       "peers: Gantry, BullMQ (Redis) and graphile-worker (PostgreSQL) on this box, one producer + 4 workers × 50 each, interleaved",
     );
     report.peers = await section("peers", () => runPeers(children, opts, log));
+  }
+  if (opts.only.has("media")) {
+    report.media = await section("media", () =>
+      runMedia(children, { ...opts.media, serverProfDir: opts.serverProfDir, agentProfDir: opts.agentProfDir }, log),
+    );
   }
 } finally {
   await children.stopAll();

@@ -246,11 +246,20 @@ describe("JobWatcher against a real server", () => {
       watcher.subscribe([job.id], { onComplete: (j) => resolve(j.status), onError: reject });
     });
     // Follows SSE; when the server goes away mid-stream, wait() falls back to polling and rides it out.
-    const waited = c2.wait(job.id, { timeoutMs: 20_000 });
-    while (opened.length === 0) await new Promise((r) => setTimeout(r, 20));
+    // Generous bounds: on a loaded 2-core machine a restart and the reconnect after it can take a while.
+    const waited = c2.wait(job.id, { timeoutMs: 120_000 });
+    waited.catch(() => {}); // awaited below; a failure must not surface as an unhandled rejection first
+    const until = async (what: string, ok: () => boolean) => {
+      const end = Date.now() + 60_000;
+      while (!ok()) {
+        if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until("the watcher's first connection", () => opened.length > 0);
     await s2.close();
     s2 = await startServer({ port, dataDir, logLevel: "silent" });
-    while (opened.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await until("the watcher to reconnect", () => opened.length >= 2);
     await c2.cancel(job.id);
     assert.equal(await done, "cancelled");
     assert.equal((await waited).status, "cancelled");

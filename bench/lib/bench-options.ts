@@ -1,9 +1,22 @@
 import { parseArgs } from "node:util";
 import { PEER_SYSTEMS, type PeerSystem } from "../peers/peer-messages.ts";
 
-export const SECTIONS = ["throughput", "latency", "connections", "idle", "files", "llm", "peers", "mqtt"] as const;
+export const SECTIONS = [
+  "throughput",
+  "latency",
+  "connections",
+  "idle",
+  "files",
+  "llm",
+  "peers",
+  "media",
+  "mqtt",
+] as const;
 export type Section = (typeof SECTIONS)[number];
-/** `peers` needs Redis and PostgreSQL on loopback, so a plain `npm run bench` leaves it out. */
+/**
+ * `peers` needs Redis and PostgreSQL on loopback, and `media` (sharp plugins through Gantry vs sharp
+ * directly) is its own question, so a plain `npm run bench` leaves both out.
+ */
 const DEFAULT_SECTIONS: Section[] = ["throughput", "latency", "connections", "idle", "files", "llm"];
 
 /** The same workload against Gantry, BullMQ and graphile-worker (bench/peers). */
@@ -71,6 +84,8 @@ export interface BenchOptions {
   /** One file up and down over loopback. */
   files: { bytes: number };
   peers: PeersOptions;
+  /** Media plugins through a real agent vs sharp directly (bench/lib/media-gantry.ts). */
+  media: { images: number; capacity: number; runs: number };
 }
 
 const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDir"> = {
@@ -90,6 +105,7 @@ const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDi
   connections: { agents: 10_000, processes: 8, concurrency: 100, settleMs: 5000 },
   idle: { seconds: 10 },
   files: { bytes: 1024 ** 3 },
+  media: { images: 100, capacity: 2, runs: 3 },
   peers: {
     systems: ["gantry", "bullmq", "graphile"],
     bulkJobs: 20_000,
@@ -117,6 +133,7 @@ const QUICK: typeof FULL = {
   connections: { agents: 400, processes: 2, concurrency: 50, settleMs: 1000 },
   idle: { seconds: 3 },
   files: { bytes: 256 * 1024 ** 2 },
+  media: { images: 50, capacity: 2, runs: 3 },
   peers: { ...FULL.peers, bulkJobs: 2000, singleJobs: 500, runs: 1, warmupJobs: 200, warmupMs: 300, measureMs: 1000 },
 };
 
@@ -139,7 +156,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,llm,peers,mqtt] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
+      "npm run bench -- [--quick] [--only throughput,latency,connections,idle,files,llm,peers,media,mqtt] [--rates 1000,5000] [--server-prof DIR] [--agent-prof DIR]\n" +
         `  peers: [--peers ${PEER_SYSTEMS.join(",")}] [--peer-runs N] [--redis-url URL] [--pg-url URL]\n`,
     );
     process.exit(0);

@@ -19,7 +19,7 @@ try {
     server: cfg.url,
     key: cfg.agentKey,
     capacity: cfg.capacity,
-    capabilities: [cfg.capability],
+    capabilities: cfg.capability.split(","),
     configPath: join(cfg.dir, "agent.json"),
     dataDir: join(cfg.dir, "data"),
     logLevel: "warn",

@@ -7,6 +7,7 @@ import type { FilesResult } from "./files-bench.ts";
 import type { IdleAgentResult } from "./idle-agent-bench.ts";
 import type { LatencyPoint } from "./latency-bench.ts";
 import type { MachineInfo } from "./machine-info.ts";
+import { type MediaResult, renderMedia } from "./media-gantry.ts";
 import type { MqttBenchResult } from "./mqtt-bench.ts";
 import type { ThroughputResult } from "./throughput-bench.ts";
 
@@ -26,6 +27,7 @@ export interface BenchReport {
   files?: FilesResult | { error: string };
   peers?: PeersResult | { error: string };
   mqtt?: MqttBenchResult | { error: string };
+  media?: MediaResult | { error: string };
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -183,6 +185,10 @@ export function renderReport(r: BenchReport): string {
   const p = r.peers;
   if (p && "error" in p) out.push(`peers: ERROR ${p.error}`);
   else if (p) out.push(renderPeers(p, table));
+
+  const media = r.media;
+  if (media && "error" in media) out.push(`media: ERROR ${media.error}`);
+  else if (media) out.push(renderMedia(media));
   return out.join("\n");
 }
 
