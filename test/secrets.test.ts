@@ -32,9 +32,37 @@ test("secrets are hashed at rest and never logged, even at debug level", async (
   await new Promise((r) => ws.once("open", r));
   ws.close();
   await fetch(`${s.url}/private/agent/ping`, { headers: { authorization: `Bearer ${auth.body.token}` } });
+  // Accounts: a key and a user made through the API, a rotated refresh token, a password change.
+  const admin = new Api(s.url, login.body.accessToken);
+  const made = await admin.call("POST", "/v1/keys", { scopes: ["jobs:read"], capabilities: ["llm.*"] });
+  const enrol = await admin.call("POST", "/v1/keys", { kind: "enrolment", maxUses: 1 });
+  await new Api(s.url, made.body.key).call("GET", "/v1/auth/me");
+  await admin.call("POST", "/v1/users", {
+    username: "eve",
+    password: "eve-secret-password-1",
+    permissions: ["jobs:read"],
+  });
+  const eve = await post(`${s.url}/v1/auth/login`, { username: "eve", password: "eve-secret-password-1" });
+  const rotated = await post(`${s.url}/v1/auth/refresh`, { refreshToken: eve.body.refreshToken });
+  await post(`${s.url}/v1/auth/refresh`, { refreshToken: eve.body.refreshToken }); // a reuse
+  await new Api(s.url, eve.body.accessToken).call("POST", "/v1/auth/password", {
+    currentPassword: "eve-secret-password-1",
+    newPassword: "eve-new-secret-password",
+  });
+  await admin.call("DELETE", `/v1/keys/${made.body.id}`);
   await new Promise((r) => setTimeout(r, 300));
 
+  const accountSecrets = [
+    made.body.key,
+    enrol.body.key,
+    "eve-secret-password-1",
+    "eve-new-secret-password",
+    eve.body.accessToken,
+    eve.body.refreshToken,
+    rotated.body.refreshToken,
+  ];
   const secrets = [
+    ...accountSecrets,
     boot.clientKey,
     boot.agentKey,
     boot.adminPassword,
@@ -57,7 +85,8 @@ test("secrets are hashed at rest and never logged, even at debug level", async (
   const db =
     readFileSync(join(dir.path, "gantry.db")).toString("latin1") +
     readFileSync(join(dir.path, "gantry.db-wal")).toString("latin1");
-  for (const secret of [boot.clientKey, boot.agentKey, reg.body.key, login.body.refreshToken, boot.adminPassword]) {
+  const atRest = [boot.clientKey, boot.agentKey, reg.body.key, login.body.refreshToken, boot.adminPassword];
+  for (const secret of [...atRest, made.body.key, enrol.body.key, "eve-secret-password-1", rotated.body.refreshToken]) {
     assert.ok(!db.includes(secret), `a secret is stored in plain text: ${secret.slice(0, 8)}…`);
   }
 });

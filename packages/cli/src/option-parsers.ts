@@ -83,3 +83,11 @@ export function parseByteSize(value: string): number {
   if (n < 1) throw new InvalidArgumentError("must be at least 1 byte");
   return n;
 }
+
+/** Splits `a,b,c` option values (empty items dropped). */
+export function parseCommaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

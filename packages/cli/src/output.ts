@@ -75,7 +75,7 @@ function isDone(job: Job): boolean {
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {

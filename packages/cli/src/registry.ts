@@ -1,6 +1,15 @@
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import type { CliContext } from "./cli-context.ts";
+import { registerAdminAgentsRevoke } from "./commands/admin-agents-revoke.ts";
+import { registerAdminAudit } from "./commands/admin-audit.ts";
+import { registerAdminKeysCreate } from "./commands/admin-keys-create.ts";
+import { registerAdminKeysList } from "./commands/admin-keys-list.ts";
+import { registerAdminKeysRevoke } from "./commands/admin-keys-revoke.ts";
+import { registerAdminUsersCreate } from "./commands/admin-users-create.ts";
+import { registerAdminUsersDelete } from "./commands/admin-users-delete.ts";
+import { registerAdminUsersList } from "./commands/admin-users-list.ts";
+import { registerAdminUsersUpdate } from "./commands/admin-users-update.ts";
 import { registerAgentCommands } from "./commands/agent.ts";
 import { registerAgentsList } from "./commands/agents-list.ts";
 import { registerCapabilities } from "./commands/capabilities.ts";
@@ -49,5 +58,20 @@ export function createProgram(ctx: CliContext): Command {
   registerJobLogs(job, ctx);
   registerJobWatch(job, ctx);
   registerJobDownload(job, ctx);
+
+  // seed 001's cl-admin: users, keys, agent revocation, audit.
+  const admin = program.command("admin").description("manage users, API keys and agents; read the audit log");
+  const users = admin.command("users").description("user accounts (admins)");
+  registerAdminUsersList(users, ctx);
+  registerAdminUsersCreate(users, ctx);
+  registerAdminUsersUpdate(users, ctx);
+  registerAdminUsersDelete(users, ctx);
+  const keys = admin.command("keys").description("API keys: client and agent-enrolment");
+  registerAdminKeysList(keys, ctx);
+  registerAdminKeysCreate(keys, ctx);
+  registerAdminKeysRevoke(keys, ctx);
+  const agents = admin.command("agents").description("agents");
+  registerAdminAgentsRevoke(agents, ctx);
+  registerAdminAudit(admin, ctx);
   return program;
 }

@@ -19,7 +19,7 @@ export interface HttpTransportOptions {
 export type Query = Record<string, string | number | undefined>;
 
 export interface RequestSpec<T> {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   query?: Query;
   body?: unknown;
@@ -134,9 +134,9 @@ export class HttpTransport {
         timeout.signal,
       );
       if (!response.ok) throw await errorFromResponse(response);
-      let body: unknown;
+      let body: unknown = null; // 204: no content (schema z.null())
       try {
-        body = await response.json();
+        if (response.status !== 204) body = await response.json();
       } catch (error) {
         if (timeout.signal.aborted) throw new RequestTimeoutError(spec.method, spec.path, this.#opts.timeoutMs);
         if (spec.signal?.aborted) throw spec.signal.reason;

@@ -5,6 +5,7 @@ export {
   type WebSocketCloseAction,
   webSocketCloseAction,
 } from "@gantry/protocol";
+export { AdminApi, type AdminApiOptions, type PageOptions } from "./admin-api.ts";
 export type { ClientEnv } from "./client-env.ts";
 export type { TokenSource } from "./credentials.ts";
 export { errorFromEnvelope, errorFromResponse, parseRetryAfter } from "./error-from-envelope.ts";

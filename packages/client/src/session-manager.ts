@@ -1,4 +1,11 @@
-import { TokenResponse } from "@gantry/protocol";
+import {
+  type CreateUserRequest,
+  type ListUsersResponse,
+  type PermissionName,
+  TokenResponse,
+  type User,
+} from "@gantry/protocol";
+import { AdminApi, type PageOptions } from "./admin-api.ts";
 import { AuthError } from "./errors.ts";
 import { CLIENT_DEFAULTS, GantryClient, type GantryClientOptions } from "./gantry-client.ts";
 import { HttpTransport } from "./http-transport.ts";
@@ -94,6 +101,36 @@ export class SessionManager {
   /** Forgets the tokens locally. */
   logout(): void {
     this.#session = undefined;
+  }
+
+  /** User, key and audit management as this session's user (an admin for users and audit). */
+  admin(): AdminApi {
+    return new AdminApi({
+      url: this.#opts.url,
+      fetch: this.#opts.fetch,
+      timeoutMs: this.#opts.timeoutMs,
+      credential: () => this.getValidToken(),
+    });
+  }
+
+  /** Creates a user (admins). */
+  createUser(body: CreateUserRequest): Promise<User> {
+    return this.admin().createUser(body);
+  }
+
+  /** One page of users (admins); pass the answer's `next` as `after` for the next page. */
+  listUsers(q?: PageOptions): Promise<ListUsersResponse> {
+    return this.admin().listUsers(q);
+  }
+
+  /** Replaces a user's permissions (admins). */
+  updatePermissions(userId: string, permissions: PermissionName[]): Promise<User> {
+    return this.admin().updateUser(userId, { permissions });
+  }
+
+  /** Deletes a user and ends its sessions (admins). */
+  deleteUser(userId: string): Promise<void> {
+    return this.admin().deleteUser(userId);
   }
 
   /** A GantryClient that authenticates with this session's (auto-refreshed) access token. */

@@ -21,6 +21,11 @@ export const RegisterAgentRequest = z.object({
   displayName: z.string().max(50).optional(),
   /** The agent software's version, as real OffloadMQ agents send it; accepted, not stored. */
   appVersion: z.string().max(100).optional(),
+  /**
+   * With a server running `--agent-mtls`: a PKCS#10 certificate request (PEM) for the agent's own key.
+   * The server signs a client certificate bound to the new agent id with its agent CA.
+   */
+  csr: z.string().min(1).max(16_384).optional(),
 });
 export type RegisterAgentRequest = z.input<typeof RegisterAgentRequest>;
 
@@ -33,6 +38,10 @@ export const RegisterAgentResponse = z.object({
   heartbeatIntervalSecs: z.number(),
   /** The server's Ed25519 public key (base64url raw), pinned by the agent to verify commands. */
   commandKey: z.string(),
+  /** With `csr`: the agent's client certificate (PEM), subject CN = agentId. */
+  certificate: z.string().optional(),
+  /** With `csr`: the server's agent CA (PEM); store it as the agent's `certs/ca.pem`. */
+  caCertificate: z.string().optional(),
 });
 export type RegisterAgentResponse = z.infer<typeof RegisterAgentResponse>;
 

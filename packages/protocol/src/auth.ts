@@ -11,14 +11,24 @@ export const TokenResponse = z.object({
   expiresIn: z.number().int(),
   refreshToken: z.string(),
   tokenType: z.literal("Bearer"),
+  /** Login only: the password is a bootstrap or reset one; change it with `POST /v1/auth/password`. */
+  mustChangePassword: z.boolean().optional(),
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;
 export const RefreshRequest = z.strictObject({ refreshToken: z.string().min(1).max(500) });
+/** `GET /v1/auth/me`: for an API key, `username` is null and `id` is the key's id. */
 export const MeResponse = z.object({
-  principal: z.string(),
+  id: z.string(),
   kind: z.enum(["user", "api_key"]),
-  scopes: z.array(z.string()),
+  username: z.string().nullable(),
+  isAdmin: z.boolean(),
+  permissions: z.array(z.string()),
+  /** Capability patterns the credential is limited to; null: any. */
+  capabilities: z.array(z.string()).nullable(),
 });
+export type MeResponse = z.infer<typeof MeResponse>;
+/** `GET /v1/auth/jwks`: the public keys that verify access tokens (RFC 7517). */
+export const JwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 
 /**
  * `GET /healthz`: always 200 while the process serves HTTP; `degraded` when it cannot do its work

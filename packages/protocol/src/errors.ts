@@ -33,6 +33,15 @@ export const ERROR_CODES = {
   auth_invalid: { status: 401, message: "The credential is unknown, expired or revoked." },
   auth_forbidden: { status: 403, message: "The credential is valid but lacks the scope for this action." },
   auth_login_failed: { status: 401, message: "Unknown user or wrong password." },
+  auth_refresh_reused: {
+    status: 401,
+    message: "That refresh token was already used, so the session is revoked in case it was stolen; log in again.",
+  },
+  // users and keys
+  user_not_found: { status: 404, message: "No user with that id." },
+  user_exists: { status: 409, message: "A user with that username already exists; pick another." },
+  user_self_lockout: { status: 409, message: "You cannot delete or deactivate yourself, or drop your own admin." },
+  key_not_found: { status: 404, message: "No API key with that id is visible to this credential." },
   // jobs
   job_not_found: { status: 404, message: "No job with that id is visible to this credential." },
   job_not_cancellable: { status: 409, message: "The job is already terminal and cannot be cancelled." },
@@ -43,7 +52,16 @@ export const ERROR_CODES = {
   },
   // agents
   agent_not_found: { status: 404, message: "No agent with that id." },
-  agent_enrolment_invalid: { status: 401, message: "The enrolment key is unknown or revoked; ask an admin for one." },
+  agent_certificate_invalid: {
+    status: 401,
+    message:
+      "This server requires the agent's own client certificate (signed by its agent CA, for this agent id); re-enrol.",
+  },
+  agent_csr_invalid: { status: 400, message: "The certificate request (csr) is not a valid PEM PKCS#10 request." },
+  agent_enrolment_invalid: {
+    status: 401,
+    message: "The enrolment key is unknown, revoked, expired or used up; ask an admin for one.",
+  },
   agent_revoked: {
     status: 403,
     message: "This agent was revoked; delete its identity and register again with a new enrolment key.",

@@ -4,6 +4,8 @@ import websocket from "@fastify/websocket";
 import { GantryError } from "@gantry/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler } from "fastify-type-provider-zod";
+import { checkAgentCertificate } from "./agents/agent-cert-check.ts";
+import { auditRoutes } from "./audit/audit-routes.ts";
 import { refuseQueryTokens } from "./auth/require-scope.ts";
 import { capabilitiesRoutes } from "./capabilities/capabilities-route.ts";
 import type { GantryContext } from "./context.ts";
@@ -16,6 +18,8 @@ import { fileRoutes } from "./files/file-routes.ts";
 import { jobFileRoutes } from "./files/job-file-routes.ts";
 import { HTTP_LIMITS } from "./http/http-limits.ts";
 import { installJsonBodyParser } from "./http/json-body-parser.ts";
+import { keyRoutes } from "./keys/key-routes.ts";
+import { installLimits } from "./limits/rate-limits.ts";
 import { type MqttStatus, mqttPlugin } from "./mqtt/mqtt-plugin.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
 import { agentWsRoutes } from "./routes/agent-ws.ts";
@@ -23,6 +27,28 @@ import { agentsAdminRoutes } from "./routes/agents-admin.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { userRoutes } from "./users/user-routes.ts";
+
+/** The CAs client certificates may chain to: the configured one and the agent CA. */
+function clientCas(caFile: string | undefined, agentCa: string | undefined): { ca?: (string | Buffer)[] } {
+  const cas: (string | Buffer)[] = [];
+  if (caFile) cas.push(readFileSync(caFile));
+  if (agentCa) cas.push(agentCa);
+  return cas.length > 0 ? { ca: cas } : {};
+}
+
+/** One route the server serves. */
+export interface ServedRoute {
+  method: string;
+  url: string;
+  websocket: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    gantryRoutes: ServedRoute[];
+  }
+}
 
 /** Assembles the Fastify app: validation from protocol schemas, the one error handler, every route plugin. */
 export async function buildApp(
@@ -43,8 +69,12 @@ export async function buildApp(
           https: {
             cert: readFileSync(tls.certFile),
             key: readFileSync(tls.keyFile),
-            ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-            requestCert: Boolean(tls.requireClientCert),
+            ...clientCas(tls.caFile, ctx.agentCa?.certPem),
+            // TLS 1.3 is negotiated whenever the client has it; 1.2 is the oldest accepted.
+            minVersion: "TLSv1.2" as const,
+            maxVersion: "TLSv1.3" as const,
+            // With agentMtls, certificates are asked for but checked per route (client routes need none).
+            requestCert: Boolean(tls.requireClientCert) || ctx.agentCa !== undefined,
             rejectUnauthorized: Boolean(tls.requireClientCert),
             maxHeaderSize: limits.maxHeaderBytes,
           },
@@ -72,6 +102,17 @@ export async function buildApp(
       throw new GantryError("uri_too_long", `The URL is longer than ${limits.maxUrlLength} characters.`);
   });
   app.addHook("onRequest", refuseQueryTokens);
+  if (ctx.agentCa) app.addHook("preHandler", checkAgentCertificate);
+  // Every route the app serves (HTTP and WebSocket), for the authorisation matrix test.
+  const routes: ServedRoute[] = [];
+  app.decorate("gantryRoutes", routes);
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) {
+      if (method === "HEAD" || method === "OPTIONS") continue;
+      routes.push({ method, url: r.url, websocket: Boolean((r as { websocket?: boolean }).websocket) });
+    }
+  });
+  await installLimits(app, { rateLimit: ctx.options.rateLimit, corsOrigins: ctx.options.corsOrigins });
   await app.register(swagger, {
     openapi: {
       info: { title: "Gantry", version: ctx.version, description: "Offload compute work to a fleet of machines." },
@@ -94,6 +135,9 @@ export async function buildApp(
     jobFileRoutes,
     agentFileRoutes,
     capabilitiesRoutes,
+    userRoutes,
+    keyRoutes,
+    auditRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }

@@ -28,7 +28,15 @@ test("a first start that died after writing bootstrap.json and the admin user is
   };
   writeFileSync(bootstrapPath(dir), JSON.stringify(boot), { mode: 0o600 });
   let store = openSqliteStore(join(dir, "gantry.db"));
-  await store.insertUser({ id: "usr_1", username: "admin", passwordHash: "x", scopes: ["admin"], createdAt: 1 });
+  await store.insertUser({
+    id: "usr_1",
+    username: "admin",
+    passwordHash: "x",
+    scopes: ["admin"],
+    active: true,
+    mustChangePassword: true,
+    createdAt: 1,
+  });
   await store.close();
 
   store = openSqliteStore(join(dir, "gantry.db"));

@@ -48,11 +48,19 @@ export async function ensureBootstrap(store: Store, dataDir: string): Promise<Bo
       username: boot.adminUser,
       passwordHash: await hash(boot.adminPassword),
       scopes: ["admin"],
+      active: true,
+      // The password sits in bootstrap.json; the first login is told to change it.
+      mustChangePassword: true,
       createdAt: now,
     });
   }
   const keys = [
-    { secret: boot.clientKey, kind: "client", scopes: ["jobs:read", "jobs:write", "agents:read"], name: "client" },
+    {
+      secret: boot.clientKey,
+      kind: "client",
+      scopes: ["jobs:read", "jobs:write", "agents:read", "files:write"],
+      name: "client",
+    },
     { secret: boot.agentKey, kind: "enrolment", scopes: [], name: "enrolment" },
   ] as const;
   for (const k of keys) {
@@ -65,8 +73,13 @@ export async function ensureBootstrap(store: Store, dataDir: string): Promise<Bo
       owner: adminId,
       scopes: [...k.scopes],
       name: `bootstrap ${k.name} key`,
+      capabilities: null,
       createdAt: now,
+      expiresAt: null,
+      lastUsedAt: null,
       revokedAt: null,
+      maxUses: null,
+      uses: 0,
     });
   }
   await store.setMeta("bootstrapped", new Date(now).toISOString());

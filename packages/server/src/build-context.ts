@@ -1,9 +1,11 @@
 import type { Logger } from "pino";
+import type { AgentCa } from "./agents/agent-ca.ts";
 import { AgentEnrolment } from "./agents/agent-enrolment.ts";
 import { AgentHeartbeats } from "./agents/agent-heartbeat.ts";
 import { AgentMessageRouter } from "./agents/agent-message-router.ts";
 import { AgentSessions } from "./agents/agent-sessions.ts";
 import { CommandService } from "./agents/command-service.ts";
+import { LiveStreams } from "./auth/live-streams.ts";
 import { KEY_CACHE, Principals } from "./auth/principals.ts";
 import type { ServerKeys } from "./auth/server-keys.ts";
 import { Tokens } from "./auth/tokens.ts";
@@ -32,6 +34,8 @@ export interface ContextParts {
   /** How replicas reach each other (LocalClusterBus for one server). */
   bus: ClusterBus;
   replicaId: string;
+  /** The agent CA, with `agentMtls`. */
+  agentCa?: AgentCa | undefined;
 }
 
 /**
@@ -39,7 +43,17 @@ export interface ContextParts {
  * and the one cycle (dispatch reports orphaned and pushed jobs, which the lifecycle handles) is an
  * event subscription made once both exist.
  */
-export function buildContext({ opts, log, store, keys, blobs, version, bus, replicaId }: ContextParts): GantryContext {
+export function buildContext({
+  opts,
+  log,
+  store,
+  keys,
+  blobs,
+  version,
+  bus,
+  replicaId,
+  agentCa,
+}: ContextParts): GantryContext {
   const report = (msg: string) => (err: unknown) => log.error({ err }, msg);
   const leaseMs = opts.leaseSecs * 1000;
   const tokens = new Tokens(keys, opts.tokenTtlSecs);
@@ -99,6 +113,7 @@ export function buildContext({ opts, log, store, keys, blobs, version, bus, repl
     onError: (err, msg) => log.error({ err }, msg),
   });
   return {
+    agentCa,
     options: opts,
     log,
     store,
@@ -107,11 +122,15 @@ export function buildContext({ opts, log, store, keys, blobs, version, bus, repl
     dispatcher,
     lifecycle,
     slots,
-    agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts }), sessions, messages },
+    agents: { enrolment: new AgentEnrolment({ store, tokens, keys, options: opts, agentCa }), sessions, messages },
     commands,
     principals,
     bus,
     replicaId,
+    streams: new LiveStreams(principals, {
+      recheckMs: opts.credentialRecheckMs,
+      maxPerCredential: opts.maxStreamsPerCredential,
+    }),
     tokens,
     files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,

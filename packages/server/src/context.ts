@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
+import type { AgentCa } from "./agents/agent-ca.ts";
 import type { AgentEnrolment } from "./agents/agent-enrolment.ts";
 import type { AgentMessageRouter } from "./agents/agent-message-router.ts";
 import type { AgentSessions } from "./agents/agent-sessions.ts";
 import type { CommandService } from "./agents/command-service.ts";
+import type { LiveStreams } from "./auth/live-streams.ts";
 import type { Principals } from "./auth/principals.ts";
 import type { Tokens } from "./auth/tokens.ts";
 import type { ClusterBus } from "./cluster/cluster-bus.ts";
@@ -38,6 +40,10 @@ export interface GantryContext {
   agents: AgentServices;
   commands: CommandService;
   principals: Principals;
+  /** The server's CA for agent client certificates (`agentMtls`), else undefined. */
+  agentCa: AgentCa | undefined;
+  /** Open client streams per credential; re-checks their credentials while they stay open. */
+  streams: LiveStreams;
   tokens: Tokens;
   files: FileService;
   version: string;

@@ -1,4 +1,5 @@
 import type { HttpLimits } from "./http/http-limits.ts";
+import type { RateLimitOptions } from "./limits/rate-limits.ts";
 
 /** Options for one Gantry server. Resolved once (resolveServerOptions) and passed down. */
 export interface ServerOptions {
@@ -73,6 +74,20 @@ export interface ServerOptions {
   blobDir?: string;
   /** Overrides for the HTTP limits (timeouts, header and URL sizes). @defaultValue HTTP_LIMITS */
   httpLimits?: Partial<HttpLimits>;
+  /** Requests per credential (or per address, without one) per window; null: unlimited. @defaultValue 6000 per minute */
+  rateLimit?: RateLimitOptions | null;
+  /** Origins browsers may call the API from (`*`: any); empty: no CORS headers. @defaultValue [] */
+  corsOrigins?: string[];
+  /**
+   * Agents must connect with a client certificate from the server's own agent CA
+   * (`<dataDir>/agent-ca/`), issued at enrolment for their id (send `csr` to `/agent/register`).
+   * Needs `tls`. @defaultValue false
+   */
+  agentMtls?: boolean;
+  /** How often live WebSocket and SSE connections re-check their credential (revoked, expired, logged out). @defaultValue 5000 */
+  credentialRecheckMs?: number;
+  /** Client watch sockets (WebSocket and SSE) one credential may hold open at once. @defaultValue 64 */
+  maxStreamsPerCredential?: number;
 }
 
 export const SERVER_DEFAULTS = {
@@ -103,6 +118,11 @@ export const SERVER_DEFAULTS = {
   blobDir: "",
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
+  rateLimit: { max: 6000, timeWindowMs: 60_000 },
+  corsOrigins: [],
+  credentialRecheckMs: 5000,
+  agentMtls: false,
+  maxStreamsPerCredential: 64,
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

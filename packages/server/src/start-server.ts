@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { buildApp } from "./app.ts";
+import { AgentCa } from "./agents/agent-ca.ts";
+import { buildApp, type ServedRoute } from "./app.ts";
 import { loadServerKeys } from "./auth/server-keys.ts";
 import { type Bootstrap, bootstrapPath, ensureBootstrap } from "./bootstrap.ts";
 import { buildContext } from "./build-context.ts";
@@ -26,6 +27,8 @@ export interface GantryServer {
   bootstrap: Bootstrap;
   /** MQTT: embedded, external or off; the embedded broker's TCP port when one was asked for. */
   mqtt: MqttStatus;
+  /** Every route served (method, URL pattern, WebSocket or not). */
+  routes: readonly ServedRoute[];
   close(): Promise<void>;
 }
 
@@ -48,7 +51,9 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
   const blobs = new LocalBlobStore(opts.blobDir ? resolve(opts.blobDir) : join(dataDir, "blobs"));
   await blobs.init();
   const bus = await openClusterBus(opts.db, (err) => report(err, "cluster bus failed"));
-  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION, bus, replicaId });
+  if (opts.agentMtls && !opts.tls) throw new Error("agentMtls needs tls (--tls-cert and --tls-key).");
+  const agentCa = opts.agentMtls ? await inDataDir(dataDir, () => AgentCa.load(dataDir)) : undefined;
+  const ctx = buildContext({ opts, log, store, keys, blobs, version: VERSION, bus, replicaId, agentCa });
   const bootstrap = await inDataDir(dataDir, () => ensureBootstrap(store, dataDir));
   const mqtt: MqttStatus = { mode: "off", connectedClients: () => 0 };
   const app = await buildApp(ctx, mqtt);
@@ -100,6 +105,7 @@ export async function startServer(options: ServerOptions = {}): Promise<GantrySe
     url: `${opts.tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     port,
     dataDir,
+    routes: app.gantryRoutes,
     bootstrapPath: bootstrapPath(dataDir),
     bootstrap: bootstrap as Bootstrap,
     mqtt,

@@ -6,6 +6,7 @@ import { HttpError } from "../connection/http-client.ts";
 import { withRetry } from "../connection/retry.ts";
 import { explainNetError } from "../connection/tls-options.ts";
 import { describeGpu } from "../sysinfo/gpu-parsers.ts";
+import { newAgentCsr, saveAgentCertificate } from "./agent-certificate.ts";
 import { EXIT, REENROL_HINT } from "./exit-codes.ts";
 
 /** A failure before the agent is running; the CLI prints the message and exits with `exitCode`. */
@@ -30,6 +31,14 @@ export interface EnrolInput {
   print: (line: string) => void;
   logger: Logger;
   save: (config: AgentConfigFile) => void;
+  /**
+   * Over https without a configured client certificate, the agent sends a CSR at registration; when
+   * the server answers a certificate (`--agent-mtls`), it is saved under `<config dir>/certs/` and
+   * this switches the HTTP client to it, returning the API to use from then on.
+   */
+  useCertificate?: (files: { certFile: string; keyFile: string }) => AgentApi;
+  /** A client certificate is already configured (no CSR is sent). */
+  hasClientCert?: boolean;
 }
 
 export interface EnrolResult {
@@ -46,7 +55,8 @@ export interface EnrolResult {
  * A saved identity the server no longer knows is replaced by registering again; a revoked one stops.
  */
 export async function enrol(input: EnrolInput): Promise<EnrolResult> {
-  const { api, print, logger } = input;
+  const { print, logger } = input;
+  let api = input.api;
   const retry = {
     tries: input.httpTries,
     onRetry: (err: unknown, attempt: number, delayMs: number) =>
@@ -84,6 +94,9 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
       systemInfo: info,
     };
     if (input.registration.name) body.name = input.registration.name;
+    const csr =
+      server.startsWith("https:") && !input.hasClientCert && input.useCertificate ? await newAgentCsr() : undefined;
+    if (csr) body.csr = csr.csr;
     let res: Awaited<ReturnType<AgentApi["register"]>>;
     try {
       res = await withRetry(() => api.register(body), retry);
@@ -98,8 +111,20 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
     print(`Message: ${res.message}`);
     print("");
     heartbeatIntervalSecs = res.heartbeatIntervalSecs;
+    let tls = config.tls;
+    if (csr && res.certificate && res.caCertificate && input.useCertificate) {
+      const files = saveAgentCertificate(input.configPath, {
+        certificate: res.certificate,
+        keyPem: csr.keyPem,
+        caCertificate: res.caCertificate,
+      });
+      print(`Certificate saved to ${files.certFile}`);
+      api = input.useCertificate(files);
+      tls = { ...tls, ...files };
+    }
     config = {
       ...config,
+      ...(tls ? { tls } : {}),
       server,
       apiKey,
       agentId: res.agentId,

@@ -38,9 +38,19 @@ export async function openIdentity(
     throw err;
   }
   if (tlsOptions.insecure) logger.warn("TLS certificate verification is off (insecure): development only");
-  const http = new HttpClient(server ?? "http://127.0.0.1", tls);
+  let http = new HttpClient(server ?? "http://127.0.0.1", tls);
   onClose(() => http.close());
-  const api = new AgentApi(http);
+  let api = new AgentApi(http);
+  // At registration with a server running --agent-mtls: switch to the certificate it issued.
+  const useCertificate = (files: { certFile: string; keyFile: string }) => {
+    tls = loadTls({ ...tlsOptions, ...files });
+    const old = http;
+    http = new HttpClient(server ?? "http://127.0.0.1", tls);
+    onClose(() => http.close());
+    old.close();
+    api = new AgentApi(http);
+    return api;
+  };
   let config: AgentConfigFile = {
     ...file,
     tier: s.tier,
@@ -67,6 +77,8 @@ export async function openIdentity(
     print: s.print,
     logger,
     save,
+    useCertificate,
+    hasClientCert: Boolean(tlsOptions.certFile),
   });
   config = enrolled.config;
   return { http, api, tls, enrolled, config: () => config, save };

@@ -31,3 +31,23 @@ test("--db wins over GANTRY_DB; GANTRY_DB must be a postgres:// URL; --blob-dir 
   assert.equal(serverOptions({}, ctx(env)).blobDir, "/env/blobs");
   assert.throws(() => parseEnv({ GANTRY_DB: "mysql://nope" }), /postgres/);
 });
+
+test("--tls-cert/--tls-key, --cors-origin and --rate-limit become server options; half a TLS pair is a usage error", () => {
+  const o = serverOptions(
+    { tlsCert: "c.pem", tlsKey: "k.pem", corsOrigin: ["https://a.example"], rateLimit: 100 },
+    ctx({}),
+  );
+  assert.ok(o.tls?.certFile.endsWith("c.pem"));
+  assert.equal(o.tls?.requireClientCert, false);
+  assert.deepEqual(o.corsOrigins, ["https://a.example"]);
+  assert.deepEqual(o.rateLimit, { max: 100, timeWindowMs: 60_000 });
+  assert.equal(serverOptions({ rateLimit: 0 }, ctx({})).rateLimit, null);
+  assert.equal(serverOptions({}, ctx({})).tls, undefined);
+  assert.throws(() => serverOptions({ tlsCert: "c.pem" }, ctx({})), /go together/);
+  assert.throws(() => serverOptions({ agentMtls: true }, ctx({})), /--agent-mtls needs/);
+  assert.equal(serverOptions({ tlsCert: "c", tlsKey: "k", agentMtls: true }, ctx({})).agentMtls, true);
+  assert.throws(
+    () => serverOptions({ tlsCert: "c", tlsKey: "k", requireClientCert: true }, ctx({})),
+    /needs --tls-client-ca/,
+  );
+});

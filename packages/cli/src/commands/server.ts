@@ -1,9 +1,17 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
-import { parseByteSize, parseDays, parsePort, parseSeconds } from "../option-parsers.ts";
+import {
+  parseByteSize,
+  parseCommaList,
+  parseDays,
+  parseNonNegativeInteger,
+  parsePort,
+  parseSeconds,
+} from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
 import { StartupError } from "../startup-error.ts";
+import { UsageError } from "../usage-error.ts";
 
 export interface ServerFlags {
   port?: number;
@@ -23,6 +31,13 @@ export interface ServerFlags {
   db?: string;
   blobDir?: string;
   replicaId?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  requireClientCert?: boolean;
+  corsOrigin?: string[];
+  rateLimit?: number;
+  agentMtls?: boolean;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -71,6 +86,23 @@ export function registerServer(parent: Command, ctx: CliContext): void {
       "--no-auth",
       "accept requests without credentials (local development only; binds to 127.0.0.1 unless --host is given)",
     )
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM; TLS 1.3 preferred, 1.2 minimum)")
+    .option("--tls-key <file>", "the certificate's private key (PEM); needed with --tls-cert")
+    .option("--tls-client-ca <file>", "CA bundle (PEM) that client certificates must be signed by")
+    .option(
+      "--require-client-cert",
+      "with --tls-client-ca: refuse connections without a valid client certificate (mTLS)",
+    )
+    .option(
+      "--cors-origin <list>",
+      "origins browsers may call the API from, comma-separated; * for any (default: none)",
+      parseCommaList,
+    )
+    .option(
+      "--rate-limit <n>",
+      "requests per minute per credential; 0 turns the limit off (default 6000)",
+      parseNonNegativeInteger,
+    )
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
       const { startServer, DataDirError } = await import("@gantry/server");
@@ -114,5 +146,32 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     db: flags.db ?? env.GANTRY_DB,
     blobDir: flags.blobDir ?? env.GANTRY_BLOB_DIR,
     replicaId: flags.replicaId,
+    tls: tlsOptions(flags),
+    corsOrigins: flags.corsOrigin,
+    agentMtls: flags.agentMtls,
+    rateLimit:
+      flags.rateLimit === undefined
+        ? undefined
+        : flags.rateLimit === 0
+          ? null
+          : { max: flags.rateLimit, timeWindowMs: 60_000 },
+  };
+}
+
+function tlsOptions(flags: ServerFlags) {
+  if (!flags.tlsCert && !flags.tlsKey) {
+    if (flags.agentMtls) throw new UsageError("--agent-mtls needs --tls-cert and --tls-key");
+    if (flags.tlsClientCa || flags.requireClientCert)
+      throw new UsageError("--tls-client-ca and --require-client-cert need --tls-cert and --tls-key");
+    return undefined;
+  }
+  if (!flags.tlsCert || !flags.tlsKey) throw new UsageError("--tls-cert and --tls-key go together");
+  if (flags.requireClientCert && !flags.tlsClientCa)
+    throw new UsageError("--require-client-cert needs --tls-client-ca");
+  return {
+    certFile: resolve(flags.tlsCert),
+    keyFile: resolve(flags.tlsKey),
+    ...(flags.tlsClientCa ? { caFile: resolve(flags.tlsClientCa) } : {}),
+    requireClientCert: Boolean(flags.requireClientCert),
   };
 }

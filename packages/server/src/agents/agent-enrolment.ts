@@ -10,12 +10,15 @@ import type { ServerKeys } from "../auth/server-keys.ts";
 import { AGENT_AUDIENCE, type Tokens } from "../auth/tokens.ts";
 import type { ResolvedServerOptions } from "../server-options.ts";
 import type { AgentRecord, Store } from "../store/store.ts";
+import type { AgentCa } from "./agent-ca.ts";
 
 export interface AgentEnrolmentDeps {
   store: Store;
   tokens: Tokens;
   keys: ServerKeys;
   options: ResolvedServerOptions;
+  /** With `--agent-mtls`: signs each agent's CSR at enrolment. */
+  agentCa?: AgentCa | undefined;
 }
 
 /** Agent identity: registration with an enrolment key, the key-for-JWT trade, and token checks. */
@@ -27,14 +30,17 @@ export class AgentEnrolment {
   }
 
   async register(req: RegisterAgentRequest & { tier: number; capacity: number }): Promise<RegisterAgentResponse> {
-    const enrolment = await this.#d.store.findApiKeyByHash(hashSecret(req.apiKey));
-    if (enrolment?.kind !== "enrolment" || enrolment.revokedAt !== null) {
-      throw new GantryError("agent_enrolment_invalid");
-    }
+    // One conditional statement spends a use: revoked, expired and used-up keys enrol nobody, even
+    // when many agents enrol at once on several replicas.
+    const agentId = randomUUID();
+    // A bad CSR is refused before the enrolment key's use is spent.
+    const certificate = req.csr && this.#d.agentCa ? await this.#d.agentCa.sign(req.csr, agentId) : undefined;
+    const enrolment = await this.#d.store.useEnrolmentKey(hashSecret(req.apiKey), Date.now());
+    if (!enrolment) throw new GantryError("agent_enrolment_invalid");
     const key = generateSecret("agent");
     const tier = Math.min(req.tier, this.#d.options.maxTier);
     const agent: AgentRecord = {
-      id: randomUUID(),
+      id: agentId,
       name: req.name ?? null,
       displayName: req.displayName ?? null,
       keyHash: hashSecret(key),
@@ -58,6 +64,7 @@ export class AgentEnrolment {
       tier,
       heartbeatIntervalSecs: this.#d.options.heartbeatIntervalSecs,
       commandKey: this.#d.keys.commandPublicRaw,
+      ...(certificate && this.#d.agentCa ? { certificate, caCertificate: this.#d.agentCa.certPem } : {}),
     };
   }
 

@@ -1,4 +1,4 @@
-import { jwtVerify, SignJWT } from "jose";
+import { calculateJwkThumbprint, exportJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { ServerKeys } from "./server-keys.ts";
 
 const ISSUER = "gantry";
@@ -10,6 +10,8 @@ export interface TokenClaims {
   aud: string;
   scopes: string[];
   exp: number;
+  /** User tokens: the login session (refresh-token family) they belong to; logout ends it. */
+  sid?: string;
 }
 
 /** Signs and verifies the server's short-lived ES256 JWTs (agents and users). */
@@ -22,8 +24,20 @@ export class Tokens {
     this.ttlSecs = ttlSecs;
   }
 
-  sign(subject: string, audience: string, scopes: string[]): Promise<string> {
-    return this.signUntil(subject, audience, scopes, this.expiry());
+  sign(subject: string, audience: string, scopes: string[], sid?: string): Promise<string> {
+    return this.signUntil(subject, audience, scopes, this.expiry(), sid);
+  }
+
+  /** The public signing key as a JWK Set, with a thumbprint `kid` (the one tokens name in their header). */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const jwk = await exportJWK(this.#keys.jwtPublic);
+    return { keys: [{ ...jwk, kid: await this.#kid(), alg: "ES256", use: "sig" }] };
+  }
+
+  #kidValue: string | undefined;
+  async #kid(): Promise<string> {
+    this.#kidValue ??= await calculateJwkThumbprint(await exportJWK(this.#keys.jwtPublic));
+    return this.#kidValue;
   }
 
   /** The `exp` (Unix seconds) a token signed now gets; agents are told it as `expiresIn`. */
@@ -31,9 +45,9 @@ export class Tokens {
     return Math.floor(Date.now() / 1000) + this.ttlSecs;
   }
 
-  signUntil(subject: string, audience: string, scopes: string[], exp: number): Promise<string> {
-    return new SignJWT({ scopes })
-      .setProtectedHeader({ alg: "ES256" })
+  async signUntil(subject: string, audience: string, scopes: string[], exp: number, sid?: string): Promise<string> {
+    return new SignJWT(sid === undefined ? { scopes } : { scopes, sid })
+      .setProtectedHeader({ alg: "ES256", kid: await this.#kid() })
       .setIssuer(ISSUER)
       .setAudience(audience)
       .setSubject(subject)
@@ -48,7 +62,9 @@ export class Tokens {
       const { payload } = await jwtVerify(token, this.#keys.jwtPublic, { issuer: ISSUER, audience });
       if (typeof payload.sub !== "string" || typeof payload.exp !== "number") return undefined;
       const scopes = Array.isArray(payload.scopes) ? (payload.scopes as string[]) : [];
-      return { sub: payload.sub, aud: audience, scopes, exp: payload.exp };
+      const claims: TokenClaims = { sub: payload.sub, aud: audience, scopes, exp: payload.exp };
+      if (typeof payload.sid === "string") claims.sid = payload.sid;
+      return claims;
     } catch {
       return undefined;
     }

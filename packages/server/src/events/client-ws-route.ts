@@ -6,7 +6,7 @@ import {
   type ServerToClient,
 } from "@gantry/protocol";
 import type { FastifyPluginAsync } from "fastify";
-import { hasScope } from "../auth/principals.ts";
+import { canSeeJob } from "../auth/job-access.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 
@@ -21,6 +21,14 @@ export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async 
     { websocket: true, config: { queryToken: true }, preHandler: requireScope(ctx.principals, "jobs:read") },
     (socket, request) => {
       const principal = principalOf(request);
+      let release: () => void;
+      try {
+        // A revoked or expired key, a logout or a deactivated user closes the socket (4401).
+        release = ctx.streams.open(principal, () => socket.close(4401, "credential revoked or expired"));
+      } catch (err) {
+        socket.close(4429, err instanceof Error ? err.message.slice(0, 120) : "too many streams");
+        return;
+      }
       const subs = new Map<string, () => void>();
       const send = (m: ServerToClient) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
       const onEvent = (event: JobEvent) => send({ type: "event", event });
@@ -44,7 +52,7 @@ export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async 
         const snapshots: JobEvent[] = [];
         for (const id of msg.jobIds) {
           const job = await ctx.store.getJob(id);
-          if (!job || (job.owner !== principal.owner && !hasScope(principal, "admin"))) {
+          if (!job || !canSeeJob(principal, job)) {
             missing.push(id);
             continue;
           }
@@ -57,6 +65,7 @@ export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async 
         for (const e of snapshots) onEvent(e);
       });
       socket.on("close", () => {
+        release();
         for (const off of subs.values()) off();
         subs.clear();
       });

@@ -1,6 +1,6 @@
 import { GantryError, isTerminal, type JobEvent, JobIdParams } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { hasScope } from "../auth/principals.ts";
+import { canSeeJob } from "../auth/job-access.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 
@@ -60,9 +60,16 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       const unsubscribe = ctx.events.subscribe(id, (e) => write(e));
       await ctx.store.barrier();
       const job = await ctx.store.getJob(id);
-      if (!job || (job.owner !== principal.owner && !hasScope(principal, "admin"))) {
+      if (!job || !canSeeJob(principal, job)) {
         unsubscribe();
         throw new GantryError("job_not_found");
+      }
+      let release: () => void;
+      try {
+        release = ctx.streams.open(principal, () => end());
+      } catch (err) {
+        unsubscribe();
+        throw err;
       }
       reply.hijack();
       const res = reply.raw;
@@ -81,6 +88,7 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
         ended = true;
         clearInterval(keepalive);
         unsubscribe();
+        release();
         res.end();
       };
       request.raw.on("close", end);

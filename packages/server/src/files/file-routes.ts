@@ -1,5 +1,6 @@
 import { ErrorEnvelope, FileHashParams, GantryError, UploadFileQuery, UploadFileResponse } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { isAdmin } from "../auth/principals.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 import { acceptRawBodies, declaredLength } from "./raw-body.ts";
@@ -10,7 +11,7 @@ const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404
 /** Client file routes: upload a file (raw body, streamed) and read back one you own. */
 export const fileRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
   acceptRawBodies(app);
-  const write = requireScope(ctx.principals, "jobs:write");
+  const write = requireScope(ctx.principals, "files:write");
   const read = requireScope(ctx.principals, "jobs:read");
 
   app.post(
@@ -43,8 +44,8 @@ export const fileRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
       schema: { summary: "Download a file you own, by hash", tags: ["files"], params: FileHashParams },
     },
     async (request, reply) => {
-      const owner = principalOf(request).owner;
-      const file = await ctx.store.getOwnedFile(owner, request.params.hash);
+      const p = principalOf(request);
+      const file = await ctx.store.getOwnedFile(isAdmin(p) ? null : p.owner, request.params.hash);
       if (!file) throw new GantryError("file_not_found");
       return sendBlob(ctx.files.blobs, request, reply, file);
     },

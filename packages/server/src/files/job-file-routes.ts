@@ -1,6 +1,6 @@
 import { ErrorEnvelope, GantryError, JobFileParams, JobIdParams, ListJobFilesResponse } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { hasScope } from "../auth/principals.ts";
+import { canSeeJob } from "../auth/job-access.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 import { sendBlob } from "./send-blob.ts";
@@ -15,7 +15,7 @@ export const jobFileRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = asyn
     const p = principalOf(request);
     await ctx.store.barrier();
     const job = await ctx.store.getJob(id);
-    if (!job || (job.owner !== p.owner && !hasScope(p, "admin"))) throw new GantryError("job_not_found");
+    if (!job || !canSeeJob(p, job)) throw new GantryError("job_not_found");
     return job.outputFiles;
   };
 

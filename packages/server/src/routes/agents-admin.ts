@@ -10,7 +10,8 @@ import {
 } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { commandView } from "../agents/command-service.ts";
-import { requireScope } from "../auth/require-scope.ts";
+import { audit } from "../audit/audit-log.ts";
+import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 import type { AgentRecord } from "../store/store.ts";
 
@@ -87,7 +88,7 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
   app.post(
     "/v1/agents/:id/commands",
     {
-      preHandler: requireScope(ctx.principals, "admin"),
+      preHandler: requireScope(ctx.principals, "agents:manage"),
       schema: {
         summary: "Send a signed command (drain, resume, update, rescan, diagnostics, restart) to an agent",
         params: AgentIdParams,
@@ -97,6 +98,12 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
     },
     async (request, reply) => {
       const command = await ctx.commands.send(request.params.id, request.body);
+      await audit(ctx.store, {
+        actor: principalOf(request).id,
+        action: "command.send",
+        target: request.params.id,
+        details: { commandId: command.id, type: command.type },
+      });
       return reply.status(201).send(commandView(command));
     },
   );
@@ -104,7 +111,7 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
   app.get(
     "/v1/agents/:id/commands",
     {
-      preHandler: requireScope(ctx.principals, "admin"),
+      preHandler: requireScope(ctx.principals, "agents:manage"),
       schema: {
         summary: "Recent commands sent to an agent and their outcomes",
         params: AgentIdParams,
@@ -121,12 +128,13 @@ export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = 
   app.post(
     "/v1/agents/:id/revoke",
     {
-      preHandler: requireScope(ctx.principals, "admin"),
+      preHandler: requireScope(ctx.principals, "agents:manage"),
       schema: { summary: "Revoke an agent: it is disconnected and can no longer authenticate", params: AgentIdParams },
     },
     async (request) => {
       const agent = await ctx.store.revokeAgent(request.params.id, Date.now());
       if (!agent) throw new GantryError("agent_not_found");
+      await audit(ctx.store, { actor: principalOf(request).id, action: "agent.revoke", target: agent.id });
       const link = ctx.registry.get(agent.id);
       if (link) {
         link.close(4403, "agent revoked");

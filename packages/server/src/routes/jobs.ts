@@ -12,6 +12,7 @@ import {
   SubmitJobsBatchResponse,
 } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { assertMaySubmit, canSeeJob } from "../auth/job-access.ts";
 import { hasScope, type Principal } from "../auth/principals.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
@@ -30,8 +31,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
   const visible = async (principal: Principal, id: string): Promise<JobRecord> => {
     await ctx.store.barrier();
     const job = await ctx.store.getJob(id);
-    if (!job || (job.owner !== principal.owner && !hasScope(principal, "admin")))
-      throw new GantryError("job_not_found");
+    if (!job || !canSeeJob(principal, job)) throw new GantryError("job_not_found");
     return job;
   };
   const withAttempts = async (jobs: JobRecord[]) => {
@@ -51,7 +51,9 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       },
     },
     async (request, reply) => {
-      const owner = principalOf(request).owner;
+      const p = principalOf(request);
+      assertMaySubmit(p, request.body.capability);
+      const owner = p.owner;
       const inputs = await ctx.files.resolveInputs(owner, request.body.inputs ?? []);
       const body = inputs.length ? { ...request.body, inputs } : request.body;
       const [outcome] = await ctx.lifecycle.submit(owner, [body]);
@@ -72,7 +74,9 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       },
     },
     async (request, reply) => {
-      const owner = principalOf(request).owner;
+      const p = principalOf(request);
+      for (const job of request.body.jobs) assertMaySubmit(p, job.capability);
+      const owner = p.owner;
       const jobs = [];
       for (const job of request.body.jobs) {
         const inputs = await ctx.files.resolveInputs(owner, job.inputs ?? []);
@@ -114,7 +118,9 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
         limit: q.limit,
       });
       const last = jobs.length === q.limit ? jobs[jobs.length - 1] : undefined;
-      return { jobs: await withAttempts(jobs), nextCursor: last ? encodeCursor(last.id) : null };
+      // A key limited to some capabilities sees only those jobs (a page may come back short).
+      const shown = jobs.filter((j) => canSeeJob(p, j));
+      return { jobs: await withAttempts(shown), nextCursor: last ? encodeCursor(last.id) : null };
     },
   );
 

@@ -19,6 +19,7 @@ const TABLES = [
   "blobs",
   "blob_owners",
   "job_files",
+  "audit_log",
 ] as const;
 const CHUNK = 500;
 

@@ -53,6 +53,8 @@ export function fileStoreConformance(name: string, open: () => Promise<Store>): 
     const got = (await s.getJob(j.id))!;
     assert.deepEqual(got.outputFiles, [{ name: out.name, hash: h("out2"), size: 7 }], "same name replaces");
     assert.ok(await s.getOwnedFile("alice", h("out2")));
+    assert.equal((await s.getOwnedFile(null, h("out2")))?.size, 7, "admins find any owner's file");
+    assert.equal(await s.getOwnedFile("bob", h("out2")), undefined);
     // Completing without reported files keeps the uploaded list.
     await s.completeAttempt(j.id, "agent-1", claimed!.epoch, { ok: 1 }, [], Date.now());
     assert.deepEqual((await s.getJob(j.id))!.outputFiles, got.outputFiles);

@@ -10,6 +10,9 @@ import type {
   JobProgress,
   JobStatus,
 } from "@gantry/protocol";
+import type { CredentialStore } from "./credential-store.ts";
+
+export type { ApiKeyRecord, AuditEntry, Page, RefreshOutcome, UserPatch, UserRecord } from "./credential-store.ts";
 
 /** A job row as the server sees it; times in epoch milliseconds. */
 export interface JobRecord {
@@ -93,7 +96,8 @@ export interface FileStore {
   addOwnedFiles(owner: string, files: OwnedFile[], quotaBytes: number, now: number): Promise<OwnOutcome>;
   /** Which of `hashes` the owner holds (with size); marks those referenced now, so GC leaves them. */
   claimOwnedFiles(owner: string, hashes: string[], now: number): Promise<Map<string, OwnedFile>>;
-  getOwnedFile(owner: string, hash: string): Promise<OwnedFile | undefined>;
+  /** The blob as `owner` holds it; with owner null (admins), as any owner holds it. */
+  getOwnedFile(owner: string | null, hash: string): Promise<OwnedFile | undefined>;
   /**
    * Registers an output file of a job held by this agent at this epoch (replacing one of the same name)
    * and gives the job's owner the blob. Fenced like every agent message.
@@ -223,18 +227,6 @@ export interface AgentSession {
   replicaSeenAt: number | null;
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  kind: "client" | "enrolment";
-  prefix: string;
-  hash: string;
-  owner: string;
-  scopes: string[];
-  name: string | null;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
 export interface CommandRecord {
   id: string;
   agentId: string;
@@ -249,20 +241,12 @@ export interface CommandRecord {
   completedAt: number | null;
 }
 
-export interface UserRecord {
-  id: string;
-  username: string;
-  passwordHash: string;
-  scopes: string[];
-  createdAt: number;
-}
-
 /**
  * The store speaks queue verbs, never SQL. Every write resolves only once it is durable (group
  * commit for SQLite); reads resolve at once. Writes about one job issued one after another without
  * awaiting apply in that order. Implementations: SQLite (embedded), PostgreSQL (replicas).
  */
-export interface Store extends FileStore {
+export interface Store extends FileStore, CredentialStore {
   /** Resolves when every write issued so far is durable (use before answering a read). */
   barrier(): Promise<void>;
   close(): Promise<void>;
@@ -417,15 +401,7 @@ export interface Store extends FileStore {
     now: number,
   ): Promise<CommandRecord | undefined>;
 
-  // credentials
-  insertApiKey(key: ApiKeyRecord): Promise<void>;
-  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
-  insertUser(user: UserRecord): Promise<void>;
-  findUserByName(username: string): Promise<UserRecord | undefined>;
-  getUser(id: string): Promise<UserRecord | undefined>;
-  insertRefreshToken(hash: string, userId: string, expiresAt: number): Promise<void>;
-  /** Marks a refresh token used and returns its user if it was valid and unused. */
-  consumeRefreshToken(hash: string, now: number): Promise<string | undefined>;
+  // credentials: see CredentialStore
 
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;

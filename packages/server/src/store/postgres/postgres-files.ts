@@ -6,6 +6,7 @@ import { inTransaction } from "./postgres-db.ts";
 const SQL = {
   usage: "SELECT COALESCE(SUM(size), 0) AS n FROM blob_owners WHERE owner = $1",
   owned: "SELECT hash, size, name FROM blob_owners WHERE owner = $1 AND hash = $2",
+  ownedByAnyone: "SELECT hash, size, name FROM blob_owners WHERE hash = $1 LIMIT 1",
   ownedAny: "SELECT hash FROM blob_owners WHERE owner = $1 AND hash = ANY($2)",
   // One owner's quota is decided by one transaction at a time, on any replica.
   ownerLock: "SELECT pg_advisory_xact_lock(hashtext('gantry-owner:' || $1))",
@@ -73,8 +74,12 @@ export class PostgresFiles implements FileStore {
     return new Map(rows.map((r) => [r.hash, r]));
   }
 
-  async getOwnedFile(owner: string, hash: string): Promise<OwnedFile | undefined> {
-    return (await this.#pool.query<OwnedFile>(SQL.owned, [owner, hash])).rows[0];
+  async getOwnedFile(owner: string | null, hash: string): Promise<OwnedFile | undefined> {
+    const { rows } =
+      owner === null
+        ? await this.#pool.query<OwnedFile>(SQL.ownedByAnyone, [hash])
+        : await this.#pool.query<OwnedFile>(SQL.owned, [owner, hash]);
+    return rows[0];
   }
 
   addJobOutput(jobId: string, agentId: string, epoch: number, file: OwnedFile, now: number): Promise<FenceOutcome> {

@@ -1,4 +1,5 @@
 import { after } from "node:test";
+import { credentialStoreConformance } from "../credential-store-conformance.ts";
 import { fileStoreConformance } from "../file-store-conformance.ts";
 import type { Store } from "../store.ts";
 import { storeConformance } from "../store-conformance.ts";
@@ -17,6 +18,7 @@ if (await testPostgresReachable()) {
   };
   storeConformance("postgres", open);
   fileStoreConformance("postgres", open);
+  credentialStoreConformance("postgres", open);
   // Peers are separate pools on the same schema, as replicas are.
   storeRaceConformance("postgres", open, (s, n) =>
     Promise.all(

@@ -1,15 +1,7 @@
-import {
-  type AgentRow,
-  type ApiKeyRow,
-  agentFromRow,
-  apiKeyFromRow,
-  type CommandRow,
-  commandFromRow,
-  type UserRow,
-  userFromRow,
-} from "../sqlite/rows.ts";
+import { type AgentRow, agentFromRow, type CommandRow, commandFromRow } from "../sqlite/rows.ts";
 import type { Store } from "../store.ts";
 import { KeyedSerial } from "./keyed-serial.ts";
+import { PostgresCredentials } from "./postgres-credentials.ts";
 import { createPool, type PostgresOptions } from "./postgres-db.ts";
 import { PostgresFiles } from "./postgres-files.ts";
 import { PostgresJobs } from "./postgres-jobs.ts";
@@ -33,16 +25,6 @@ const SQL = {
     health = COALESCE($3, health), last_seen_at = $4 WHERE id = $5`,
   agentProfile: "UPDATE agents SET capabilities = $1, capacity = $2, tier = $3 WHERE id = $4",
   agentRevoke: "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING *",
-  keyInsert: `INSERT INTO api_keys (id, kind, prefix, hash, owner, scopes, name, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-  keyByHash: "SELECT * FROM api_keys WHERE hash = $1",
-  userInsert: "INSERT INTO users (id, username, password_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
-  userByName: "SELECT * FROM users WHERE username = $1",
-  userGet: "SELECT * FROM users WHERE id = $1",
-  refreshInsert: "INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES ($1, $2, $3)",
-  // Contract: one token, used once: the check and the mark are one statement.
-  refreshUse: `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL AND expires_at > $1
-    RETURNING user_id`,
   cmdInsert: `INSERT INTO agent_commands (id, agent_id, type, params, jws, status, issued_at, expires_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
   cmdGet: "SELECT * FROM agent_commands WHERE id = $1",
@@ -74,6 +56,7 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
   const jobs = new PostgresJobs(pool);
   const leases = new PostgresLeases(pool);
   const files = new PostgresFiles(pool);
+  const creds = new PostgresCredentials(pool);
   const perJob = new KeyedSerial();
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const one = async <R, T>(sql: string, args: unknown[], map: (r: R) => T): Promise<T | undefined> => {
@@ -160,14 +143,25 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
       await run(SQL.cmdSettle, [status, json(output), error, status === "sent" ? null : now, id, agentId]);
       return one(SQL.cmdGet, [id], (r: CommandRow) => commandFromRow(r));
     },
-    insertApiKey: (k) =>
-      run(SQL.keyInsert, [k.id, k.kind, k.prefix, k.hash, k.owner, JSON.stringify(k.scopes), k.name, k.createdAt]),
-    findApiKeyByHash: (hash) => one(SQL.keyByHash, [hash], (r: ApiKeyRow) => apiKeyFromRow(r)),
-    insertUser: (u) => run(SQL.userInsert, [u.id, u.username, u.passwordHash, JSON.stringify(u.scopes), u.createdAt]),
-    findUserByName: (name) => one(SQL.userByName, [name], (r: UserRow) => userFromRow(r)),
-    getUser: (id) => one(SQL.userGet, [id], (r: UserRow) => userFromRow(r)),
-    insertRefreshToken: (hash, userId, expiresAt) => run(SQL.refreshInsert, [hash, userId, expiresAt]),
-    consumeRefreshToken: (hash, now) => one(SQL.refreshUse, [now, hash], (r: { user_id: string }) => r.user_id),
+    insertApiKey: (k) => creds.insertApiKey(k),
+    findApiKeyByHash: (hash) => creds.findApiKeyByHash(hash),
+    getApiKey: (id) => creds.getApiKey(id),
+    listApiKeys: (owner, page) => creds.listApiKeys(owner, page),
+    revokeApiKey: (id, now) => creds.revokeApiKey(id, now),
+    touchApiKey: (id, now, gap) => creds.touchApiKey(id, now, gap),
+    useEnrolmentKey: (hash, now) => creds.useEnrolmentKey(hash, now),
+    insertUser: (u) => creds.insertUser(u),
+    findUserByName: (name) => creds.findUserByName(name),
+    getUser: (id) => creds.getUser(id),
+    listUsers: (page) => creds.listUsers(page),
+    updateUser: (id, patch, now) => creds.updateUser(id, patch, now),
+    deleteUser: (id, now) => creds.deleteUser(id, now),
+    insertRefreshToken: (hash, userId, family, expiresAt) => creds.insertRefreshToken(hash, userId, family, expiresAt),
+    rotateRefreshToken: (old, next, now, expiresAt) => creds.rotateRefreshToken(old, next, now, expiresAt),
+    revokeRefreshFamily: (family, now) => creds.revokeRefreshFamily(family, now),
+    sessionRevoked: (family) => creds.sessionRevoked(family),
+    insertAudit: (e) => creds.insertAudit(e),
+    listAudit: (page) => creds.listAudit(page),
     getMeta: (key) => one(SQL.metaGet, [key], (r: { value: string }) => r.value),
     setMeta: (key, value) => run(SQL.metaSet, [key, value]),
   };

@@ -1,5 +1,5 @@
 import type { JobError, JobStatus } from "@gantry/protocol";
-import type { AgentRecord, ApiKeyRecord, AttemptRecord, CommandRecord, JobRecord, UserRecord } from "../store.ts";
+import type { AgentRecord, AttemptRecord, CommandRecord, JobRecord } from "../store.ts";
 
 /** Row ↔ record mapping for the SQLite store: JSON columns parsed, snake_case to camelCase. */
 
@@ -143,50 +143,6 @@ export function agentFromRow(r: AgentRow): AgentRecord {
             replicaSeenAt: r.session_replica_seen_at ?? null,
           }
         : null,
-  };
-}
-
-export interface ApiKeyRow {
-  id: string;
-  kind: "client" | "enrolment";
-  prefix: string;
-  hash: string;
-  owner: string;
-  scopes: string;
-  name: string | null;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-export function apiKeyFromRow(r: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    prefix: r.prefix,
-    hash: r.hash,
-    owner: r.owner,
-    scopes: JSON.parse(r.scopes),
-    name: r.name,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-  };
-}
-
-export interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  scopes: string;
-  created_at: number;
-}
-
-export function userFromRow(r: UserRow): UserRecord {
-  return {
-    id: r.id,
-    username: r.username,
-    passwordHash: r.password_hash,
-    scopes: JSON.parse(r.scopes),
-    createdAt: r.created_at,
   };
 }
 

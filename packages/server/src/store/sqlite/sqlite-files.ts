@@ -17,6 +17,7 @@ export class SqliteFiles implements FileStore {
     this.#s = {
       usage: p("SELECT COALESCE(SUM(size), 0) AS n FROM blob_owners WHERE owner = ?"),
       owned: p("SELECT hash, size, name FROM blob_owners WHERE owner = ? AND hash = ?"),
+      ownedByAnyone: p("SELECT hash, size, name FROM blob_owners WHERE hash = ? LIMIT 1"),
       // Contract: one blob row, created or marked referenced now.
       blobUpsert: p(`INSERT INTO blobs (hash, size, created_at, last_referenced_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (hash) DO UPDATE SET last_referenced_at = MAX(last_referenced_at, excluded.last_referenced_at)`),
@@ -74,8 +75,9 @@ export class SqliteFiles implements FileStore {
     });
   }
 
-  getOwnedFile(owner: string, hash: string): Promise<OwnedFile | undefined> {
-    return Promise.resolve(this.#s.owned.get(owner, hash) as OwnedFile | undefined);
+  getOwnedFile(owner: string | null, hash: string): Promise<OwnedFile | undefined> {
+    const row = owner === null ? this.#s.ownedByAnyone.get(hash) : this.#s.owned.get(owner, hash);
+    return Promise.resolve(row as OwnedFile | undefined);
   }
 
   addJobOutput(jobId: string, agentId: string, epoch: number, file: OwnedFile, now: number): Promise<FenceOutcome> {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { credentialStoreConformance } from "../credential-store-conformance.ts";
 import { fileStoreConformance } from "../file-store-conformance.ts";
 import { newJob, storeConformance } from "../store-conformance.ts";
 import { storeRaceConformance } from "../store-race-conformance.ts";
@@ -27,6 +28,7 @@ storeRaceConformance(
   async () => openSqliteStore(fresh()),
   async (s, n) => Array(n).fill(s),
 );
+credentialStoreConformance("sqlite", async () => openSqliteStore(fresh()));
 
 test("sqlite group commit: a write is invisible to other connections until its promise resolves", async () => {
   const path = fresh();

@@ -2,19 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { AgentHealth, AgentMetrics, AgentStatus } from "@gantry/protocol";
 import Database from "better-sqlite3";
-import type { AgentRecord, ApiKeyRecord, CommandRecord, Store, UserRecord } from "../store.ts";
+import type { AgentRecord, CommandRecord, Store } from "../store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { migrate } from "./migrate.ts";
-import {
-  type AgentRow,
-  type ApiKeyRow,
-  agentFromRow,
-  apiKeyFromRow,
-  type CommandRow,
-  commandFromRow,
-  type UserRow,
-  userFromRow,
-} from "./rows.ts";
+import { type AgentRow, agentFromRow, type CommandRow, commandFromRow } from "./rows.ts";
+import { SqliteCredentials } from "./sqlite-credentials.ts";
 import { SqliteFiles } from "./sqlite-files.ts";
 import { SqliteJobs } from "./sqlite-jobs.ts";
 import { SqliteLeases } from "./sqlite-leases.ts";
@@ -38,6 +30,7 @@ export function openSqliteStore(path: string): Store {
   const leases = new SqliteLeases(db, gc);
   const files = new SqliteFiles(db, gc);
   const retention = new SqliteRetention(db, gc);
+  const creds = new SqliteCredentials(db, gc);
   const p = (sql: string) => db.prepare(sql);
   const s = {
     agentInsert:
@@ -58,16 +51,6 @@ export function openSqliteStore(path: string): Store {
       health = COALESCE(?, health), last_seen_at = ? WHERE id = ?`),
     agentProfile: p("UPDATE agents SET capabilities = ?, capacity = ?, tier = ? WHERE id = ?"),
     agentRevoke: p("UPDATE agents SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"),
-    keyInsert: p(`INSERT INTO api_keys (id, kind, prefix, hash, owner, scopes, name, created_at)
-      VALUES (@id, @kind, @prefix, @hash, @owner, @scopes, @name, @createdAt)`),
-    keyByHash: p("SELECT * FROM api_keys WHERE hash = ?"),
-    userInsert: p(`INSERT INTO users (id, username, password_hash, scopes, created_at)
-      VALUES (@id, @username, @passwordHash, @scopes, @createdAt)`),
-    userByName: p("SELECT * FROM users WHERE username = ?"),
-    userGet: p("SELECT * FROM users WHERE id = ?"),
-    refreshInsert: p("INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES (?, ?, ?)"),
-    refreshUse: p(`UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?
-      RETURNING user_id`),
     cmdInsert: p(`INSERT INTO agent_commands (id, agent_id, type, params, jws, status, issued_at, expires_at)
       VALUES (@id, @agentId, @type, @params, @jws, @status, @issuedAt, @expiresAt)`),
     cmdGet: p("SELECT * FROM agent_commands WHERE id = ?"),
@@ -168,23 +151,25 @@ export function openSqliteStore(path: string): Store {
         s.cmdSettle.run(status, json(output), error, status === "sent" ? null : now, id, agentId);
         return maybe(s.cmdGet.get(id) as CommandRow | undefined, commandFromRow);
       }),
-    insertApiKey: (k: ApiKeyRecord) =>
-      gc.write(() => {
-        s.keyInsert.run({ ...k, scopes: JSON.stringify(k.scopes) });
-      }),
-    findApiKeyByHash: (hash) => Promise.resolve(maybe(s.keyByHash.get(hash) as ApiKeyRow | undefined, apiKeyFromRow)),
-    insertUser: (u: UserRecord) =>
-      gc.write(() => {
-        s.userInsert.run({ ...u, scopes: JSON.stringify(u.scopes) });
-      }),
-    findUserByName: (name) => Promise.resolve(maybe(s.userByName.get(name) as UserRow | undefined, userFromRow)),
-    getUser: (id) => Promise.resolve(maybe(s.userGet.get(id) as UserRow | undefined, userFromRow)),
-    insertRefreshToken: (hash, userId, expiresAt) =>
-      gc.write(() => {
-        s.refreshInsert.run(hash, userId, expiresAt);
-      }),
-    consumeRefreshToken: (hash, now) =>
-      gc.write(() => (s.refreshUse.get(now, hash, now) as { user_id: string } | undefined)?.user_id),
+    insertApiKey: (k) => creds.insertApiKey(k),
+    findApiKeyByHash: (hash) => creds.findApiKeyByHash(hash),
+    getApiKey: (id) => creds.getApiKey(id),
+    listApiKeys: (owner, page) => creds.listApiKeys(owner, page),
+    revokeApiKey: (id, now) => creds.revokeApiKey(id, now),
+    touchApiKey: (id, now, gap) => creds.touchApiKey(id, now, gap),
+    useEnrolmentKey: (hash, now) => creds.useEnrolmentKey(hash, now),
+    insertUser: (u) => creds.insertUser(u),
+    findUserByName: (name) => creds.findUserByName(name),
+    getUser: (id) => creds.getUser(id),
+    listUsers: (page) => creds.listUsers(page),
+    updateUser: (id, patch, now) => creds.updateUser(id, patch, now),
+    deleteUser: (id, now) => creds.deleteUser(id, now),
+    insertRefreshToken: (hash, userId, family, expiresAt) => creds.insertRefreshToken(hash, userId, family, expiresAt),
+    rotateRefreshToken: (old, next, now, expiresAt) => creds.rotateRefreshToken(old, next, now, expiresAt),
+    revokeRefreshFamily: (family, now) => creds.revokeRefreshFamily(family, now),
+    sessionRevoked: (family) => creds.sessionRevoked(family),
+    insertAudit: (e) => creds.insertAudit(e),
+    listAudit: (page) => creds.listAudit(page),
     getMeta: (key) => Promise.resolve((s.metaGet.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) =>
       gc.write(() => {
