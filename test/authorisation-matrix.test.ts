@@ -127,6 +127,9 @@ const TABLE: Record<string, Case> = {
     expect: [401, 401, 401, 401, 200, 409, 401],
     path: (f) => `/v1/agent/jobs/${J(f)}/files/in.txt?epoch=${f.epoch}`,
   },
+  "GET /v1/capabilities": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/capabilities" },
+  // MQTT authenticates inside CONNECT (test/mqtt-server.test.ts checks its ACL); the upgrade is open to all.
+  "GET /mqtt": { expect: [101, 101, 101, 101, 101, 101, 101], path: () => "/mqtt" },
   "GET /v1/agents": { expect: [401, 200, 200, 403, 401, 401, 200], path: () => "/v1/agents" },
   "POST /v1/agents/:id/commands": {
     expect: [401, 403, 403, 403, 401, 401, 201],
@@ -248,6 +251,20 @@ async function call(key: string, c: Case, who: Who): Promise<{ status: number; b
   const credential = c.credential ? await c.credential(f, who) : f.cred[who];
   const headers: Record<string, string> = credential ? { authorization: `Bearer ${credential}` } : {};
   const url = f.t.server.url + path;
+  if (path === "/mqtt") {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url.replace("http", "ws"), "mqtt", { headers });
+      ws.once("upgrade", () => {
+        ws.close();
+        resolve({ status: 101, body: null });
+      });
+      ws.once("unexpected-response", (_req, res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, body: null });
+      });
+      ws.once("error", () => {});
+    });
+  }
   if (path === "/v1/events/ws" || path === "/v1/agent/ws") {
     return new Promise((resolve) => {
       const ws = new WebSocket(url.replace("http", "ws"), { headers });

@@ -1,4 +1,4 @@
-import { MQTT_WS_PATH } from "@gantry/protocol";
+import { GantryError, MQTT_WS_PATH } from "@gantry/protocol";
 import type { FastifyPluginAsync } from "fastify";
 import { createWebSocketStream } from "ws";
 import type { GantryContext } from "../context.ts";
@@ -47,8 +47,20 @@ export const mqttPlugin: FastifyPluginAsync<{ ctx: GantryContext; status: MqttSt
       },
       onError,
     });
-    app.get(MQTT_WS_PATH, { websocket: true, schema: { hide: true } }, (socket) => {
-      broker.handle(createWebSocketStream(socket));
+    app.route({
+      method: "GET",
+      url: MQTT_WS_PATH,
+      schema: { hide: true },
+      // A plain GET gets the one envelope; MQTT clients authenticate inside CONNECT, not on the upgrade.
+      handler: async () => {
+        throw new GantryError(
+          "route_not_found",
+          `${MQTT_WS_PATH} speaks MQTT over WebSocket; connect with an MQTT client.`,
+        );
+      },
+      wsHandler: (socket) => {
+        broker.handle(createWebSocketStream(socket));
+      },
     });
     if (opts.mqttPort !== null) status.tcpPort = await broker.listenTcp(opts.mqttPort, opts.host);
     status.mode = "embedded";
