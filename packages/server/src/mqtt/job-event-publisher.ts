@@ -38,16 +38,19 @@ export function terminalMessageOf(job: JobRecord | undefined): string | undefine
 
 /**
  * Subscribes to the job event stream (which emits after the commit that records each change) and
- * publishes each event on `gantry/jobs/{id}` at QoS 1. With `retainTerminal` (external brokers) the
+ * publishes each event on `gantry/jobs/{id}` at QoS 1. With `external` (a broker every replica shares) the
  * terminal status is also retained, expiring after TERMINAL_RETAIN_SECS. Payloads are small by
  * construction: progress text is bounded by the protocol (2,000 characters), log lines go as numbers.
+ * An external broker is shared by every replica, so it gets only the events this replica emitted (each
+ * once per cluster); an embedded broker serves this replica's clients, so it gets every event.
  */
-export function publishJobEvents(events: JobEvents, sink: MqttSink, opts: { retainTerminal: boolean }): () => void {
-  return events.subscribeAll((event) => {
+export function publishJobEvents(events: JobEvents, sink: MqttSink, opts: { external: boolean }): () => void {
+  const subscribe = opts.external ? events.subscribeEmitted.bind(events) : events.subscribeAll.bind(events);
+  return subscribe((event) => {
     const m = mqttMessageOf(event);
     const payload = JSON.stringify(m);
     const terminal = m.type === "status" && isTerminal(m.status);
-    const retain = terminal && opts.retainTerminal;
+    const retain = terminal && opts.external;
     sink.publish(mqttTopics.job(event.jobId), payload, {
       qos: 1,
       retain,

@@ -69,7 +69,7 @@ export const mqttPlugin: FastifyPluginAsync<{ ctx: GantryContext; status: MqttSt
   } else {
     return;
   }
-  const offEvents = publishJobEvents(ctx.events, sink, { retainTerminal: status.mode === "external" });
+  const offEvents = publishJobEvents(ctx.events, sink, { external: status.mode === "external" });
   const presence = publishPresence(ctx, sink, { intervalMs: opts.presenceIntervalMs, onError });
   app.addHook("onClose", async () => {
     offEvents();
