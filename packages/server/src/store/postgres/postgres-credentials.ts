@@ -1,4 +1,12 @@
 import type pg from "pg";
+import {
+  type ApiKeyRow,
+  type AuditRow,
+  auditFromRow,
+  keyFromRow,
+  type UserRow,
+  userFromRow,
+} from "../credential-rows.ts";
 import type {
   ApiKeyRecord,
   AuditEntry,
@@ -10,42 +18,6 @@ import type {
 } from "../credential-store.ts";
 import { inTransaction } from "./postgres-db.ts";
 
-interface ApiKeyRow {
-  id: string;
-  kind: "client" | "enrolment";
-  prefix: string;
-  hash: string;
-  owner: string;
-  scopes: string;
-  capabilities: string | null;
-  name: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  revoked_at: number | null;
-  max_uses: number | null;
-  uses: number;
-}
-
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  scopes: string;
-  active: boolean;
-  must_change_password: boolean;
-  created_at: number;
-}
-
-interface AuditRow {
-  id: string;
-  at: number;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  details: string | null;
-}
-
 interface TokenRow {
   user_id: string;
   family_id: string;
@@ -53,42 +25,6 @@ interface TokenRow {
   used_at: number | null;
   revoked_at: number | null;
 }
-
-const keyFromRow = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  kind: r.kind,
-  prefix: r.prefix,
-  hash: r.hash,
-  owner: r.owner,
-  scopes: JSON.parse(r.scopes),
-  capabilities: r.capabilities === null ? null : JSON.parse(r.capabilities),
-  name: r.name,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-});
-
-const userFromRow = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  scopes: JSON.parse(r.scopes),
-  active: r.active,
-  mustChangePassword: r.must_change_password,
-  createdAt: r.created_at,
-});
-
-const auditFromRow = (r: AuditRow): AuditEntry => ({
-  id: r.id,
-  at: r.at,
-  actor: r.actor,
-  action: r.action,
-  target: r.target,
-  details: r.details === null ? null : JSON.parse(r.details),
-});
 
 const SQL = {
   keyInsert: `INSERT INTO api_keys (id, kind, prefix, hash, owner, scopes, capabilities, name, created_at,

@@ -1,4 +1,12 @@
 import type Database from "better-sqlite3";
+import {
+  type ApiKeyRow,
+  type AuditRow,
+  auditFromRow,
+  keyFromRow,
+  type UserRow,
+  userFromRow,
+} from "../credential-rows.ts";
 import type {
   ApiKeyRecord,
   AuditEntry,
@@ -9,78 +17,6 @@ import type {
   UserRecord,
 } from "../credential-store.ts";
 import type { GroupCommit } from "./group-commit.ts";
-
-interface ApiKeyRow {
-  id: string;
-  kind: "client" | "enrolment";
-  prefix: string;
-  hash: string;
-  owner: string;
-  scopes: string;
-  capabilities: string | null;
-  name: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  revoked_at: number | null;
-  max_uses: number | null;
-  uses: number;
-}
-
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  scopes: string;
-  active: number;
-  must_change_password: number;
-  created_at: number;
-}
-
-interface AuditRow {
-  id: string;
-  at: number;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  details: string | null;
-}
-
-const keyFromRow = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  kind: r.kind,
-  prefix: r.prefix,
-  hash: r.hash,
-  owner: r.owner,
-  scopes: JSON.parse(r.scopes),
-  capabilities: r.capabilities === null ? null : JSON.parse(r.capabilities),
-  name: r.name,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-});
-
-const userFromRow = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  scopes: JSON.parse(r.scopes),
-  active: r.active === 1,
-  mustChangePassword: r.must_change_password === 1,
-  createdAt: r.created_at,
-});
-
-const auditFromRow = (r: AuditRow): AuditEntry => ({
-  id: r.id,
-  at: r.at,
-  actor: r.actor,
-  action: r.action,
-  target: r.target,
-  details: r.details === null ? null : JSON.parse(r.details),
-});
 
 const maybe = <R, T>(row: unknown, map: (r: R) => T): T | undefined => (row === undefined ? undefined : map(row as R));
 
