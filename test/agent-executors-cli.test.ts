@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type Agent, startAgent } from "@gantry/agent";
+import { type CliResult, runGantry } from "./helpers/gantry-cli.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 import { type TestServer, testServer } from "./helpers/test-server.ts";
 
 /** The executor surface of the CLI: `gantry agent executors`, `--caps` checked at start, `job logs --follow`. */
 
-const GANTRY = fileURLToPath(new URL("../packages/cli/bin/gantry.js", import.meta.url));
 let t: TestServer;
 let agent: Agent;
 const dir = tempDir("gantry-exec-cli-");
@@ -35,17 +33,8 @@ after(async () => {
   dir.remove();
 });
 
-function gantry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? "", HOME: dir.path, GANTRY_URL: t.server.url, GANTRY_API_KEY: t.api.key };
-    const child = spawn(process.execPath, [GANTRY, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function gantry(args: string[]): Promise<CliResult> {
+  return runGantry(args, { HOME: dir.path, GANTRY_URL: t.server.url, GANTRY_API_KEY: t.api.key });
 }
 
 test("gantry agent executors lists each executor, available or not, and why not", async () => {

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type Agent, startAgent } from "@gantry/agent";
 import type { Job } from "@gantry/protocol";
 import { upload } from "./helpers/files.ts";
+import { type CliResult, runGantry } from "./helpers/gantry-cli.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 import { type TestServer, testServer } from "./helpers/test-server.ts";
 
@@ -16,7 +15,6 @@ import { type TestServer, testServer } from "./helpers/test-server.ts";
  * outputs uploaded from its output directory, the directory gone after; end to end via the CLI.
  */
 
-const GANTRY = fileURLToPath(new URL("../packages/cli/bin/gantry.js", import.meta.url));
 const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 let t: TestServer;
 let agent: Agent;
@@ -49,17 +47,8 @@ function serverBlob(hash: string): string {
   return file;
 }
 
-function gantry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? "", HOME: dir.path, GANTRY_URL: t.server.url, GANTRY_API_KEY: t.api.key };
-    const child = spawn(process.execPath, [GANTRY, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function gantry(args: string[]): Promise<CliResult> {
+  return runGantry(args, { HOME: dir.path, GANTRY_URL: t.server.url, GANTRY_API_KEY: t.api.key });
 }
 
 test("a job with two input files and two output files, end to end through a real agent, via the CLI", async () => {
