@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Agent, startAgent } from "@gantry/agent";
-import { type CliResult, runGantry } from "./helpers/gantry-cli.ts";
+import type { Agent } from "@gantry/agent";
+import { type CliResult, runGantry, serverWithShellAgent } from "./helpers/gantry-cli.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
-import { type TestServer, testServer } from "./helpers/test-server.ts";
+import type { TestServer } from "./helpers/test-server.ts";
 
 /** The executor surface of the CLI: `gantry agent executors`, `--caps` checked at start, `job logs --follow`. */
 
@@ -14,18 +14,7 @@ let agent: Agent;
 const dir = tempDir("gantry-exec-cli-");
 
 before(async () => {
-  t = await testServer({ heartbeatIntervalSecs: 0.5, leaseSecs: 5, sweepIntervalMs: 50, logLevel: "warn" });
-  agent = await startAgent({
-    server: t.server.url,
-    key: t.server.bootstrap.agentKey,
-    configPath: join(dir.path, "shell.json"),
-    dataDir: join(dir.path, "shell"),
-    allowShell: true,
-    metrics: false,
-    statusServer: false,
-    logLevel: "silent",
-    print: () => {},
-  });
+  ({ t, agent } = await serverWithShellAgent(dir.path, "shell"));
 });
 after(async () => {
   await agent.stop({ drainTimeoutMs: 0 });

@@ -3,12 +3,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Agent, startAgent } from "@gantry/agent";
+import type { Agent } from "@gantry/agent";
 import type { Job } from "@gantry/protocol";
 import { upload } from "./helpers/files.ts";
-import { type CliResult, runGantry } from "./helpers/gantry-cli.ts";
+import { type CliResult, runGantry, serverWithShellAgent } from "./helpers/gantry-cli.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
-import { type TestServer, testServer } from "./helpers/test-server.ts";
+import type { TestServer } from "./helpers/test-server.ts";
 
 /**
  * Files through a real agent: inputs fetched into the job's directory (hash-checked, cached),
@@ -21,18 +21,7 @@ let agent: Agent;
 const dir = tempDir("gantry-agent-files-");
 
 before(async () => {
-  t = await testServer({ heartbeatIntervalSecs: 0.5, leaseSecs: 5, sweepIntervalMs: 50, logLevel: "warn" });
-  agent = await startAgent({
-    server: t.server.url,
-    key: t.server.bootstrap.agentKey,
-    configPath: join(dir.path, "agent.json"),
-    dataDir: join(dir.path, "agent"),
-    allowShell: true,
-    metrics: false,
-    statusServer: false,
-    logLevel: "silent",
-    print: () => {},
-  });
+  ({ t, agent } = await serverWithShellAgent(dir.path, "agent"));
 });
 after(async () => {
   await agent.stop({ drainTimeoutMs: 0 });

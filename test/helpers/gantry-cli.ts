@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Agent, startAgent } from "@gantry/agent";
+import { type TestServer, testServer } from "./test-server.ts";
 
 /** The `gantry` launcher as users run it. */
 export const GANTRY = fileURLToPath(new URL("../../packages/cli/bin/gantry.js", import.meta.url));
@@ -24,4 +27,21 @@ export function runGantry(args: string[], env: Record<string, string>): Promise<
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A server plus one in-process shell-enabled agent, for suites that drive the CLI against a real agent. */
+export async function serverWithShellAgent(dir: string, name: string): Promise<{ t: TestServer; agent: Agent }> {
+  const t = await testServer({ heartbeatIntervalSecs: 0.5, leaseSecs: 5, sweepIntervalMs: 50, logLevel: "warn" });
+  const agent = await startAgent({
+    server: t.server.url,
+    key: t.server.bootstrap.agentKey,
+    configPath: join(dir, `${name}.json`),
+    dataDir: join(dir, name),
+    allowShell: true,
+    metrics: false,
+    statusServer: false,
+    logLevel: "silent",
+    print: () => {},
+  });
+  return { t, agent };
 }
