@@ -152,7 +152,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       outbox,
       dataDir,
       logger,
-      sample: () => withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems),
+      sample: () => withLoadedModels(withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems), pool),
       onJobError: (e) => {
         if (e.code !== "gpu_lost") return;
         logger.error(`${e.message}: draining and exiting`);
@@ -185,6 +185,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     });
     if (o.statusServer) cleanup.push(await startStatusServer(dataDir, status));
 
+    // An executor's offer changed while running (a model quarantined): detect again and tell the server.
+    pool.onChanged = () =>
+      void host.rescan().catch((err) => logger.warn({ err: (err as Error).message }, "re-detection failed"));
     loop.start();
     logger.info({ agentId: enrolled.agentId, capabilities, capacity, transport, dataDir }, "agent started");
 
@@ -234,4 +237,14 @@ function withExecutorHealth(
   if (problems.length === 0) return sample;
   const base = sample.health ?? { healthy: true, issues: [], warnings: [] };
   return { ...sample, health: { healthy: false, issues: [...base.issues, ...problems], warnings: base.warnings } };
+}
+
+/** Adds the models the executors hold in memory (the server prefers this agent for their jobs). */
+function withLoadedModels(
+  sample: { metrics?: AgentMetrics; health?: AgentHealth },
+  pool: { loadedModels(): string[] },
+): { metrics?: AgentMetrics; health?: AgentHealth } {
+  const loadedModels = pool.loadedModels();
+  if (loadedModels.length === 0) return sample;
+  return { ...sample, metrics: { ...sample.metrics, loadedModels } };
 }

@@ -51,6 +51,7 @@ function postAlone(m: FromWorker): void {
 async function init(modules: string[], s: ExecutorSettings): Promise<void> {
   settings = s;
   post({ t: "ready", executors: await loadExecutors(modules, s, executors) });
+  for (const ex of new Set(executors.values())) ex.watch?.(() => post({ t: "changed" }));
 }
 
 async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
@@ -104,10 +105,14 @@ async function unload(): Promise<void> {
 }
 
 /** Asks every loaded executor that has a health() hook; a throwing or failing hook is a problem too. */
-async function health(): Promise<string[]> {
+async function health(): Promise<{ problems: string[]; models: string[] }> {
   await ready;
   const problems: string[] = [];
+  const models: string[] = [];
   for (const ex of new Set(executors.values())) {
+    try {
+      models.push(...(ex.loaded?.() ?? []));
+    } catch {}
     if (!ex.health) continue;
     try {
       const problem = await ex.health();
@@ -116,7 +121,7 @@ async function health(): Promise<string[]> {
       problems.push(`${ex.name}: health check failed: ${(err as Error).message}`);
     }
   }
-  return problems;
+  return { problems, models };
 }
 
 port.on("message", (batch: ToWorker | ToWorker[]) => {
@@ -138,7 +143,7 @@ function handle(msg: ToWorker): void {
       post({ t: "pong", n: msg.n });
       break;
     case "health":
-      void health().then((problems) => post({ t: "health", n: msg.n, problems }));
+      void health().then((h) => post({ t: "health", n: msg.n, ...h }));
       break;
     case "unload":
       void unload().then(() => post({ t: "unloaded", n: msg.n }));

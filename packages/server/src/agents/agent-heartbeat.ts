@@ -1,4 +1,4 @@
-import type { AgentToServer, ServerToAgent } from "@gantry/protocol";
+import type { AgentMetrics, AgentToServer, ServerToAgent } from "@gantry/protocol";
 import type { AgentLink } from "../dispatch/agent-link.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { JobLifecycle } from "../dispatch/job-lifecycle.ts";
@@ -63,10 +63,19 @@ export class AgentHeartbeats {
     if (link) link.heartbeat = state;
     // Out of an error state: it may take work again.
     if (link && previous?.status === "error" && state.status !== "error") this.#d.dispatcher.kickLink(link);
+    // Loaded models change rarely (a swap) and other replicas show them (GET /v1/agents): written at once.
     const persist =
-      !link || !previous || previous.status !== state.status || now - (link.persistedAt ?? 0) >= HEARTBEAT_PERSIST_MS;
+      !link ||
+      !previous ||
+      previous.status !== state.status ||
+      sameModels(previous.metrics, state.metrics) === false ||
+      now - (link.persistedAt ?? 0) >= HEARTBEAT_PERSIST_MS;
     if (!persist) return;
     if (link) link.persistedAt = now;
     await this.#d.store.updateAgentState(agentId, state);
   }
+}
+
+function sameModels(a: AgentMetrics | null, b: AgentMetrics | null): boolean {
+  return (a?.loadedModels ?? []).join("\n") === (b?.loadedModels ?? []).join("\n");
 }
