@@ -8,7 +8,7 @@ import { type AgentStatusSnapshot, startStatusServer } from "../status/status-se
 import { collectSystemInfo } from "../sysinfo/collect-system-info.ts";
 import { MetricsSampler } from "../sysinfo/metrics-sampler.ts";
 import type { AgentState } from "./agent-state.ts";
-import { commandHost } from "./command-host.ts";
+import { applyDetected, type CommandHostDeps, commandHost } from "./command-host.ts";
 import { ControlLoop } from "./control-loop.ts";
 import { createPool, detectExecutors, detectedCapabilities, mergeCapabilities } from "./detect-executors.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -103,7 +103,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     // Shared with the runner: a rescan updates it in place.
     const executors = new Set(usable.map((d) => d.name));
     const guard = new CommandGuard({ commandKey: id.config().commandKey ?? "", agentId: enrolled.agentId, dataDir });
-    const host = commandHost({
+    const hostDeps: CommandHostDeps = {
       loop: () => loop,
       pool,
       executors,
@@ -120,7 +120,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
         restartRequested = true;
         void stop();
       },
-    });
+    };
+    const host = commandHost(hostDeps);
 
     const loop: ControlLoop = new ControlLoop({
       onCommand: async (jws) => {
@@ -186,8 +187,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     if (o.statusServer) cleanup.push(await startStatusServer(dataDir, status));
 
     // An executor's offer changed while running (a model quarantined): detect again and tell the server.
-    pool.onChanged = () =>
-      void host.rescan().catch((err) => logger.warn({ err: (err as Error).message }, "re-detection failed"));
+    pool.onChanged = (found) => applyDetected(hostDeps, found);
     loop.start();
     logger.info({ agentId: enrolled.agentId, capabilities, capacity, transport, dataDir }, "agent started");
 

@@ -48,6 +48,6 @@ export type FromWorker =
   | { t: "done"; id: string; ok: false; error: JobError }
   | { t: "pong"; n: number }
   | { t: "health"; n: number; problems: string[]; models: string[] }
-  /** An executor's `watch` fired: what this agent offers may have changed. */
-  | { t: "changed" }
+  /** An executor's `watch` fired: what the thread detected again. */
+  | { t: "changed"; executors: DetectedExecutor[] }
   | { t: "unloaded"; n: number };

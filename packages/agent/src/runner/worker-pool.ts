@@ -69,7 +69,7 @@ export class WorkerPool {
   readonly #idleMs: number;
   readonly #reaper: NodeJS.Timeout;
   /** Called when an executor in a job thread says what it offers may have changed (`Executor.watch`). */
-  onChanged: (() => void) | undefined;
+  onChanged: ((found: DetectedExecutor[]) => void) | undefined;
 
   /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
   constructor(
@@ -316,7 +316,7 @@ export class WorkerPool {
       return;
     }
     if (msg.t === "changed") {
-      this.onChanged?.();
+      this.onChanged?.(msg.executors);
       return;
     }
     if (msg.t === "health") {
