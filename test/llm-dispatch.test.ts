@@ -100,10 +100,16 @@ test("jobs go to the agent that has their model loaded", async () => {
   // One at a time, so both agents are free for each job: without the preference the first agent in
   // the index would take all of them, swapping models every time.
   for (const model of ["llm.tiny-b", "llm.tiny-a", "llm.tiny-b", "llm.tiny-a"]) {
-    const before = JSON.stringify([await view(warmA.agentId), await view(warmB.agentId)].map((v) => [v.status, v.metrics, v.health]));
+    const before = JSON.stringify(
+      [await view(warmA.agentId), await view(warmB.agentId)].map((v) => [v.status, v.metrics, v.health]),
+    );
     const done = await run(model);
     assert.equal(done.attempts.length, 1);
-    assert.equal(done.attempts[0]?.agentId, model === "llm.tiny-a" ? warmA.agentId : warmB.agentId, `${model} ${before}`);
+    assert.equal(
+      done.attempts[0]?.agentId,
+      model === "llm.tiny-a" ? warmA.agentId : warmB.agentId,
+      `${model} ${before}`,
+    );
   }
 });
 
