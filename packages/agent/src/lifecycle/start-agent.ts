@@ -129,7 +129,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
         if (!verdict.ok) return { commandId: verdict.commandId, status: "refused", error: verdict.reason };
         return { commandId: verdict.command.id, ...(await runCommand(verdict.command, host)) };
       },
-      server: id.config().server!,
+      server: id.servers,
       transport,
       capacity,
       capabilities,
