@@ -66,8 +66,8 @@ test("a corrupt GGUF fails the attempt as a model error; the job is requeued and
   });
   await t!.api.waitFor(job.id, (j) => j.attempts.some((a) => a.error?.category === "model"), 60_000);
   assert.notEqual((await t!.api.get(job.id)).status, "failed", "a model error is retried");
-  // The server cannot yet be told that the agent quarantined the model (left: model-aware dispatch),
-  // so the corrupt agent leaves and a good one joins.
+  // The corrupt agent leaves and a good one joins (test/llm-dispatch.test.ts: the quarantine withdraws
+  // the model from the server while the agent stays).
   await agents.shift()!.stop({ drainTimeoutMs: 0 });
   const good = await llmAgent("good-2");
   const done = await t!.api.waitTerminal(job.id, 60_000);

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { Job } from "@gantry/protocol";
+import pg from "pg";
 import { Api } from "./helpers/api.ts";
 import { freePort, type Proc, type ServerProc, spawnAgent, spawnServer } from "./helpers/processes.ts";
-import { deployment, postgresReachable } from "./helpers/replicas.ts";
+import { deployment, postgresReachable, TEST_PG_URL } from "./helpers/replicas.ts";
 import { TcpProxy } from "./helpers/tcp-proxy.ts";
 import { tempDir } from "./helpers/temp-dir.ts";
 import { sleep } from "./helpers/test-server.ts";
@@ -31,7 +32,7 @@ async function replicas(n: number, ports?: number[]) {
     procs.push(s);
     servers.push(s);
   }
-  return servers;
+  return Object.assign(servers, { schema: d.schema });
 }
 
 async function agent(server: string, key: string) {
@@ -134,6 +135,67 @@ test("kill -9 of one replica under load: its agents move to another, nothing ack
   );
   const after = acknowledged.size;
   while (acknowledged.size < after + 60) await sleep(10);
+  stop = true;
+  await Promise.all(submitters);
+  const done = await Promise.all([...acknowledged].map((id) => apis[1]!.waitTerminal(id, 90_000)));
+  const bad = done.filter((j) => !completedOnce(j));
+  assert.deepEqual(
+    bad.map((j) => [j.id, j.status, j.attempts.length]),
+    [],
+    "every acknowledged job completed exactly once, at its last epoch",
+  );
+});
+
+test("kill -9 of the replica an agent given several --server URLs is on: it moves to the next, nothing acknowledged is lost, every job once", {
+  skip: !reachable,
+  timeout: 180_000,
+}, async () => {
+  const rs = await replicas(2);
+  const [r0, r1] = rs;
+  const key = r0!.bootstrap;
+  // No proxy: each agent knows both replicas and starts on the first one listed (r0).
+  const agents = [];
+  for (let i = 0; i < 2; i++) agents.push(await agent(`${r0!.url},${r1!.url}`, key.agentKey));
+  const apis = [new Api(r0!.url, key.clientKey), new Api(r1!.url, key.clientKey)];
+  const db = new pg.Client({ connectionString: TEST_PG_URL });
+  await db.connect();
+  cleanup.push(() => db.end());
+  const where = async () =>
+    (
+      await db.query<{ id: string; session_replica: string | null }>(
+        `SELECT id, session_replica FROM "${rs.schema}".agents WHERE id = ANY($1)`,
+        [agents.map((a) => a.agentId)],
+      )
+    ).rows;
+  while (!(await where()).every((r) => r.session_replica === "r0")) await sleep(50);
+
+  const acknowledged = new Set<string>();
+  let stop = false;
+  let i = 0;
+  const submitter = async () => {
+    while (!stop) {
+      const n = i++;
+      try {
+        const job = await apis[n % 2]!.submit({ capability: "debug.sleep", payload: { ms: 40, n } });
+        acknowledged.add(job.id);
+      } catch {
+        await sleep(20); // that replica is down: nothing was acknowledged
+      }
+    }
+  };
+  const submitters = Array.from({ length: 4 }, submitter);
+  while (acknowledged.size < 60) await sleep(10);
+  r0!.kill("SIGKILL");
+  const killedAt = Date.now();
+  await r0!.exited;
+  while (!(await where()).every((r) => r.session_replica === "r1")) {
+    assert.ok(Date.now() - killedAt < 60_000, "the agents reconnected to the other URL");
+    await sleep(20);
+  }
+  // A figure, not an assertion (tests never assert timings); the issue asks for under 5 s.
+  console.log(`# every agent had a session on r1 ${Date.now() - killedAt} ms after kill -9 of r0`);
+  const after = acknowledged.size;
+  while (acknowledged.size < after + 40) await sleep(10);
   stop = true;
   await Promise.all(submitters);
   const done = await Promise.all([...acknowledged].map((id) => apis[1]!.waitTerminal(id, 90_000)));

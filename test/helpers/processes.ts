@@ -68,7 +68,8 @@ export async function spawnServer(options: Record<string, unknown>): Promise<Ser
 
 export async function spawnAgent(options: Record<string, unknown>, cwd?: string): Promise<Proc & { agentId: string }> {
   const p = runFixture("agent-main.ts", options, cwd);
-  const m = await p.waitFor(/AGENT (\S+)\n/);
+  // Generous: on a loaded 2-core machine an agent process took over 15 s to start.
+  const m = await p.waitFor(/AGENT (\S+)\n/, 60_000);
   return { ...p, agentId: m[1]! };
 }
 

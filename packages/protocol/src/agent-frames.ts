@@ -55,6 +55,15 @@ export const AgentToServer = z.discriminatedUnion("type", [
     metrics: AgentMetrics.optional(),
     health: AgentHealth.optional(),
   }),
+  /**
+   * What the agent offers changed while connected (a model quarantined after a failed load, or its
+   * quarantine over; files added to or removed from the models directory): the full list, replacing
+   * the one from hello. No reply: a lost one is made good by the next hello, which carries the list too.
+   */
+  z.strictObject({
+    type: z.literal("capabilities"),
+    capabilities: z.array(CapabilityString).max(AGENT_CAPABILITIES_MAX),
+  }),
   z.strictObject({ type: z.literal("job:started"), ref: Ref, jobId: JobId, epoch: Epoch }),
   z.strictObject({ type: z.literal("job:progress"), ref: Ref, jobId: JobId, epoch: Epoch, progress: JobProgress }),
   z.strictObject({

@@ -1,9 +1,11 @@
 import { z } from "zod";
-import { CapabilityString } from "./capability.ts";
+import { CAPABILITY_MAX_LENGTH, CapabilityString } from "./capability.ts";
 import { Timestamp } from "./job.ts";
 import { SystemInfo } from "./system-info.ts";
 
 export const AGENT_CAPABILITIES_MAX = 256;
+/** Most models one heartbeat may report as loaded (`--max-loaded-models` is far below this). */
+export const LOADED_MODELS_MAX = 64;
 
 /**
  * `POST /agent/register` (also `POST /agents`): the offloadmq seed's registration. Unknown fields are
@@ -88,6 +90,11 @@ export const AgentMetrics = z.looseObject({
   netTxBytes: z.number().optional(),
   gpus: z.array(GpuUsage).optional(),
   uptimeSecs: z.number().optional(),
+  /**
+   * Models the agent holds in memory now, as base capability names (`llm.tiny-a`): the dispatcher
+   * prefers an agent that has a job's model loaded over one that would have to swap (docs/llm.md).
+   */
+  loadedModels: z.array(z.string().max(CAPABILITY_MAX_LENGTH)).max(LOADED_MODELS_MAX).optional(),
 });
 export type AgentMetrics = z.infer<typeof AgentMetrics>;
 

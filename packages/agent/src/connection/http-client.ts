@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { ErrorEnvelope } from "@gantry/protocol";
+import { ServerList } from "./server-list.ts";
 import type { TlsConnectOptions } from "./tls-options.ts";
 
 /** A non-2xx answer, with the envelope's code when the server sent one. */
@@ -30,13 +31,14 @@ export interface HttpRequest {
  * insecure), which global fetch cannot take without an undici dispatcher.
  */
 export class HttpClient {
-  readonly #base: URL;
+  /** Every request goes to the list's current server (replicas: see server-list.ts). */
+  readonly servers: ServerList;
   readonly #agent: http.Agent;
   readonly #mod: typeof http | typeof https;
 
-  constructor(baseUrl: string, tls: TlsConnectOptions) {
-    this.#base = new URL(baseUrl);
-    const secure = this.#base.protocol === "https:";
+  constructor(baseUrl: string | ServerList, tls: TlsConnectOptions) {
+    this.servers = typeof baseUrl === "string" ? new ServerList(baseUrl) : baseUrl;
+    const secure = new URL(this.servers.current).protocol === "https:";
     this.#mod = secure ? https : http;
     this.#agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets: 4, ...tls })
@@ -45,7 +47,8 @@ export class HttpClient {
 
   request<T>(req: HttpRequest): Promise<T> {
     // Relative to the base URL's path, so a server behind a reverse proxy at /gantry/ works.
-    const url = new URL(this.#base.pathname.replace(/\/$/, "") + req.path, this.#base);
+    const base = new URL(this.servers.current);
+    const url = new URL(base.pathname.replace(/\/$/, "") + req.path, base);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) {

@@ -1,4 +1,5 @@
 import type { CommandHost } from "../commands/command-handler.ts";
+import type { DetectedExecutor } from "../runner/worker-messages.ts";
 import type { WorkerPool } from "../runner/worker-pool.ts";
 import type { ControlLoop } from "./control-loop.ts";
 import { detectedCapabilities, mergeCapabilities } from "./detect-executors.ts";
@@ -23,15 +24,18 @@ export function commandHost(d: CommandHostDeps): CommandHost {
       d.loop().resume();
     },
     update: (p) => d.loop().setProfile(p),
-    rescan: async () => {
-      const found = (await d.pool.detect()).filter((x) => x.detected);
-      d.executors.clear();
-      for (const x of found) d.executors.add(x.name);
-      const merged = mergeCapabilities(detectedCapabilities(found), d.givenCaps);
-      d.loop().setProfile({ capabilities: merged });
-      return merged;
-    },
+    rescan: async () => applyDetected(d, await d.pool.detect()),
     diagnostics: d.diagnostics,
     restart: d.restart,
   };
+}
+
+/** What detection found becomes what the agent runs and offers (the server hears at once). */
+export function applyDetected(d: CommandHostDeps, detected: DetectedExecutor[]): string[] {
+  const found = detected.filter((x) => x.detected);
+  d.executors.clear();
+  for (const x of found) d.executors.add(x.name);
+  const merged = mergeCapabilities(detectedCapabilities(found), d.givenCaps);
+  d.loop().setProfile({ capabilities: merged });
+  return merged;
 }

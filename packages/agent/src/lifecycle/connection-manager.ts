@@ -10,6 +10,7 @@ import { CLOSE_TOO_LARGE, MAX_FRAME_BYTES, MIN_FRAME_BYTES } from "../connection
 import type { HttpClient } from "../connection/http-client.ts";
 import { HttpError } from "../connection/http-client.ts";
 import { openPollConnection } from "../connection/poll-connection.ts";
+import type { ServerList } from "../connection/server-list.ts";
 import { explainNetError, type TlsConnectOptions } from "../connection/tls-options.ts";
 import { openWsConnection } from "../connection/ws-connection.ts";
 import { EXIT, REENROL_HINT } from "./exit-codes.ts";
@@ -28,7 +29,8 @@ import type { TokenKeeper } from "./token-keeper.ts";
 export type ConnectionState = "idle" | "connecting" | "handshake" | "ready" | "backoff" | "closed";
 
 export interface ConnectionManagerOptions {
-  server: string;
+  /** Replicas: a lost link or failed connect moves to the next URL before the backoff wait. */
+  server: ServerList;
   transport: "ws" | "poll";
   pollWaitSecs: number;
   backoff: BackoffPolicy;
@@ -148,7 +150,7 @@ export class ConnectionManager {
             freeSlots: () => this.#o.freeSlots(),
             handlers,
           })
-        : openWsConnection(this.#o.server, token, this.#o.tls, handlers, onBad, this.#maxFrameBytes);
+        : openWsConnection(this.#o.server.current, token, this.#o.tls, handlers, onBad, this.#maxFrameBytes);
     this.#conn = conn;
   }
 
@@ -177,8 +179,10 @@ export class ConnectionManager {
   #scheduleReconnect(): void {
     if (this.state === "closed") return;
     this.state = "backoff";
+    // With several replicas, the next one is tried: the one just lost may be gone for good.
+    if (this.#o.server.urls.length > 1) this.#o.server.next();
     const delay = backoffDelay(this.#attempt++, this.#o.backoff);
-    this.#o.logger.info({ delayMs: delay, attempt: this.#attempt }, "reconnecting");
+    this.#o.logger.info({ delayMs: delay, attempt: this.#attempt, server: this.#o.server.current }, "reconnecting");
     this.#backoffTimer = setTimeout(() => void this.#connect(), delay);
   }
 

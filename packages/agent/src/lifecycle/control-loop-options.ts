@@ -2,13 +2,15 @@ import type { AgentHealth, AgentMetrics, BackoffPolicy, JobError } from "@gantry
 import type { Logger } from "pino";
 import type { AgentApi } from "../connection/agent-api.ts";
 import type { HttpClient } from "../connection/http-client.ts";
+import type { ServerList } from "../connection/server-list.ts";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
 import type { Outbox } from "../outbox/outbox.ts";
 import type { WorkerPool } from "../runner/worker-pool.ts";
 
 /** What `startAgent` resolves and hands the control loop (no defaults here: all resolved already). */
 export interface ControlLoopOptions {
-  server: string;
+  /** The server URLs (one, or replicas of one cluster); the link uses the current one. */
+  server: ServerList;
   transport: "ws" | "poll";
   capacity: number;
   /** Sent in every hello so the server knows what this agent offers now. */

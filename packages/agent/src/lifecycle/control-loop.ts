@@ -188,7 +188,13 @@ export class ControlLoop {
 
   /** A server `update` command: what this agent offers from now on (also sent in every later hello). */
   setProfile(p: { capabilities?: string[]; tier?: number; capacity?: number }): void {
-    if (p.capabilities) this.#o.capabilities = p.capabilities;
+    if (p.capabilities) {
+      const changed = p.capabilities.join("\n") !== this.#o.capabilities.join("\n");
+      this.#o.capabilities = p.capabilities;
+      // The server hears at once (a lost frame is made good by the next hello, which lists them too).
+      if (changed && this.connection === "ready")
+        this.#out.send({ type: "capabilities", capabilities: p.capabilities });
+    }
     if (p.tier !== undefined) this.#o.tier = p.tier;
     if (p.capacity !== undefined) this.#o.capacity = p.capacity;
     this.#conn.slotsChanged();

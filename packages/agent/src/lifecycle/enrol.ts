@@ -4,6 +4,7 @@ import type { AgentConfigFile } from "../config/config-file.ts";
 import type { AgentApi } from "../connection/agent-api.ts";
 import { HttpError } from "../connection/http-client.ts";
 import { withRetry } from "../connection/retry.ts";
+import { sameCluster } from "../connection/server-list.ts";
 import { explainNetError } from "../connection/tls-options.ts";
 import { describeGpu } from "../sysinfo/gpu-parsers.ts";
 import { newAgentCsr, saveAgentCertificate } from "./agent-certificate.ts";
@@ -39,6 +40,8 @@ export interface EnrolInput {
   useCertificate?: (files: { certFile: string; keyFile: string }) => AgentApi;
   /** A client certificate is already configured (no CSR is sent). */
   hasClientCert?: boolean;
+  /** Several server URLs (replicas): move to the next after a failed try; returns it. */
+  nextServer?: () => string;
 }
 
 export interface EnrolResult {
@@ -59,8 +62,11 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   let api = input.api;
   const retry = {
     tries: input.httpTries,
-    onRetry: (err: unknown, attempt: number, delayMs: number) =>
-      logger.warn({ err: explainNetError(err), attempt, delayMs }, "server not reachable; retrying"),
+    onRetry: (err: unknown, attempt: number, delayMs: number) => {
+      // Several replicas: the next try goes to the next one.
+      const next = input.nextServer?.();
+      logger.warn({ err: explainNetError(err), attempt, delayMs, next }, "server not reachable; retrying");
+    },
   };
   const info = input.systemInfo;
   print("Collecting system information...");
@@ -75,7 +81,8 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
   if (!server) throw new AgentStartError("No server URL: pass --server URL on the first run.", EXIT.usage);
   const explain = (err: unknown) => explainNetError(err, server.startsWith("https:"));
   const apiKey = input.apiKey ?? config.apiKey;
-  const hasIdentity = Boolean(config.agentId && config.key) && config.server === server;
+  // Another list of the same cluster's replicas (one URL in common) keeps the identity.
+  const hasIdentity = Boolean(config.agentId && config.key) && sameCluster(config.server, server);
   let heartbeatIntervalSecs = 10;
 
   const register = async (): Promise<void> => {

@@ -3,6 +3,7 @@ import type { AgentConfigFile } from "../config/config-file.ts";
 import { writeConfigFile } from "../config/config-file.ts";
 import { AgentApi } from "../connection/agent-api.ts";
 import { HttpClient } from "../connection/http-client.ts";
+import { ServerList } from "../connection/server-list.ts";
 import { loadTls, mergeTls, TlsConfigError, type TlsConnectOptions } from "../connection/tls-options.ts";
 import { AgentStartError, enrol } from "./enrol.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -10,6 +11,8 @@ import type { AgentSettings } from "./resolve-settings.ts";
 
 export interface Identity {
   http: HttpClient;
+  /** The server URLs (replicas) and the one in use: shared by HTTP, the link and file transfers. */
+  servers: ServerList;
   api: AgentApi;
   tls: TlsConnectOptions;
   enrolled: Awaited<ReturnType<typeof enrol>>;
@@ -38,14 +41,20 @@ export async function openIdentity(
     throw err;
   }
   if (tlsOptions.insecure) logger.warn("TLS certificate verification is off (insecure): development only");
-  let http = new HttpClient(server ?? "http://127.0.0.1", tls);
+  let servers: ServerList;
+  try {
+    servers = new ServerList(server ?? "http://127.0.0.1");
+  } catch (err) {
+    throw new AgentStartError(`--server: ${(err as Error).message}`, EXIT.usage);
+  }
+  let http = new HttpClient(servers, tls);
   onClose(() => http.close());
   let api = new AgentApi(http);
   // At registration with a server running --agent-mtls: switch to the certificate it issued.
   const useCertificate = (files: { certFile: string; keyFile: string }) => {
     tls = loadTls({ ...tlsOptions, ...files });
     const old = http;
-    http = new HttpClient(server ?? "http://127.0.0.1", tls);
+    http = new HttpClient(servers, tls);
     onClose(() => http.close());
     old.close();
     api = new AgentApi(http);
@@ -78,8 +87,9 @@ export async function openIdentity(
     logger,
     save,
     useCertificate,
+    nextServer: () => servers.next(),
     hasClientCert: Boolean(tlsOptions.certFile),
   });
   config = enrolled.config;
-  return { http, api, tls, enrolled, config: () => config, save };
+  return { http, servers, api, tls, enrolled, config: () => config, save };
 }

@@ -8,7 +8,7 @@ import { type AgentStatusSnapshot, startStatusServer } from "../status/status-se
 import { collectSystemInfo } from "../sysinfo/collect-system-info.ts";
 import { MetricsSampler } from "../sysinfo/metrics-sampler.ts";
 import type { AgentState } from "./agent-state.ts";
-import { commandHost } from "./command-host.ts";
+import { applyDetected, type CommandHostDeps, commandHost } from "./command-host.ts";
 import { ControlLoop } from "./control-loop.ts";
 import { createPool, detectExecutors, detectedCapabilities, mergeCapabilities } from "./detect-executors.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -103,7 +103,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     // Shared with the runner: a rescan updates it in place.
     const executors = new Set(usable.map((d) => d.name));
     const guard = new CommandGuard({ commandKey: id.config().commandKey ?? "", agentId: enrolled.agentId, dataDir });
-    const host = commandHost({
+    const hostDeps: CommandHostDeps = {
       loop: () => loop,
       pool,
       executors,
@@ -120,7 +120,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
         restartRequested = true;
         void stop();
       },
-    });
+    };
+    const host = commandHost(hostDeps);
 
     const loop: ControlLoop = new ControlLoop({
       onCommand: async (jws) => {
@@ -128,7 +129,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
         if (!verdict.ok) return { commandId: verdict.commandId, status: "refused", error: verdict.reason };
         return { commandId: verdict.command.id, ...(await runCommand(verdict.command, host)) };
       },
-      server: id.config().server!,
+      server: id.servers,
       transport,
       capacity,
       capabilities,
@@ -152,7 +153,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       outbox,
       dataDir,
       logger,
-      sample: () => withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems),
+      sample: () => withLoadedModels(withExecutorHealth(o.metrics ? sampler.latest() : {}, executorProblems), pool),
       onJobError: (e) => {
         if (e.code !== "gpu_lost") return;
         logger.error(`${e.message}: draining and exiting`);
@@ -185,6 +186,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
     });
     if (o.statusServer) cleanup.push(await startStatusServer(dataDir, status));
 
+    // An executor's offer changed while running (a model quarantined): detect again and tell the server.
+    pool.onChanged = (found) => applyDetected(hostDeps, found);
     loop.start();
     logger.info({ agentId: enrolled.agentId, capabilities, capacity, transport, dataDir }, "agent started");
 
@@ -234,4 +237,14 @@ function withExecutorHealth(
   if (problems.length === 0) return sample;
   const base = sample.health ?? { healthy: true, issues: [], warnings: [] };
   return { ...sample, health: { healthy: false, issues: [...base.issues, ...problems], warnings: base.warnings } };
+}
+
+/** Adds the models the executors hold in memory (the server prefers this agent for their jobs). */
+function withLoadedModels(
+  sample: { metrics?: AgentMetrics; health?: AgentHealth },
+  pool: { loadedModels(): string[] },
+): { metrics?: AgentMetrics; health?: AgentHealth } {
+  const loadedModels = pool.loadedModels();
+  if (loadedModels.length === 0) return sample;
+  return { ...sample, metrics: { ...sample.metrics, loadedModels } };
 }

@@ -104,6 +104,16 @@ export interface Executor {
    * executor's thread, only while that thread is alive.
    */
   health?(): string | null | Promise<string | null>;
+  /**
+   * Models held in memory now, as base capability names (`llm.tiny-a`). Asked with each health check;
+   * the heartbeat reports them, and the server prefers this agent for jobs of those models.
+   */
+  loaded?(): string[];
+  /**
+   * Hears of changes to what `detect()` would find while the agent runs (a model quarantined after a
+   * failed load, files added to the models directory): the agent then detects again and tells the server.
+   */
+  watch?(onChange: () => void): void;
   /** Releases what the executor holds (a loaded model, GPU memory) when the agent stops. */
   unload?(): void | Promise<void>;
 }

@@ -7,6 +7,7 @@ import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { unsafeFileNameReason } from "@gantry/protocol";
+import { ServerList } from "../connection/server-list.ts";
 import type { TlsConnectOptions } from "../connection/tls-options.ts";
 import { InputCache } from "./input-cache.ts";
 
@@ -35,8 +36,8 @@ export class FileTransferError extends Error {
 }
 
 export interface JobFilesOptions {
-  /** The server's base URL. */
-  server: string;
+  /** The server's base URL, or the agent's list of them (files go to the one it uses now). */
+  server: string | ServerList;
   tls: TlsConnectOptions;
   /** The agent's current JWT (it is renewed while jobs run). */
   token(): string;
@@ -66,14 +67,14 @@ function hashing(): { stream: Transform; digest(): string; bytes(): number } {
  */
 export class JobFiles {
   readonly #o: JobFilesOptions;
-  readonly #base: URL;
+  readonly #servers: ServerList;
   readonly #agent: http.Agent;
   readonly #mod: typeof http | typeof https;
 
   constructor(options: JobFilesOptions) {
     this.#o = options;
-    this.#base = new URL(options.server);
-    const secure = this.#base.protocol === "https:";
+    this.#servers = typeof options.server === "string" ? new ServerList(options.server) : options.server;
+    const secure = new URL(this.#servers.current).protocol === "https:";
     this.#mod = secure ? https : http;
     this.#agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets: 4, ...options.tls })
@@ -82,7 +83,8 @@ export class JobFiles {
 
   #url(jobId: string, epoch: number, name: string): URL {
     const p = `/v1/agent/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(name)}?epoch=${epoch}`;
-    return new URL(this.#base.pathname.replace(/\/$/, "") + p, this.#base);
+    const base = new URL(this.#servers.current);
+    return new URL(base.pathname.replace(/\/$/, "") + p, base);
   }
 
   /** Fetches every input (from the cache when it holds the hash); returns name → local path. */
@@ -270,7 +272,7 @@ async function readBounded(res: http.IncomingMessage, max: number): Promise<stri
 
 /** The agent's file mover: inputs cached under `<data>/cache/inputs/` (bounded), the JWT read per request. */
 export function createJobFiles(
-  o: { server: string; tls: TlsConnectOptions; dataDir: string; inputCacheBytes?: number | undefined },
+  o: { server: string | ServerList; tls: TlsConnectOptions; dataDir: string; inputCacheBytes?: number | undefined },
   token: () => string,
 ): JobFiles {
   const cache = new InputCache(path.join(o.dataDir, "cache", "inputs"), o.inputCacheBytes ?? INPUT_CACHE_BYTES);

@@ -10,7 +10,7 @@ import { lazyDirs } from "./job-workspace.ts";
 import { loadExecutors } from "./load-executors.ts";
 import { LogLimiter, MARKER_ROOM } from "./log-limiter.ts";
 import { checkWireJson } from "./wire-json.ts";
-import type { FromWorker, ToWorker } from "./worker-messages.ts";
+import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.ts must run in a worker thread");
@@ -48,13 +48,40 @@ function postAlone(m: FromWorker): void {
   }
 }
 
-async function init(modules: string[], s: ExecutorSettings): Promise<void> {
+let modules: string[] = [];
+const watched = new WeakSet<Executor>();
+
+async function init(m: string[], s: ExecutorSettings): Promise<void> {
+  modules = m;
   settings = s;
-  post({ t: "ready", executors: await loadExecutors(modules, s, executors) });
+  post({ t: "ready", executors: await detect() });
+}
+
+/**
+ * Detects (again) and watches what is new. Again after an executor's watch fired (a model quarantined,
+ * files added): the answer goes to the control thread, and this thread serves what was found.
+ */
+async function detect() {
+  const found = await loadExecutors(modules, settings, executors);
+  for (const ex of new Set(executors.values())) {
+    if (!ex.watch || watched.has(ex)) continue;
+    watched.add(ex);
+    ex.watch(() => void redetect().then((executors) => post({ t: "changed", executors })));
+  }
+  return found;
+}
+
+/** Detects again after what is under way; runs wait for it (a failure leaves the old executors). */
+function redetect(): Promise<DetectedExecutor[]> {
+  const next = ready.then(detect).catch(() => [] as DetectedExecutor[]);
+  ready = next.then(() => {});
+  return next;
 }
 
 async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   await ready;
+  // Another thread's executor found a new capability since this thread detected (a model added).
+  if (!executors.has(msg.name)) await redetect();
   const ex = executors.get(msg.name);
   if (!ex) {
     post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: `no executor for ${msg.name}` } });
@@ -104,10 +131,14 @@ async function unload(): Promise<void> {
 }
 
 /** Asks every loaded executor that has a health() hook; a throwing or failing hook is a problem too. */
-async function health(): Promise<string[]> {
+async function health(): Promise<{ problems: string[]; models: string[] }> {
   await ready;
   const problems: string[] = [];
+  const models: string[] = [];
   for (const ex of new Set(executors.values())) {
+    try {
+      models.push(...(ex.loaded?.() ?? []));
+    } catch {}
     if (!ex.health) continue;
     try {
       const problem = await ex.health();
@@ -116,7 +147,7 @@ async function health(): Promise<string[]> {
       problems.push(`${ex.name}: health check failed: ${(err as Error).message}`);
     }
   }
-  return problems;
+  return { problems, models };
 }
 
 port.on("message", (batch: ToWorker | ToWorker[]) => {
@@ -138,7 +169,7 @@ function handle(msg: ToWorker): void {
       post({ t: "pong", n: msg.n });
       break;
     case "health":
-      void health().then((problems) => post({ t: "health", n: msg.n, problems }));
+      void health().then((h) => post({ t: "health", n: msg.n, ...h }));
       break;
     case "unload":
       void unload().then(() => post({ t: "unloaded", n: msg.n }));

@@ -47,5 +47,7 @@ export type FromWorker =
   | { t: "done"; id: string; ok: true; output: unknown }
   | { t: "done"; id: string; ok: false; error: JobError }
   | { t: "pong"; n: number }
-  | { t: "health"; n: number; problems: string[] }
+  | { t: "health"; n: number; problems: string[]; models: string[] }
+  /** An executor's `watch` fired: what the thread detected again. */
+  | { t: "changed"; executors: DetectedExecutor[] }
   | { t: "unloaded"; n: number };

@@ -23,6 +23,8 @@ interface Slot {
   idleSince: number;
   /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
   pings: Map<number, () => void>;
+  /** Models the thread's executors held at its last health answer. */
+  models: string[];
 }
 
 type RunMessage = Extract<ToWorker, { t: "run" }>;
@@ -66,6 +68,8 @@ export class WorkerPool {
   readonly #max: number;
   readonly #idleMs: number;
   readonly #reaper: NodeJS.Timeout;
+  /** Called when an executor in a job thread says what it offers may have changed (`Executor.watch`). */
+  onChanged: ((found: DetectedExecutor[]) => void) | undefined;
 
   /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
   constructor(
@@ -174,6 +178,11 @@ export class WorkerPool {
     return [...new Set((await Promise.all(answers)).flat())];
   }
 
+  /** Models held by live threads at their last health check (an ended thread held nothing). */
+  loadedModels(): string[] {
+    return [...new Set(this.#slots.flatMap((s) => s.models))].sort();
+  }
+
   /** The least-loaded thread not under suspicion; a new one while all are busy and the pool has room. */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
@@ -279,6 +288,7 @@ export class WorkerPool {
       outgoing: [],
       jobs: new Map(),
       pings: new Map(),
+      models: [],
       checks: new Map(),
       unloads: new Map(),
       idleSince: Date.now(),
@@ -305,7 +315,12 @@ export class WorkerPool {
       slot.unloads.get(msg.n)?.();
       return;
     }
+    if (msg.t === "changed") {
+      this.onChanged?.(msg.executors);
+      return;
+    }
     if (msg.t === "health") {
+      slot.models = msg.models ?? [];
       slot.checks.get(msg.n)?.(msg.problems);
       slot.checks.delete(msg.n);
       return;

@@ -80,7 +80,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
   const agent = program
     .command("agent")
     .description("run a Gantry agent: register on first run, then connect and run jobs until SIGTERM")
-    .option("--server <url>", "server URL (first run; saved in the config)")
+    .option(
+      "--server <url>",
+      "server URL (first run; saved in the config); repeat it or separate URLs with commas for replicas of one cluster: on a lost connection the agent tries the next",
+      (v: string, prev?: string) => (prev ? `${prev},${v}` : v),
+    )
     .option("--key <key>", "enrolment key gnt_a_… (first run; saved in the config)")
     .option("--tier <n>", "performance tier 0-255, higher gets work first (default 5)", int(0, 255))
     .option(

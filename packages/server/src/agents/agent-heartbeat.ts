@@ -1,4 +1,4 @@
-import type { AgentToServer, ServerToAgent } from "@gantry/protocol";
+import type { AgentMetrics, AgentToServer, ServerToAgent } from "@gantry/protocol";
 import type { AgentLink } from "../dispatch/agent-link.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { JobLifecycle } from "../dispatch/job-lifecycle.ts";
@@ -9,6 +9,12 @@ import type { Store } from "../store/store.ts";
 type Heartbeat = Extract<AgentToServer, { type: "heartbeat" }>;
 
 const HEARTBEAT_PERSIST_MS = 30_000;
+/**
+ * With a shared database other replicas show this agent from its row (GET /v1/agents), so it is
+ * written with every heartbeat, at most once a second: the default 10 s heartbeat is one UPDATE per
+ * agent per 10 s, batched per tick (docs/scale-out.md).
+ */
+const SHARED_PERSIST_MS = 1_000;
 
 export interface AgentHeartbeatsDeps {
   store: Store;
@@ -53,7 +59,7 @@ export class AgentHeartbeats {
   /**
    * The latest heartbeat lives on the link (GET /v1/agents reads it there); the store gets it when the
    * status changes and at most every HEARTBEAT_PERSIST_MS, since an fsync'd write per beat of 10k idle
-   * agents cost 14-18% of a core in bench/.
+   * agents cost 14-18% of a core in bench/. On a shared database, at most every SHARED_PERSIST_MS.
    */
   async #record(agentId: string, link: AgentLink | undefined, msg: Heartbeat, now: number): Promise<void> {
     // An agent shutting down reports draining; only a resume command or a new connection undoes it.
@@ -63,10 +69,19 @@ export class AgentHeartbeats {
     if (link) link.heartbeat = state;
     // Out of an error state: it may take work again.
     if (link && previous?.status === "error" && state.status !== "error") this.#d.dispatcher.kickLink(link);
+    // Loaded models change rarely (a swap) and other replicas show them (GET /v1/agents): written at once.
     const persist =
-      !link || !previous || previous.status !== state.status || now - (link.persistedAt ?? 0) >= HEARTBEAT_PERSIST_MS;
+      !link ||
+      !previous ||
+      previous.status !== state.status ||
+      sameModels(previous.metrics, state.metrics) === false ||
+      now - (link.persistedAt ?? 0) >= (this.#d.options.db ? SHARED_PERSIST_MS : HEARTBEAT_PERSIST_MS);
     if (!persist) return;
     if (link) link.persistedAt = now;
     await this.#d.store.updateAgentState(agentId, state);
   }
+}
+
+function sameModels(a: AgentMetrics | null, b: AgentMetrics | null): boolean {
+  return (a?.loadedModels ?? []).join("\n") === (b?.loadedModels ?? []).join("\n");
 }

@@ -45,6 +45,9 @@ export class AgentMessageRouter {
         return [protocolError("hello is only valid as the first message")];
       case "heartbeat":
         return this.#d.heartbeats.beat(agentId, link, msg);
+      case "capabilities":
+        await this.#d.sessions.capabilitiesChanged(agentId, link, msg.capabilities);
+        return [];
       case "job:started":
         return fenceReply(msg.ref, await l.started(agentId, msg.jobId, msg.epoch));
       case "job:progress":

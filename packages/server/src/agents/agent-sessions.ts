@@ -120,6 +120,27 @@ export class AgentSessions {
     await closing;
   }
 
+  /**
+   * The agent's `capabilities` frame: what it offers changed while connected (a model quarantined
+   * after a failed load). Stored, and the link re-indexed at once, so no more of those jobs are
+   * pushed to it; capabilities it gained are kicked. Tier and capacity stay as they are.
+   */
+  async capabilitiesChanged(agentId: string, link: AgentLink | undefined, capabilities: string[]): Promise<void> {
+    const agent = await this.#d.store.getAgent(agentId);
+    if (!agent) return;
+    if (capabilities.join("\n") !== agent.capabilities.join("\n")) {
+      await this.#d.store.updateAgentProfile(agentId, { capabilities, capacity: agent.capacity, tier: agent.tier });
+    }
+    if (!link) return;
+    // update() re-indexes only the current link of the agent; an older one is changed but stays out.
+    this.#d.registry.update(link, {
+      capabilities: new Set(capabilities.map(capabilityName)),
+      tier: link.tier,
+      capacity: link.capacity,
+    });
+    this.#d.dispatcher.kickLink(link);
+  }
+
   async #applyProfile(agent: AgentRecord, link: AgentLink, msg: Hello): Promise<void> {
     const profile = {
       capabilities: msg.capabilities ?? agent.capabilities,

@@ -81,7 +81,7 @@ export class Dispatcher {
   #dispatch(capability: string): void {
     if (this.#empty.has(capability)) return;
     const links = this.#d.registry.linksFor(capability);
-    const slots = slotsFor(links, Date.now() - this.#d.stalledMs);
+    const slots = slotsFor(links, Date.now() - this.#d.stalledMs, (l) => hasModelLoaded(l, capability));
     // An agent serving several capabilities may have its free slots promised to another capability's
     // claim still in flight; if that claim comes back short, this capability must be tried again.
     for (const link of links) {
@@ -144,10 +144,17 @@ export class Dispatcher {
 }
 
 /**
- * Slot list for one claim: tiers high to low; inside a tier, agents take turns. Links not heard from
- * since `seenAfter` (missed heartbeats) get nothing: their jobs would only wait for a lease to lapse.
+ * Slot list for one claim: tiers high to low; inside a tier, agents that `prefer` (the job's model is
+ * already loaded there) come first, then agents take turns. Only free slots are ever listed, so the
+ * preference reorders who gets a job now and never holds one back for a busy agent (docs/llm.md,
+ * "Dispatch"). Links not heard from since `seenAfter` (missed heartbeats) get nothing: their jobs
+ * would only wait for a lease to lapse.
  */
-export function slotsFor(candidates: Iterable<AgentLink>, seenAfter = 0): AgentLink[] {
+export function slotsFor(
+  candidates: Iterable<AgentLink>,
+  seenAfter = 0,
+  prefer: (link: AgentLink) => boolean = () => false,
+): AgentLink[] {
   const byTier = new Map<number, Array<{ link: AgentLink; free: number }>>();
   for (const link of candidates) {
     const free = link.lastSeenAt < seenAfter ? 0 : freeSlots(link);
@@ -156,19 +163,31 @@ export function slotsFor(candidates: Iterable<AgentLink>, seenAfter = 0): AgentL
   }
   const slots: AgentLink[] = [];
   for (const tier of [...byTier.keys()].sort((a, b) => b - a)) {
-    const group = byTier.get(tier)!;
-    let more = true;
-    while (more && slots.length < MAX_CLAIM) {
-      more = false;
-      for (const entry of group) {
-        if (entry.free === 0 || slots.length >= MAX_CLAIM) continue;
-        slots.push(entry.link);
-        entry.free -= 1;
-        more = more || entry.free > 0;
-      }
-    }
+    const all = byTier.get(tier)!;
+    const preferred = all.filter((e) => prefer(e.link));
+    for (const group of preferred.length > 0 ? [preferred, all.filter((e) => !preferred.includes(e))] : [all])
+      takeTurns(group, slots);
   }
   return slots;
+}
+
+/** Appends the group's free slots to `slots`, one per agent in turn (up to MAX_CLAIM in all). */
+function takeTurns(group: Array<{ link: AgentLink; free: number }>, slots: AgentLink[]): void {
+  let more = true;
+  while (more && slots.length < MAX_CLAIM) {
+    more = false;
+    for (const entry of group) {
+      if (entry.free === 0 || slots.length >= MAX_CLAIM) continue;
+      slots.push(entry.link);
+      entry.free -= 1;
+      more = more || entry.free > 0;
+    }
+  }
+}
+
+/** The agent's last heartbeat listed the capability's model as loaded (llm executors report them). */
+export function hasModelLoaded(link: AgentLink, capability: string): boolean {
+  return link.heartbeat?.metrics?.loadedModels?.includes(capability) === true;
 }
 
 export function assignedJob(job: JobRecord): AssignedJob {

@@ -53,6 +53,9 @@ export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
       }
     },
     health: async () => (await engine?.health()) ?? null,
+    loaded: () => engine?.models.loaded.map((m) => m.entry.name) ?? [],
+    // A quarantine starting or ending, or model files coming and going: the agent detects again.
+    watch: (onChange) => void engine?.onChange(onChange),
     unload: async () => engine?.unload(),
   } satisfies Executor;
 }
