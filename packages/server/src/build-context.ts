@@ -89,6 +89,10 @@ export function buildContext({
     replicaId,
   });
   const principals = new Principals(store, tokens, KEY_CACHE, { noAuth: opts.noAuth });
+  const streams = new LiveStreams(principals, {
+    recheckMs: opts.credentialRecheckMs,
+    maxPerCredential: opts.maxStreamsPerCredential,
+  });
   const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, slots, options: opts });
   const messages = new AgentMessageRouter({
     store,
@@ -109,6 +113,7 @@ export function buildContext({
     sessions,
     commands,
     principals,
+    streams,
     slots,
     onError: (err, msg) => log.error({ err }, msg),
   });
@@ -127,10 +132,7 @@ export function buildContext({
     principals,
     bus,
     replicaId,
-    streams: new LiveStreams(principals, {
-      recheckMs: opts.credentialRecheckMs,
-      maxPerCredential: opts.maxStreamsPerCredential,
-    }),
+    streams,
     tokens,
     files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,
