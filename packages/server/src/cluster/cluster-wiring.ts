@@ -1,3 +1,4 @@
+import type { AgentCertificateGuard } from "../agents/agent-cert-check.ts";
 import type { AgentSessions } from "../agents/agent-sessions.ts";
 import type { CommandService } from "../agents/command-service.ts";
 import type { LiveStreams } from "../auth/live-streams.ts";
@@ -20,6 +21,8 @@ export interface ClusterWiringDeps {
   commands: CommandService;
   principals: Principals;
   streams: LiveStreams;
+  /** With agentMtls: closes a revoked agent's TLS connections. */
+  agentCerts?: AgentCertificateGuard | undefined;
   slots: SlotKeeper;
   onError: (err: unknown, msg: string) => void;
 }
@@ -63,6 +66,7 @@ export function wireCluster(d: ClusterWiringDeps): () => void {
         d.dispatcher.markWork(msg.capability, false);
         return;
       case "agent:revoked": {
+        d.agentCerts?.revoked(msg.agentId);
         const link = d.registry.get(msg.agentId);
         if (!link) return;
         link.close(4403, "agent revoked");
