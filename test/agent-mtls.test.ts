@@ -33,19 +33,25 @@ const agents: Record<"x" | "y", Creds> = {} as never;
 function request(
   method: string,
   path: string,
-  opts: { cert?: string; key?: string; token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: any }> {
+  opts: { cert?: string; key?: string; token?: string; body?: unknown; agent?: https.Agent } = {},
+): Promise<{ status: number; body: any; reusedSocket: boolean }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     const req = https.request(
       `${server.url}${path}`,
-      { method, headers, rejectUnauthorized: false, cert: opts.cert, key: opts.key },
+      { method, headers, rejectUnauthorized: false, cert: opts.cert, key: opts.key, agent: opts.agent },
       (res) => {
         let text = "";
         res.on("data", (c) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text ? JSON.parse(text) : null,
+            reusedSocket: req.reusedSocket,
+          }),
+        );
       },
     );
     req.once("error", reject);
@@ -216,15 +222,35 @@ test("client routes need no certificate; a bad CSR is refused and spends no enro
   assert.equal(bad.body.error.code, "agent_csr_invalid");
 });
 
-test("revoking the agent revokes what its certificate opens", async () => {
+test("revoking the agent revokes its certificate: every request over it is refused, on open connections too", async () => {
   const x = agents.x;
+  const y = agents.y;
   const login = await request("POST", "/v1/auth/login", {
     body: { username: "admin", password: server.bootstrap.adminPassword },
   });
+  // A connection X's certificate holds open across the revocation.
+  const held = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  const xCert = { cert: x.cert, key: x.pkey };
+  assert.equal((await request("GET", "/healthz", { ...xCert, agent: held })).status, 200);
   const revoked = await request("POST", `/v1/agents/${x.id}/revoke`, { token: login.body.accessToken });
   assert.equal(revoked.status, 200);
-  const r = await auth(x, { cert: x.cert, key: x.pkey });
+  const onHeld = await request("GET", "/healthz", { ...xCert, agent: held });
+  assert.equal(onHeld.reusedSocket, true, "the request went over the connection opened before the revocation");
+  assert.equal(onHeld.status, 403);
+  assert.equal(onHeld.body.error.code, "agent_revoked");
+  held.destroy();
+  // New connections presenting it: refused on every route, client routes included.
+  const fresh = new https.Agent({ keepAlive: false });
+  for (const path of ["/healthz", "/v1/jobs"]) {
+    const r = await request("GET", path, { ...xCert, token: server.bootstrap.clientKey, agent: fresh });
+    assert.equal(r.status, 403, path);
+    assert.equal(r.body.error.code, "agent_revoked");
+  }
+  const r = await auth(x, xCert);
   assert.equal(r.body.error.code, "agent_revoked");
+  // Another agent's certificate is unaffected.
+  assert.equal((await request("GET", "/healthz", { cert: y.cert, key: y.pkey, agent: fresh })).status, 200);
+  assert.equal((await auth(y, { cert: y.cert, key: y.pkey })).status, 200);
 });
 
 test("a real agent enrolling over https gets its certificate, stores it under certs/ and runs a job with it", async () => {

@@ -29,6 +29,8 @@ export const CliEnv = z.object({
   GANTRY_BLOB_DIR: optional(z.string()),
   /** `gantry server`: days finished jobs are kept, 0 for ever (`--retention-days`). */
   GANTRY_RETENTION_DAYS: optional(z.coerce.number().min(0)),
+  /** `gantry server`: days audit entries are kept, 0 for ever (`--audit-retention-days`). */
+  GANTRY_AUDIT_RETENTION_DAYS: optional(z.coerce.number().min(0)),
 });
 export type CliEnv = z.infer<typeof CliEnv>;
 

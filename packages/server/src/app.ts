@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { Server as TlsServer } from "node:tls";
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import { GantryError } from "@gantry/protocol";
@@ -90,6 +91,10 @@ export async function buildApp(
   });
   // Fastify sets requestTimeout and keepAliveTimeout on the server; these two it has no option for.
   app.server.headersTimeout = limits.headersTimeoutMs;
+  if (tls && ctx.agentCerts) {
+    ctx.agentCerts.attach(app.server as unknown as TlsServer);
+    app.addHook("onRequest", ctx.agentCerts.refuseRevoked);
+  }
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = limits.checkIntervalMs;
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built from typed code (e.g. jobView: Job), so they are serialised without a second

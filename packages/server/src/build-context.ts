@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AgentCa } from "./agents/agent-ca.ts";
+import { AgentCertificateGuard } from "./agents/agent-cert-check.ts";
 import { AgentEnrolment } from "./agents/agent-enrolment.ts";
 import { AgentHeartbeats } from "./agents/agent-heartbeat.ts";
 import { AgentMessageRouter } from "./agents/agent-message-router.ts";
@@ -89,6 +90,11 @@ export function buildContext({
     replicaId,
   });
   const principals = new Principals(store, tokens, KEY_CACHE, { noAuth: opts.noAuth });
+  const agentCerts = agentCa ? new AgentCertificateGuard({ store, caCertPem: agentCa.certPem }) : undefined;
+  const streams = new LiveStreams(principals, {
+    recheckMs: opts.credentialRecheckMs,
+    maxPerCredential: opts.maxStreamsPerCredential,
+  });
   const heartbeats = new AgentHeartbeats({ store, dispatcher, lifecycle, slots, options: opts });
   const messages = new AgentMessageRouter({
     store,
@@ -109,11 +115,14 @@ export function buildContext({
     sessions,
     commands,
     principals,
+    streams,
+    agentCerts,
     slots,
     onError: (err, msg) => log.error({ err }, msg),
   });
   return {
     agentCa,
+    agentCerts,
     options: opts,
     log,
     store,
@@ -127,10 +136,7 @@ export function buildContext({
     principals,
     bus,
     replicaId,
-    streams: new LiveStreams(principals, {
-      recheckMs: opts.credentialRecheckMs,
-      maxPerCredential: opts.maxStreamsPerCredential,
-    }),
+    streams,
     tokens,
     files: new FileService(store, blobs, { maxFileBytes: opts.maxFileBytes, quotaBytes: opts.fileQuotaBytes }),
     version,

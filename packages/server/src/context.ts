@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AgentCa } from "./agents/agent-ca.ts";
+import type { AgentCertificateGuard } from "./agents/agent-cert-check.ts";
 import type { AgentEnrolment } from "./agents/agent-enrolment.ts";
 import type { AgentMessageRouter } from "./agents/agent-message-router.ts";
 import type { AgentSessions } from "./agents/agent-sessions.ts";
@@ -42,6 +43,8 @@ export interface GantryContext {
   principals: Principals;
   /** The server's CA for agent client certificates (`agentMtls`), else undefined. */
   agentCa: AgentCa | undefined;
+  /** With `agentMtls`: refuses connections presenting a revoked agent's certificate. */
+  agentCerts: AgentCertificateGuard | undefined;
   /** Open client streams per credential; re-checks their credentials while they stay open. */
   streams: LiveStreams;
   tokens: Tokens;

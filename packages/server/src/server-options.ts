@@ -38,6 +38,8 @@ export interface ServerOptions {
   retentionDays?: number;
   /** How often the retention sweep runs. @defaultValue 60000 */
   retentionSweepIntervalMs?: number;
+  /** Audit entries (`GET /v1/audit`) are deleted this many days after they were recorded; 0 keeps them. @defaultValue 90 */
+  auditRetentionDays?: number;
   /** Run the embedded MQTT broker (MQTT over WebSocket at /mqtt on the HTTP port). @defaultValue true */
   mqtt?: boolean;
   /** Also serve the embedded broker over MQTT/TCP on this port (0: a free one). @defaultValue null (no TCP) */
@@ -118,6 +120,7 @@ export const SERVER_DEFAULTS = {
   blobDir: "",
   retentionDays: 7,
   retentionSweepIntervalMs: 60_000,
+  auditRetentionDays: 90,
   rateLimit: { max: 6000, timeWindowMs: 60_000 },
   corsOrigins: [],
   credentialRecheckMs: 5000,

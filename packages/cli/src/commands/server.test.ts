@@ -20,6 +20,10 @@ test("--retention-days wins over GANTRY_RETENTION_DAYS; unset leaves the server'
   assert.throws(() => parseDays("-1"));
   assert.throws(() => parseDays("soon"));
   assert.throws(() => parseEnv({ GANTRY_RETENTION_DAYS: "-3" }));
+  const audit = serverOptions({ auditRetentionDays: 30 }, ctx({ GANTRY_AUDIT_RETENTION_DAYS: "365" }));
+  assert.equal(audit.auditRetentionDays, 30);
+  assert.equal(serverOptions({}, ctx({ GANTRY_AUDIT_RETENTION_DAYS: "0" })).auditRetentionDays, 0);
+  assert.equal(serverOptions({}, ctx({})).auditRetentionDays, undefined);
 });
 
 test("--db wins over GANTRY_DB; GANTRY_DB must be a postgres:// URL; --blob-dir over GANTRY_BLOB_DIR", () => {

@@ -24,6 +24,7 @@ export interface ServerFlags {
   fileQuotaBytes?: number;
   fileGrace?: number;
   retentionDays?: number;
+  auditRetentionDays?: number;
   mqtt?: boolean;
   mqttPort?: number;
   mqttUrl?: string;
@@ -73,6 +74,11 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     .option(
       "--retention-days <days>",
       "delete finished jobs, their logs and attempts after this many days; 0 keeps them (default: $GANTRY_RETENTION_DAYS or 7)",
+      parseDays,
+    )
+    .option(
+      "--audit-retention-days <days>",
+      "delete audit entries (GET /v1/audit) after this many days; 0 keeps them (default: $GANTRY_AUDIT_RETENTION_DAYS or 90)",
       parseDays,
     )
     .option(
@@ -139,6 +145,7 @@ export function serverOptions(flags: ServerFlags, ctx: CliContext) {
     fileQuotaBytes: flags.fileQuotaBytes,
     fileGraceSecs: flags.fileGrace,
     retentionDays: flags.retentionDays ?? env.GANTRY_RETENTION_DAYS,
+    auditRetentionDays: flags.auditRetentionDays ?? env.GANTRY_AUDIT_RETENTION_DAYS,
     mqtt: flags.mqtt,
     mqttPort: flags.mqttPort,
     mqttUrl: flags.mqttUrl,

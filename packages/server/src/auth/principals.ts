@@ -21,6 +21,8 @@ export interface Principal {
   username: string | null;
   /** User tokens: the login session they belong to. */
   sessionId: string | null;
+  /** When the credential itself ends (the access token's `exp`, the key's expiry), epoch ms; null: never. */
+  expiresAt?: number | null;
 }
 
 /**
@@ -85,6 +87,7 @@ export class Principals {
       capabilities: null,
       username: user.username,
       sessionId: claims.sid,
+      expiresAt: claims.exp * 1000,
     };
   }
 
@@ -112,6 +115,7 @@ export class Principals {
       capabilities: key.capabilities,
       username: null,
       sessionId: null,
+      expiresAt: key.expiresAt,
     };
   }
 

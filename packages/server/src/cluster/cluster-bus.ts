@@ -20,8 +20,10 @@ export type ClusterMessage =
   | { kind: "work"; capability: string }
   /** An agent was revoked: the replica holding its link closes it. */
   | { kind: "agent:revoked"; agentId: string }
-  /** An API key was revoked: drop it from every replica's cache. */
-  | { kind: "apikey:revoked"; hash: string };
+  /** An API key was revoked: drop it from every replica's cache and end its live connections. */
+  | { kind: "apikey:revoked"; hash: string; id: string }
+  /** A user was changed, deleted, logged out or changed its password: sessions are re-read, its live connections re-checked. */
+  | { kind: "user:changed"; userId: string };
 
 export type ClusterListener = (msg: ClusterMessage) => void;
 

@@ -1,5 +1,7 @@
+import type { AgentCertificateGuard } from "../agents/agent-cert-check.ts";
 import type { AgentSessions } from "../agents/agent-sessions.ts";
 import type { CommandService } from "../agents/command-service.ts";
+import type { LiveStreams } from "../auth/live-streams.ts";
 import type { Principals } from "../auth/principals.ts";
 import type { AgentRegistry } from "../dispatch/agent-registry.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
@@ -18,6 +20,9 @@ export interface ClusterWiringDeps {
   sessions: AgentSessions;
   commands: CommandService;
   principals: Principals;
+  streams: LiveStreams;
+  /** With agentMtls: closes a revoked agent's TLS connections. */
+  agentCerts?: AgentCertificateGuard | undefined;
   slots: SlotKeeper;
   onError: (err: unknown, msg: string) => void;
 }
@@ -25,7 +30,7 @@ export interface ClusterWiringDeps {
 /**
  * What each bus message does on this replica: job events reach local watchers, agent messages and
  * commands reach the agent if its link is here, a newer session elsewhere retires the local link,
- * work hints wake local dispatch, revocations empty the local cache.
+ * work hints wake local dispatch, revocations empty the local caches and re-check live connections.
  */
 export function wireCluster(d: ClusterWiringDeps): () => void {
   return d.bus.subscribe((msg) => {
@@ -61,6 +66,7 @@ export function wireCluster(d: ClusterWiringDeps): () => void {
         d.dispatcher.markWork(msg.capability, false);
         return;
       case "agent:revoked": {
+        d.agentCerts?.revoked(msg.agentId);
         const link = d.registry.get(msg.agentId);
         if (!link) return;
         link.close(4403, "agent revoked");
@@ -69,6 +75,11 @@ export function wireCluster(d: ClusterWiringDeps): () => void {
       }
       case "apikey:revoked":
         d.principals.forgetKey(msg.hash);
+        d.streams.recheck(msg.id);
+        return;
+      case "user:changed":
+        d.principals.forgetSessions();
+        d.streams.recheck(msg.userId);
         return;
     }
   });

@@ -43,7 +43,7 @@ test("postgres bus: messages reach this replica at once and the others once, in 
   const big = "x".repeat(20_000);
   const sent: ClusterMessage[] = [
     ...Array.from({ length: 300 }, (_, i) => ({ kind: "agent:command", agentId: `ag${i}` }) as const),
-    { kind: "apikey:revoked", hash: big },
+    { kind: "apikey:revoked", hash: big, id: "k" },
   ];
   for (const m of sent) a.publish(m);
   assert.equal(gotA.length, sent.length, "delivered here synchronously");
@@ -73,7 +73,7 @@ test("postgres bus: an API-key revocation announced on the bus empties every rep
   assert.equal((await list(r2.url)).status, 200, "the cache still holds it (for up to a minute)");
   const pool = createPool({ url: TEST_PG_URL, schema, poolSize: 1 });
   const bus = await PostgresClusterBus.open({ url: TEST_PG_URL, schema, pool });
-  bus.publish({ kind: "apikey:revoked", hash: hashSecret(key) });
+  bus.publish({ kind: "apikey:revoked", hash: hashSecret(key), id: "k" });
   let status = 200;
   for (let i = 0; i < 100 && status !== 401; i++) {
     await new Promise((r) => setTimeout(r, 50));

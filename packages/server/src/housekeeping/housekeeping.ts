@@ -34,6 +34,7 @@ export function startHousekeeping(d: HousekeepingDeps): { stop(): void } {
   const retention = new RetentionSweep({
     store: d.store,
     retentionMs: d.options.retentionDays * 86_400_000,
+    auditRetentionMs: d.options.auditRetentionDays * 86_400_000,
     intervalMs: d.options.retentionSweepIntervalMs,
     batchSize: 500,
     onError: (err) => d.log(err, "retention sweep failed"),

@@ -146,7 +146,7 @@ export const keyRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       const key = await ctx.store.revokeApiKey(found.id, Date.now());
       if (!key) throw new GantryError("key_not_found");
       ctx.principals.forgetKey(key.hash);
-      ctx.bus.publish({ kind: "apikey:revoked", hash: key.hash });
+      ctx.bus.publish({ kind: "apikey:revoked", hash: key.hash, id: key.id });
       await audit(ctx.store, { actor: p.id, action: "key.revoke", target: key.id, details: { prefix: key.prefix } });
       return keyView(key);
     },

@@ -40,6 +40,7 @@ export const mqttPlugin: FastifyPluginAsync<{ ctx: GantryContext; status: MqttSt
     const broker = await EmbeddedBroker.start({
       store: ctx.store,
       principals: ctx.principals,
+      streams: ctx.streams,
       anonymous: ctx.principals.anonymous,
       terminalMessage: async (jobId) => {
         await ctx.store.barrier();

@@ -103,6 +103,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
         throw new GantryError("auth_forbidden", "Only a user session can log out; revoke keys at /v1/keys.");
       await ctx.store.revokeRefreshFamily(p.sessionId, Date.now());
       ctx.principals.forgetSessions(p.sessionId);
+      ctx.bus.publish({ kind: "user:changed", userId: p.id });
       return reply.code(204).send(null);
     },
   );
@@ -133,6 +134,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
       const passwordHash = await hash(request.body.newPassword);
       await ctx.store.updateUser(user.id, { passwordHash, mustChangePassword: false }, Date.now());
       ctx.principals.forgetSessions();
+      ctx.bus.publish({ kind: "user:changed", userId: user.id });
       return reply.code(204).send(null);
     },
   );

@@ -1,4 +1,10 @@
+import { encodeTime } from "ulid";
 import type { ApiKeyRecord, AuditEntry, UserRecord } from "./credential-store.ts";
+
+/** The smallest ULID of time `ms`: every audit id minted before `ms` sorts below it. */
+export function auditIdBound(ms: number): string {
+  return encodeTime(Math.max(0, Math.floor(ms)), 10) + "0".repeat(16);
+}
 
 /** Credential rows as both stores return them, and their records: one copy for SQLite and PostgreSQL. */
 

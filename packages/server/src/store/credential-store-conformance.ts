@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ulid } from "ulid";
 import type { ApiKeyRecord, UserRecord } from "./credential-store.ts";
 import type { Store } from "./store.ts";
 
@@ -152,6 +153,25 @@ export function credentialStoreConformance(name: string, open: () => Promise<Sto
     await s.insertRefreshToken("t-f5", "usr_z", "f5", 10_000);
     await s.deleteUser("usr_z", 4);
     assert.equal(await s.sessionRevoked("f5"), true);
+  });
+
+  withStore("audit retention: deletes the oldest entries before the cutoff, a bounded batch per call", async (s) => {
+    const day = 86_400_000;
+    const base = Date.UTC(2026, 0, 1);
+    const ats = [0, 1, 2, 3, 10, 11].map((d) => base + d * day);
+    for (const at of ats) {
+      await s.insertAudit({ id: ulid(at), at, actor: null, action: "auth.login_failed", target: "x", details: null });
+    }
+    const cutoff = base + 5 * day;
+    assert.equal(await s.deleteAuditBefore(cutoff, 3), 3);
+    assert.equal(await s.deleteAuditBefore(cutoff, 3), 1);
+    assert.equal(await s.deleteAuditBefore(cutoff, 3), 0);
+    const left = await s.listAudit({ after: null, limit: 10 });
+    assert.deepEqual(
+      left.map((e) => e.at),
+      [ats[5], ats[4]],
+      "only the entries at or after the cutoff are left",
+    );
   });
 
   withStore("audit: newest first, paged", async (s) => {

@@ -106,4 +106,10 @@ export interface CredentialStore {
   insertAudit(entry: AuditEntry): Promise<void>;
   /** Newest first; `after` is the last id of the previous page. */
   listAudit(page: Page): Promise<AuditEntry[]>;
+  /**
+   * Audit retention, one bounded step: deletes at most `limit` of the oldest entries recorded before
+   * `cutoff` (epoch ms), in one statement, and returns how many. Entry ids are ULIDs of their `at`,
+   * so the statement walks the primary key from the oldest; replicas sweeping at once never collide.
+   */
+  deleteAuditBefore(cutoff: number, limit: number): Promise<number>;
 }

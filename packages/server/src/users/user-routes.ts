@@ -123,6 +123,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
       );
       if (!user) throw new GantryError("user_not_found");
       ctx.principals.forgetSessions();
+      ctx.bus.publish({ kind: "user:changed", userId: user.id });
       await audit(ctx.store, {
         actor: actor.id,
         action: "user.update",
@@ -152,6 +153,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
       if (actor.id === request.params.id) throw new GantryError("user_self_lockout");
       if (!(await ctx.store.deleteUser(request.params.id, Date.now()))) throw new GantryError("user_not_found");
       ctx.principals.forgetSessions();
+      ctx.bus.publish({ kind: "user:changed", userId: request.params.id });
       await audit(ctx.store, { actor: actor.id, action: "user.delete", target: request.params.id });
       return reply.code(204).send(null);
     },

@@ -3,6 +3,7 @@ import {
   type ApiKeyRow,
   type AuditRow,
   auditFromRow,
+  auditIdBound,
   keyFromRow,
   type UserRow,
   userFromRow,
@@ -67,6 +68,9 @@ const SQL = {
   familyLive: "SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL LIMIT 1",
   auditInsert: "INSERT INTO audit_log (id, at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5, $6)",
   auditList: "SELECT * FROM audit_log WHERE ($1::text IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+  // Contract: the oldest entries before the cutoff, at most the limit; `id < bound` keeps it a key range.
+  auditPrune: `DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)`,
 };
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -200,5 +204,8 @@ export class PostgresCredentials implements CredentialStore {
   }
   async listAudit(page: Page): Promise<AuditEntry[]> {
     return (await this.#pool.query<AuditRow>(SQL.auditList, [page.after, page.limit])).rows.map(auditFromRow);
+  }
+  async deleteAuditBefore(cutoff: number, limit: number): Promise<number> {
+    return (await this.#pool.query(SQL.auditPrune, [auditIdBound(cutoff), cutoff, limit])).rowCount ?? 0;
   }
 }

@@ -162,6 +162,7 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
     sessionRevoked: (family) => creds.sessionRevoked(family),
     insertAudit: (e) => creds.insertAudit(e),
     listAudit: (page) => creds.listAudit(page),
+    deleteAuditBefore: (cutoff, limit) => creds.deleteAuditBefore(cutoff, limit),
     getMeta: (key) => one(SQL.metaGet, [key], (r: { value: string }) => r.value),
     setMeta: (key, value) => run(SQL.metaSet, [key, value]),
   };

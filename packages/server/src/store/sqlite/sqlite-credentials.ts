@@ -3,6 +3,7 @@ import {
   type ApiKeyRow,
   type AuditRow,
   auditFromRow,
+  auditIdBound,
   keyFromRow,
   type UserRow,
   userFromRow,
@@ -71,6 +72,9 @@ export class SqliteCredentials implements CredentialStore {
       auditInsert: p(`INSERT INTO audit_log (id, at, actor, action, target, details)
         VALUES (@id, @at, @actor, @action, @target, @details)`),
       auditList: p("SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?"),
+      // Contract: the oldest entries before the cutoff, at most the limit; `id < bound` keeps it a key range.
+      auditPrune: p(`DELETE FROM audit_log WHERE id IN (
+        SELECT id FROM audit_log WHERE id < ? AND at < ? ORDER BY id LIMIT ?)`),
     };
   }
 
@@ -188,5 +192,8 @@ export class SqliteCredentials implements CredentialStore {
   listAudit(page: Page): Promise<AuditEntry[]> {
     const rows = this.#s.auditList.all(page.after ?? "\uffff", page.limit) as AuditRow[];
     return Promise.resolve(rows.map(auditFromRow));
+  }
+  deleteAuditBefore(cutoff: number, limit: number): Promise<number> {
+    return this.#gc.write(() => this.#s.auditPrune.run(auditIdBound(cutoff), cutoff, limit).changes);
   }
 }

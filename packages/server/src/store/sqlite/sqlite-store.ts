@@ -170,6 +170,7 @@ export function openSqliteStore(path: string): Store {
     sessionRevoked: (family) => creds.sessionRevoked(family),
     insertAudit: (e) => creds.insertAudit(e),
     listAudit: (page) => creds.listAudit(page),
+    deleteAuditBefore: (cutoff, limit) => creds.deleteAuditBefore(cutoff, limit),
     getMeta: (key) => Promise.resolve((s.metaGet.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) =>
       gc.write(() => {
