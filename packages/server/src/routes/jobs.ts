@@ -151,7 +151,9 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       const queuedCaps: string[] = [];
       for (const c of cells) {
         byStatus[c.status] += c.n;
-        (byCapability[c.capability] ??= zeroCounts())[c.status] += c.n;
+        const perCap = byCapability[c.capability] ?? zeroCounts();
+        perCap[c.status] += c.n;
+        byCapability[c.capability] = perCap;
         total += c.n;
         if (c.status === "queued" && c.n > 0) queuedCaps.push(c.capability);
       }

@@ -1,5 +1,6 @@
 import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
 import type pg from "pg";
+import { listByStatuses } from "../list-by-statuses.ts";
 import { type AttemptRow, attemptFromRow, type JobRow, jobFromRow } from "../sqlite/rows.ts";
 import {
   type AttemptEnd,
@@ -16,7 +17,6 @@ import {
   type LogRecord,
   type NewJob,
 } from "../store.ts";
-import { listByStatuses } from "../list-by-statuses.ts";
 import { inTransaction } from "./postgres-db.ts";
 import { TickBatcher } from "./tick-batcher.ts";
 
@@ -258,10 +258,9 @@ export class PostgresJobs {
   }
 
   async jobCounts(owner: string | null): Promise<JobCount[]> {
-    const { rows } = await this.#pool.query<{ capability: string; status: JobCount["status"]; n: string }>(
-      SQL.counts,
-      [owner],
-    );
+    const { rows } = await this.#pool.query<{ capability: string; status: JobCount["status"]; n: string }>(SQL.counts, [
+      owner,
+    ]);
     return rows.map((r) => ({ capability: r.capability, status: r.status, n: Number(r.n) }));
   }
 

@@ -127,7 +127,9 @@ export class SqliteJobs {
       oldestOf: p(`SELECT created_at FROM jobs INDEXED BY jobs_owner_status_list WHERE owner = ? AND status = 'queued'
         AND (? IS NULL OR capability IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT 1`),
       queuedCaps: p("SELECT DISTINCT capability FROM jobs INDEXED BY jobs_queue WHERE status = 'queued'"),
-      queuedCounts: p("SELECT capability, COUNT(*) AS n FROM jobs INDEXED BY jobs_queue WHERE status = 'queued' GROUP BY capability"),
+      queuedCounts: p(
+        "SELECT capability, COUNT(*) AS n FROM jobs INDEXED BY jobs_queue WHERE status = 'queued' GROUP BY capability",
+      ),
     };
   }
 
