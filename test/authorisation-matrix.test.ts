@@ -73,6 +73,7 @@ const TABLE: Record<string, Case> = {
     body: { capability: "idle.cap" },
   },
   "GET /v1/jobs": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/jobs" },
+  "GET /v1/jobs/stats": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/jobs/stats" },
   "POST /v1/jobs/batch": {
     expect: [401, 201, 201, 403, 401, 401, 201],
     path: () => "/v1/jobs/batch",

@@ -250,6 +250,13 @@ const cases: Case[] = [
   },
   { name: "forged cursor", method: "GET", path: "/v1/jobs?cursor=Zm9vYmFy", status: 400, code: "invalid_cursor" },
   { name: "unknown query param", method: "GET", path: "/v1/jobs?colour=red", status: 400, code: "validation_failed" },
+  {
+    name: "stats: unknown query param",
+    method: "GET",
+    path: "/v1/jobs/stats?status=queued",
+    status: 400,
+    code: "validation_failed",
+  },
   // agents
   {
     name: "register without key",

@@ -24,5 +24,6 @@ export function clientFromFlags(flags: ClientFlags, ctx: CliContext, opts = { re
   if (!apiKey && opts.requireKey) {
     throw new UsageError("no credential: pass --key or set GANTRY_API_KEY (the clientKey in <data>/bootstrap.json)");
   }
-  return new GantryClient({ url, apiKey });
+  // One command, one submit: a socket would only add a round trip (and hold the process open).
+  return new GantryClient({ url, apiKey, pipelineSubmits: false });
 }

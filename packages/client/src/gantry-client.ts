@@ -31,6 +31,7 @@ import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
 import { type PluginHelpers, pluginHelpers } from "./plugins/plugin-helpers.ts";
+import { SocketSubmitter } from "./socket-submitter.ts";
 import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
 import type { EventsTransport } from "./updates/update-source.ts";
 import { type WaitOptions, waitForJob } from "./wait-for-job.ts";
@@ -64,6 +65,13 @@ export interface GantryClientOptions {
   onTransport?:
     | ((transport: EventsTransport, skipped: { transport: EventsTransport; error: string }[]) => void)
     | undefined;
+  /**
+   * Submit over the client WebSocket (`/v1/events/ws`): submits made together share a frame and
+   * each is answered after the server's commit. Falls back to `POST /v1/jobs` when no socket can be
+   * opened; a submit with files, or with an AbortSignal, always goes over HTTP.
+   * @defaultValue true when a WebSocket implementation is available
+   */
+  pipelineSubmits?: boolean | undefined;
   /**
    * The WebSocket constructor for the ws transport.
    * @defaultValue globalThis.WebSocket
@@ -170,6 +178,7 @@ const jobPath = (id: string, suffix = "") => `/v1/jobs/${encodeURIComponent(id)}
 export class GantryClient {
   readonly #http: HttpTransport;
   readonly #updates: JobUpdates;
+  readonly #socketSubmits: SocketSubmitter | undefined;
   #transport: EventsTransport | undefined;
   /** The CL client's plugin helpers: `clipEmbedding.embedImage(path | Buffer | Blob | stream, payload?, opts?)`, … */
   readonly plugins: PluginHelpers;
@@ -187,6 +196,15 @@ export class GantryClient {
       retryBackoff: opts.retryBackoff ?? CLIENT_DEFAULTS.retryBackoff,
     });
     this.plugins = pluginHelpers(this);
+    const WS = opts.WebSocket ?? globalThis.WebSocket;
+    if ((opts.pipelineSubmits ?? true) && WS) {
+      this.#socketSubmits = new SocketSubmitter({
+        url,
+        credential: this.#http.credential,
+        WebSocket: WS,
+        connectTimeoutMs: opts.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+      });
+    }
     this.#updates = new JobUpdates({
       client: this,
       prefer: opts.events ?? CLIENT_DEFAULTS.events,
@@ -222,6 +240,7 @@ export class GantryClient {
   /** Closes the events transport (MQTT connection, WebSocket, polls). */
   close(): void {
     this.#updates.close();
+    this.#socketSubmits?.close();
   }
 
   /** `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes. */
@@ -322,6 +341,9 @@ export class GantryClient {
         uploaded.push(...(await uploadInputs(this.#http, [f], { signal: opts.signal, onProgress })));
       }
       body = { ...request, inputs: [...(request.inputs ?? []), ...uploaded] };
+    } else if (this.#socketSubmits && !opts.signal) {
+      const job = await this.#socketSubmits.submit(body);
+      if (job) return job;
     }
     return this.#http.request({
       method: "POST",

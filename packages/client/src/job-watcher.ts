@@ -334,7 +334,7 @@ export class JobWatcher {
     return true;
   }
 
-  #send(type: ClientToServer["type"], jobIds: string[]): void {
+  #send(type: "subscribe" | "unsubscribe", jobIds: string[]): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== OPEN || jobIds.length === 0) return;
     for (let i = 0; i < jobIds.length; i += SUBSCRIBE_CHUNK) {

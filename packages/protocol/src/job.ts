@@ -146,6 +146,33 @@ export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 export const ListJobsResponse = z.object({ jobs: z.array(Job), nextCursor: z.string().nullable() });
 export type ListJobsResponse = z.infer<typeof ListJobsResponse>;
 
+/** `GET /v1/jobs/stats` takes no parameters; an unknown one is refused, as on every route. */
+export const JobStatsQuery = z.strictObject({});
+
+/** Counts of one set of jobs, one entry per status (zeros included). */
+export const JobStatusCounts = z.object({
+  queued: z.number().int(),
+  assigned: z.number().int(),
+  running: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+}) satisfies z.ZodType<Record<JobStatus, number>>;
+export type JobStatusCounts = z.infer<typeof JobStatusCounts>;
+
+/**
+ * `GET /v1/jobs/stats`: how many jobs are in each status, overall and per base capability, over the
+ * jobs the caller may see (its own, or everyone's for an admin), and when the oldest queued one was
+ * submitted. Capabilities with no jobs are left out of byCapability.
+ */
+export const JobStatsResponse = z.object({
+  total: z.number().int(),
+  byStatus: JobStatusCounts,
+  byCapability: z.record(z.string(), JobStatusCounts),
+  oldestQueuedAt: Timestamp.nullable(),
+});
+export type JobStatsResponse = z.infer<typeof JobStatsResponse>;
+
 export const LogStream = z.enum(["stdout", "stderr", "system"]);
 export const LogLine = z.object({
   seq: z.number().int().positive(),

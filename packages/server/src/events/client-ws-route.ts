@@ -1,4 +1,5 @@
 import {
+  CLIENT_FRAME_MAX_BYTES,
   CLIENT_PROTOCOL_VERSION,
   ClientToServer,
   GantryError,
@@ -9,12 +10,15 @@ import type { FastifyPluginAsync } from "fastify";
 import { canSeeJob } from "../auth/job-access.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
+import { submitOverSocket } from "./socket-submit.ts";
 
 /**
  * `GET /v1/events/ws`: one WebSocket watching many jobs. Each `subscribed` reply is followed by a
  * status event per job, so a watcher never misses a job that finished before it subscribed.
  */
 export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (app, { ctx }) => {
+  // The HTTP routes' limiter (same buckets): each job submitted over the socket counts as one request.
+  const limiter = app.hasDecorator("createRateLimit") ? app.createRateLimit() : null;
   app.get(
     "/v1/events/ws",
     // Browsers' WebSocket cannot send headers.
@@ -33,13 +37,24 @@ export const clientWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async 
       const send = (m: ServerToClient) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
       const onEvent = (event: JobEvent) => send({ type: "event", event });
       send({ type: "hello", protocolVersion: CLIENT_PROTOCOL_VERSION });
-      socket.on("message", async (data) => {
+      socket.on("message", async (data: Buffer) => {
+        if (data.length > CLIENT_FRAME_MAX_BYTES) {
+          const tooLarge = new GantryError(
+            "payload_too_large",
+            `A client frame may be at most ${CLIENT_FRAME_MAX_BYTES} bytes; this one is ${data.length}.`,
+          );
+          return send({ type: "error", error: tooLarge.toEnvelope().error });
+        }
         let msg: ClientToServer;
         try {
           msg = ClientToServer.parse(JSON.parse(data.toString()));
         } catch (err) {
           const message = err instanceof SyntaxError ? "frame is not JSON" : "frame does not match the protocol";
           return send({ type: "error", error: new GantryError("validation_failed", message).toEnvelope().error });
+        }
+        if (msg.type === "submit") {
+          const results = await submitOverSocket(ctx, principal, request, limiter, msg.jobs);
+          return send({ type: "submitted", ref: msg.ref, results });
         }
         if (msg.type === "unsubscribe") {
           for (const id of msg.jobIds) subs.get(id)?.();

@@ -12,9 +12,9 @@ export interface HousekeepingDeps {
 }
 
 /**
- * The server's background upkeep besides leases and deadlines: retention of finished jobs, and the
- * watch that notices a full disk has room again and re-kicks dispatch. Each is a sweep over the
- * store, safe on every replica.
+ * The server's background upkeep besides leases and deadlines: retention of finished jobs, folding
+ * the job counters, and the watch that notices a full disk has room again and re-kicks dispatch.
+ * Each is a sweep over the store, safe on every replica.
  */
 export function startHousekeeping(d: HousekeepingDeps): { stop(): void } {
   const storageWatch = new StorageWatch({
@@ -39,10 +39,25 @@ export function startHousekeeping(d: HousekeepingDeps): { stop(): void } {
     batchSize: 500,
     onError: (err) => d.log(err, "retention sweep failed"),
   });
+  // The job counters' deltas (PostgreSQL) are folded every second, so a stats read sums a few
+  // counter rows plus at most about a second of deltas. One pass at a time; safe on every replica.
+  let compacting = false;
+  const compact = setInterval(() => {
+    if (compacting) return;
+    compacting = true;
+    d.store
+      .compactJobCounts()
+      .catch((err: unknown) => d.log(err, "job counter compaction failed"))
+      .finally(() => {
+        compacting = false;
+      });
+  }, 1000);
+  compact.unref();
   storageWatch.start();
   retention.start();
   return {
     stop: () => {
+      clearInterval(compact);
       storageWatch.stop();
       retention.stop();
     },

@@ -1,10 +1,14 @@
 import {
+  capabilityAllowed,
   ErrorEnvelope,
   GantryError,
   Job,
   JobIdParams,
   JobLogsQuery,
   JobLogsResponse,
+  JobStatsQuery,
+  JobStatsResponse,
+  type JobStatusCounts,
   ListJobsQuery,
   ListJobsResponse,
   SubmitJobRequest,
@@ -124,6 +128,43 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
     },
   );
 
+  app.get(
+    "/v1/jobs/stats",
+    {
+      preHandler: read,
+      schema: {
+        summary: "Counts of jobs per status and per capability (own jobs; every job for an admin)",
+        querystring: JobStatsQuery,
+        response: { 200: JobStatsResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const owner = hasScope(p, "admin") ? null : p.owner;
+      await ctx.store.barrier();
+      // Counters, not a count of the jobs: O(capabilities × statuses) however many jobs there are.
+      // A key limited to some capabilities counts only those (as it lists only those).
+      const cells = (await ctx.store.jobCounts(owner)).filter((c) => capabilityAllowed(p.capabilities, c.capability));
+      const byStatus = zeroCounts();
+      const byCapability: Record<string, JobStatusCounts> = {};
+      let total = 0;
+      const queuedCaps: string[] = [];
+      for (const c of cells) {
+        byStatus[c.status] += c.n;
+        const perCap = byCapability[c.capability] ?? zeroCounts();
+        perCap[c.status] += c.n;
+        byCapability[c.capability] = perCap;
+        total += c.n;
+        if (c.status === "queued" && c.n > 0) queuedCaps.push(c.capability);
+      }
+      const oldest =
+        queuedCaps.length === 0
+          ? null
+          : await ctx.store.oldestQueuedAt(owner, p.capabilities === null ? null : queuedCaps);
+      return { total, byStatus, byCapability, oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString() };
+    },
+  );
+
   app.post(
     "/v1/jobs/:id/cancel",
     {
@@ -169,6 +210,10 @@ export const jobRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
     },
   );
 };
+
+function zeroCounts(): JobStatusCounts {
+  return { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+}
 
 const CURSOR = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

@@ -286,6 +286,93 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     );
   });
 
+  withStore("listing by several statuses: merged newest first, each status read page-bounded", async (s) => {
+    const t = Date.now();
+    const jobs = Array.from({ length: 6 }, (_, i) => newJob({ createdAt: t + i }));
+    await s.insertJobs(jobs);
+    // 0 and 2 assigned, 1 running, the rest queued.
+    await s.claimJobs("conf.cap", ["A", "B", "C"], t, t + 60_000);
+    await s.markStarted(jobs[1]!.id, "B", 1, t);
+    const f = { owner: "owner-1", capability: null, beforeId: null, limit: 3 };
+    const page = await s.listJobs({ ...f, statuses: ["running", "queued", "queued"] });
+    assert.deepEqual(
+      page.map((j) => j.id),
+      [jobs[5]!.id, jobs[4]!.id, jobs[3]!.id],
+      "newest first across statuses, each id once",
+    );
+    const held = await s.listJobs({ ...f, statuses: ["assigned", "running"], limit: 10 });
+    assert.deepEqual(
+      held.map((j) => j.id),
+      [jobs[2]!.id, jobs[1]!.id, jobs[0]!.id],
+    );
+    const next = await s.listJobs({ ...f, statuses: ["assigned", "running"], beforeId: jobs[1]!.id, limit: 10 });
+    assert.deepEqual(
+      next.map((j) => j.id),
+      [jobs[0]!.id],
+    );
+    const byCap = await s.listJobs({ ...f, owner: null, statuses: ["queued"], capability: "conf.cap", limit: 10 });
+    assert.deepEqual(
+      byCap.map((j) => j.id),
+      [jobs[5]!.id, jobs[4]!.id, jobs[3]!.id],
+    );
+  });
+
+  withStore("job counters follow every insert, status change and delete; oldest queued", async (s) => {
+    const counts = async (owner: string | null) => {
+      const out: Record<string, number> = {};
+      for (const c of await s.jobCounts(owner)) out[`${c.capability}/${c.status}`] = c.n;
+      return out;
+    };
+    assert.deepEqual(await counts(null), {});
+    assert.equal(await s.oldestQueuedAt(null, null), null);
+    const t = Date.now() - 10_000;
+    const a = newJob({ createdAt: t });
+    const b = newJob({ createdAt: t + 1, capability: "conf.other" });
+    const c = newJob({ createdAt: t + 2, owner: "owner-2" });
+    const d = newJob({ createdAt: t + 3, timeoutSecs: 1 });
+    await s.insertJobs([a, b, c, d]);
+    // A replayed idempotent insert adds nothing.
+    await s.insertJobs([newJob({ idempotencyKey: "k", requestHash: "h", createdAt: t + 4 })]);
+    await s.insertJobs([newJob({ idempotencyKey: "k", requestHash: "h", createdAt: t + 5 })]);
+    assert.deepEqual(await counts(null), { "conf.cap/queued": 4, "conf.other/queued": 1 });
+    assert.deepEqual(await counts("owner-2"), { "conf.cap/queued": 1 });
+    assert.equal(await s.oldestQueuedAt(null, null), t);
+    assert.equal(await s.oldestQueuedAt("owner-2", null), t + 2);
+    assert.equal(await s.oldestQueuedAt(null, ["conf.other"]), t + 1);
+    assert.equal(await s.oldestQueuedAt("owner-2", ["conf.other"]), null);
+
+    await s.compactJobCounts(); // folded and unfolded changes must read the same
+    const [ca] = await s.claimJobs("conf.cap", ["A"], t + 10, t + 60_000); // a
+    await s.markStarted(ca!.id, "A", ca!.epoch, t + 11);
+    await s.completeAttempt(ca!.id, "A", ca!.epoch, { ok: 1 }, [], t + 12);
+    await s.requestCancel(b.id, t + 13);
+    await s.setProgress(ca!.id, "A", ca!.epoch, { percent: 5 }, t + 14); // refused: changes nothing
+    assert.deepEqual(await counts(null), {
+      "conf.cap/queued": 3,
+      "conf.cap/completed": 1,
+      "conf.other/cancelled": 1,
+    });
+    assert.equal(await s.oldestQueuedAt(null, null), t + 2);
+    assert.equal(await s.oldestQueuedAt("owner-1", null), t + 3);
+    await s.compactJobCounts();
+    await s.compactJobCounts();
+    // d passes its deadline; the cancelled b is retried.
+    await s.failOverdueJobs(t + 3 + 1500, 10);
+    await s.retryJob(b.id, t + 20);
+    assert.deepEqual(await counts("owner-1"), {
+      "conf.cap/queued": 1,
+      "conf.cap/completed": 1,
+      "conf.cap/failed": 1,
+      "conf.other/queued": 1,
+    });
+    // Retention deletes finished jobs, and their counts with them.
+    await s.finishJob(b.id, "cancelled", null, t + 21);
+    while ((await s.deleteFinishedBefore(Date.now() + 1, 100)).jobs > 0);
+    await s.compactJobCounts();
+    assert.deepEqual(await counts(null), { "conf.cap/queued": 2 });
+    assert.deepEqual(await counts("owner-3"), {});
+  });
+
   withStore("a requeued job names no agent; a completed job does not carry an earlier attempt's error", async (s) => {
     const t = Date.now();
     const j = newJob({ createdAt: t });

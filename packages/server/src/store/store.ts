@@ -187,6 +187,13 @@ export interface JobFilter {
   limit: number;
 }
 
+/** One cell of the job counters: how many jobs of `owner` (summed over owners when listed for all) are in `status`. */
+export interface JobCount {
+  capability: string;
+  status: JobStatus;
+  n: number;
+}
+
 export interface LogLineInput {
   stream: "stdout" | "stderr" | "system";
   line: string;
@@ -261,6 +268,19 @@ export interface Store extends FileStore, CredentialStore {
   getJob(id: string): Promise<JobRecord | undefined>;
   getAttempts(jobIds: string[]): Promise<Map<string, AttemptRecord[]>>;
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
+  /**
+   * Job counts per (base capability, status), of one owner or (owner null) of all. Kept by the
+   * store as counters on every insert, status change and delete, so this costs O(capabilities ×
+   * statuses), never a scan of the jobs.
+   */
+  jobCounts(owner: string | null): Promise<JobCount[]>;
+  /**
+   * created_at of the oldest queued job (lowest id) of one owner or of all, among `capabilities`
+   * when given (base names). Walks the status index from its oldest end.
+   */
+  oldestQueuedAt(owner: string | null, capabilities: string[] | null): Promise<number | null>;
+  /** Folds counter deltas into the counters (PostgreSQL; a no-op where counters are updated in place). Safe on every replica. */
+  compactJobCounts(): Promise<void>;
   /**
    * Claims queued, eligible jobs of one capability (priority desc, then age) and assigns the i-th to
    * slots[i]: epoch + 1, status assigned, lease set, attempt row written. Returns the claimed jobs.

@@ -1,5 +1,6 @@
 import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
 import type pg from "pg";
+import { listByStatuses } from "../list-by-statuses.ts";
 import { type AttemptRow, attemptFromRow, type JobRow, jobFromRow } from "../sqlite/rows.ts";
 import {
   type AttemptEnd,
@@ -9,6 +10,7 @@ import {
   type FenceOutcome,
   IdempotencyConflict,
   type InsertOutcome,
+  type JobCount,
   type JobFilter,
   type JobRecord,
   type LogLineInput,
@@ -34,6 +36,24 @@ const SQL = {
   byIdem: "SELECT * FROM jobs WHERE owner = $1 AND idempotency_key = $2",
   get: "SELECT * FROM jobs WHERE id = $1",
   lock: "SELECT * FROM jobs WHERE id = $1 FOR UPDATE",
+  // Counters (migration 004): folded counters plus the deltas not yet folded, read in one statement
+  // so a concurrent compaction is seen wholly or not at all. $1 null = every owner.
+  counts: `SELECT capability, status, sum(n) AS n FROM (
+      SELECT capability, status, n FROM job_counts WHERE $1::text IS NULL OR owner = $1
+      UNION ALL SELECT capability, status, n FROM job_count_deltas WHERE $1::text IS NULL OR owner = $1) c
+    GROUP BY capability, status HAVING sum(n) <> 0`,
+  // Contract: moves every committed delta into job_counts in one statement. Replicas compacting at
+  // once take disjoint rows (a DELETE that finds a row already deleted skips it), so each delta is
+  // added once.
+  compactCounts: `WITH moved AS (DELETE FROM job_count_deltas RETURNING owner, capability, status, n)
+    INSERT INTO job_counts (owner, capability, status, n)
+    SELECT owner, capability, status, sum(n) FROM moved GROUP BY owner, capability, status
+    ON CONFLICT (owner, capability, status) DO UPDATE SET n = job_counts.n + excluded.n`,
+  // The oldest queued job: the queued end of jobs_status_list / jobs_owner_status_list, in id order.
+  oldestAll: `SELECT created_at FROM jobs WHERE status = 'queued'
+    AND ($1::text[] IS NULL OR capability = ANY($1)) ORDER BY id LIMIT 1`,
+  oldestOf: `SELECT created_at FROM jobs WHERE owner = $1 AND status = 'queued'
+    AND ($2::text[] IS NULL OR capability = ANY($2)) ORDER BY id LIMIT 1`,
   // Contract (the claim): locks at most $3 queued, eligible jobs of capability $1 (priority desc, then
   // age, jobs_queue) that no other claimer holds (SKIP LOCKED: concurrent claimers on any replica take
   // disjoint rows without waiting), assigns the i-th to the i-th slot in $4 (epoch + 1, lease $5) and
@@ -216,7 +236,12 @@ export class PostgresJobs {
     return out;
   }
 
-  async listJobs(f: JobFilter): Promise<JobRecord[]> {
+  listJobs(f: JobFilter): Promise<JobRecord[]> {
+    return listByStatuses(f, (one) => this.#listOne(one));
+  }
+
+  /** At most one status: each filter combination walks its index (migration 004) in id order. */
+  async #listOne(f: JobFilter): Promise<JobRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (clause: (n: number) => string, value: unknown) => {
@@ -224,12 +249,31 @@ export class PostgresJobs {
       where.push(clause(args.length));
     };
     if (f.owner !== null) add((n) => `owner = $${n}`, f.owner);
-    if (f.statuses !== null) add((n) => `status = ANY($${n})`, f.statuses);
+    if (f.statuses !== null) add((n) => `status = $${n}`, f.statuses[0]);
     if (f.capability !== null) add((n) => `capability = $${n}`, f.capability);
     if (f.beforeId !== null) add((n) => `id < $${n}`, f.beforeId);
     args.push(f.limit);
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT $${args.length}`;
     return (await this.#rows(sql, args)).map(jobFromRow);
+  }
+
+  async jobCounts(owner: string | null): Promise<JobCount[]> {
+    const { rows } = await this.#pool.query<{ capability: string; status: JobCount["status"]; n: string }>(SQL.counts, [
+      owner,
+    ]);
+    return rows.map((r) => ({ capability: r.capability, status: r.status, n: Number(r.n) }));
+  }
+
+  async oldestQueuedAt(owner: string | null, capabilities: string[] | null): Promise<number | null> {
+    const { rows } = await this.#pool.query<{ created_at: string }>(owner === null ? SQL.oldestAll : SQL.oldestOf, [
+      ...(owner === null ? [] : [owner]),
+      capabilities,
+    ]);
+    return rows[0] ? Number(rows[0].created_at) : null;
+  }
+
+  async compactJobCounts(): Promise<void> {
+    await this.#pool.query(SQL.compactCounts);
   }
 
   async claimJobs(capability: string, slots: string[], now: number, leaseExpiresAt: number): Promise<JobRecord[]> {

@@ -75,6 +75,9 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
     getJob: (id) => jobs.getJob(id),
     getAttempts: (ids) => jobs.getAttempts(ids),
     listJobs: (f) => jobs.listJobs(f),
+    jobCounts: (owner) => jobs.jobCounts(owner),
+    oldestQueuedAt: (owner, caps) => jobs.oldestQueuedAt(owner, caps),
+    compactJobCounts: () => jobs.compactJobCounts(),
     claimJobs: (cap, slots, now, lease) => jobs.claimJobs(cap, slots, now, lease),
     // An agent's messages about one job apply in the order they were issued (KeyedSerial).
     markStarted: (id, a, e, now) => perJob.run(id, () => jobs.markStarted(id, a, e, now)),

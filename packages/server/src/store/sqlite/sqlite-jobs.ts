@@ -1,6 +1,7 @@
 import type { FileRef, JobError, JobProgress } from "@gantry/protocol";
 import type Database from "better-sqlite3";
 import { getOrCreate } from "../../util/get-or-create.ts";
+import { listByStatuses } from "../list-by-statuses.ts";
 import {
   type AttemptEnd,
   type AttemptRecord,
@@ -9,6 +10,7 @@ import {
   type FenceOutcome,
   IdempotencyConflict,
   type InsertOutcome,
+  type JobCount,
   type JobFilter,
   type JobRecord,
   type LogLineInput,
@@ -49,7 +51,7 @@ export class SqliteJobs {
       get: p("SELECT * FROM jobs WHERE id = ?"),
       // Contract: the queue head of one capability, priority desc then age; eligible = run_after passed.
       // Reads the partial index jobs_queue; touches at most `limit` rows.
-      eligible: p(`SELECT * FROM jobs WHERE capability = ? AND status = 'queued'
+      eligible: p(`SELECT * FROM jobs INDEXED BY jobs_queue WHERE capability = ? AND status = 'queued'
         AND (run_after IS NULL OR run_after <= ?) ORDER BY priority DESC, id LIMIT ?`),
       // A new attempt starts with no outputs: files an earlier attempt uploaded are not this one's.
       assign: p(`UPDATE jobs SET status = 'assigned', epoch = epoch + 1, attempts_used = attempts_used + 1,
@@ -110,12 +112,24 @@ export class SqliteJobs {
           ELSE json_object('category', 'timeout', 'code', 'max_wait',
             'message', 'no agent picked it up within maxWaitSecs=' || printf('%g', max_wait_secs)) END
         WHERE id IN (
-          SELECT id FROM jobs WHERE deadline_at <= @now AND status IN ('queued','assigned','running')
-          UNION SELECT id FROM jobs WHERE pickup_deadline_at <= @now AND status = 'queued' AND epoch = 0
+          SELECT id FROM jobs INDEXED BY jobs_deadline WHERE deadline_at <= @now AND status IN ('queued','assigned','running')
+          UNION SELECT id FROM jobs INDEXED BY jobs_pickup_deadline WHERE pickup_deadline_at <= @now AND status = 'queued' AND epoch = 0
           LIMIT @limit)
         RETURNING *`),
-      queuedCaps: p("SELECT DISTINCT capability FROM jobs WHERE status = 'queued'"),
-      queuedCounts: p("SELECT capability, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY capability"),
+      // Counters kept by the triggers of migration 008; zero cells are left out.
+      countsAll: p(`SELECT capability, status, SUM(n) AS n FROM job_counts GROUP BY capability, status
+        HAVING SUM(n) <> 0`),
+      countsOf: p("SELECT capability, status, n FROM job_counts WHERE owner = ? AND n <> 0"),
+      // The oldest queued job: the queued end of jobs_status_list / jobs_owner_status_list, walked in
+      // id order until one is in the capability list (null: any).
+      oldestAll: p(`SELECT created_at FROM jobs INDEXED BY jobs_status_list WHERE status = 'queued'
+        AND (? IS NULL OR capability IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT 1`),
+      oldestOf: p(`SELECT created_at FROM jobs INDEXED BY jobs_owner_status_list WHERE owner = ? AND status = 'queued'
+        AND (? IS NULL OR capability IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT 1`),
+      queuedCaps: p("SELECT DISTINCT capability FROM jobs INDEXED BY jobs_queue WHERE status = 'queued'"),
+      queuedCounts: p(
+        "SELECT capability, COUNT(*) AS n FROM jobs INDEXED BY jobs_queue WHERE status = 'queued' GROUP BY capability",
+      ),
     };
   }
 
@@ -154,6 +168,11 @@ export class SqliteJobs {
   }
 
   listJobs(f: JobFilter): Promise<JobRecord[]> {
+    return listByStatuses(f, (one) => Promise.resolve(this.#listOne(one)));
+  }
+
+  /** At most one status: each filter combination walks its index (008) in id order. */
+  #listOne(f: JobFilter): JobRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (clause: string, ...values: unknown[]) => {
@@ -161,12 +180,25 @@ export class SqliteJobs {
       args.push(...values);
     };
     if (f.owner !== null) add("owner = ?", f.owner);
-    if (f.statuses !== null) add(`status IN (${f.statuses.map(() => "?").join(",")})`, ...f.statuses);
+    if (f.statuses !== null) add("status = ?", f.statuses[0]);
     if (f.capability !== null) add("capability = ?", f.capability);
     if (f.beforeId !== null) add("id < ?", f.beforeId);
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
     const stmt = getOrCreate(this.#listCache, sql, () => this.#db.prepare(sql));
-    return Promise.resolve((stmt.all([...args, f.limit]) as JobRow[]).map(jobFromRow));
+    return (stmt.all([...args, f.limit]) as JobRow[]).map(jobFromRow);
+  }
+
+  jobCounts(owner: string | null): Promise<JobCount[]> {
+    const rows = (owner === null ? this.#s.countsAll.all() : this.#s.countsOf.all(owner)) as JobCount[];
+    return Promise.resolve(rows);
+  }
+
+  oldestQueuedAt(owner: string | null, capabilities: string[] | null): Promise<number | null> {
+    const caps = capabilities === null ? null : JSON.stringify(capabilities);
+    const row = (owner === null ? this.#s.oldestAll.get(caps, caps) : this.#s.oldestOf.get(owner, caps, caps)) as
+      | { created_at: number }
+      | undefined;
+    return Promise.resolve(row?.created_at ?? null);
   }
 
   claimJobs(capability: string, slots: string[], now: number, leaseExpiresAt: number): Promise<JobRecord[]> {

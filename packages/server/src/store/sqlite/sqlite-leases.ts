@@ -28,10 +28,12 @@ export class SqliteLeases {
         AND agent_id = @agent AND ${HELD} AND lease_expires_at >= @now
         RETURNING id, epoch`),
       // Held jobs of the agent unchanged since @quiet (reads jobs_held_by_agent).
-      quiet: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD} AND updated_at < ?`),
-      held: p(`SELECT * FROM jobs WHERE agent_id = ? AND ${HELD}`),
+      quiet: p(`SELECT * FROM jobs INDEXED BY jobs_held_by_agent WHERE agent_id = ? AND ${HELD} AND updated_at < ?`),
+      held: p(`SELECT * FROM jobs INDEXED BY jobs_held_by_agent WHERE agent_id = ? AND ${HELD}`),
       // Read inside the sweep's write (see expireLeases), walking jobs_lease.
-      expired: p(`SELECT * FROM jobs WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`),
+      expired: p(
+        `SELECT * FROM jobs INDEXED BY jobs_lease WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`,
+      ),
       // Contract for the two expiries: one row, only if still held by this agent at this epoch AND its
       // lease still lapsed at @now, so a heartbeat that renewed it a moment earlier wins.
       // agent_id = NULL on requeue, as in sqlite-jobs: a queued job is held by no one.

@@ -23,10 +23,10 @@ export class SqliteRetention {
   constructor(db: Database.Database, gc: GroupCommit) {
     this.#gc = gc;
     this.#logs = db.prepare(`DELETE FROM job_logs WHERE (job_id, seq) IN (
-        SELECT l.job_id, l.seq FROM jobs j JOIN job_logs l ON l.job_id = j.id
+        SELECT l.job_id, l.seq FROM jobs j INDEXED BY jobs_finished JOIN job_logs l ON l.job_id = j.id
         WHERE j.ended_at < ? AND j.${FINISHED} LIMIT ?)`);
     this.#jobs = db.prepare(`DELETE FROM jobs WHERE id IN (
-        SELECT id FROM jobs j WHERE ended_at < ? AND ${FINISHED}
+        SELECT id FROM jobs j INDEXED BY jobs_finished WHERE ended_at < ? AND ${FINISHED}
           AND NOT EXISTS (SELECT 1 FROM job_logs l WHERE l.job_id = j.id) LIMIT ?)
       RETURNING id`);
     this.#attempts = db.prepare("DELETE FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?))");

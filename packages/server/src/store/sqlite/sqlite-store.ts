@@ -73,6 +73,9 @@ export function openSqliteStore(path: string): Store {
     getJob: (id) => jobs.getJob(id),
     getAttempts: (ids) => jobs.getAttempts(ids),
     listJobs: (f) => jobs.listJobs(f),
+    jobCounts: (owner) => jobs.jobCounts(owner),
+    oldestQueuedAt: (owner, caps) => jobs.oldestQueuedAt(owner, caps),
+    compactJobCounts: () => Promise.resolve(), // the triggers update the counters in place
     claimJobs: (c, slots, now, lease) => jobs.claimJobs(c, slots, now, lease),
     markStarted: (id, a, e, now) => jobs.markStarted(id, a, e, now),
     setProgress: (id, a, e, pr, now) => jobs.setProgress(id, a, e, pr, now),
