@@ -89,7 +89,8 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
           : s,
       );
     }
-    const rows = [...byId.values()];
+    // In id order: two batches in flight lock their rows in the same order and cannot deadlock.
+    const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     await pool.query(SQL.agentStates, [
       rows.map((r) => r.id),
       rows.map((r) => r.status),
