@@ -100,9 +100,13 @@ test("jobs go to the agent that has their model loaded", async () => {
   // One at a time, so both agents are free for each job: without the preference the first agent in
   // the index would take all of them, swapping models every time.
   for (const model of ["llm.tiny-b", "llm.tiny-a", "llm.tiny-b", "llm.tiny-a"]) {
-    const before = JSON.stringify(
-      [await view(warmA.agentId), await view(warmB.agentId)].map((v) => [v.status, v.metrics, v.health]),
-    );
+    // Both free and healthy (an agent whose health check is late reports "error" and gets nothing).
+    const views = await until("both agents idle", async () => {
+      const vs = [await view(warmA.agentId), await view(warmB.agentId)];
+      return vs.every((v) => v.status === "idle") && vs;
+    });
+    const before = JSON.stringify(views.map((v) => [v.status, v.metrics, v.health]));
+
     const done = await run(model);
     assert.equal(done.attempts.length, 1);
     assert.equal(

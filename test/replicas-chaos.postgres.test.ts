@@ -154,8 +154,7 @@ test("kill -9 of the replica an agent given several --server URLs is on: it move
   const [r0, r1] = rs;
   const key = r0!.bootstrap;
   // No proxy: each agent knows both replicas and starts on the first one listed (r0).
-  const agents = [];
-  for (let i = 0; i < 2; i++) agents.push(await agent(`${r0!.url},${r1!.url}`, key.agentKey));
+  const agents = await Promise.all([0, 1].map(() => agent(`${r0!.url},${r1!.url}`, key.agentKey)));
   const apis = [new Api(r0!.url, key.clientKey), new Api(r1!.url, key.clientKey)];
   const db = new pg.Client({ connectionString: TEST_PG_URL });
   await db.connect();

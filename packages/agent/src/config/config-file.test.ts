@@ -102,3 +102,15 @@ test("init saves TLS settings with absolute paths, so a service started elsewher
     certFile: "/abs/agent.pem",
   });
 });
+
+test("init with a list of replicas keeps the identity while the lists share a URL (same cluster)", () => {
+  const home = tmp();
+  const env = { HOME: home };
+  const { configPath } = initAgentConfig({ server: "http://a", key: "k1" }, env);
+  writeConfigFile(configPath, { ...readConfigFile(configPath), agentId: "id", key: "secret" });
+  initAgentConfig({ server: "http://a,http://b", key: "k1" }, env);
+  assert.equal(readConfigFile(configPath).server, "http://a,http://b");
+  assert.equal(readConfigFile(configPath).agentId, "id");
+  initAgentConfig({ server: "http://c,http://d", key: "k1" }, env);
+  assert.equal(readConfigFile(configPath).agentId, undefined);
+});

@@ -11,8 +11,8 @@ type Heartbeat = Extract<AgentToServer, { type: "heartbeat" }>;
 const HEARTBEAT_PERSIST_MS = 30_000;
 /**
  * With a shared database other replicas show this agent from its row (GET /v1/agents), so it is
- * written with every heartbeat, at most once a second: the default 10 s heartbeat is one UPDATE per
- * agent per 10 s, batched per tick (docs/scale-out.md).
+ * written with every heartbeat, at most once a second per agent: with the default 10 s heartbeat, 10k
+ * agents are 1,000 rows a second, which the PostgreSQL store writes as one UPDATE per event-loop turn.
  */
 const SHARED_PERSIST_MS = 1_000;
 

@@ -398,6 +398,52 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
   });
 
   withStore(
+    "agent state: a null keeps the stored value; several updates in one turn keep the latest of each",
+    async (s) => {
+      const agent = (id: string) => ({
+        id,
+        name: null,
+        displayName: null,
+        keyHash: `hash-${id}`,
+        enrolmentKeyId: null,
+        capabilities: ["conf.cap"],
+        tier: 0,
+        capacity: 1,
+        systemInfo: {},
+        status: null,
+        metrics: null,
+        health: null,
+        registeredAt: 1,
+        lastSeenAt: null,
+        revokedAt: null,
+      });
+      await s.insertAgent(agent("a1"));
+      await s.insertAgent(agent("a2"));
+      const health = { healthy: true, issues: [], warnings: [] };
+      await s.updateAgentState("a1", { status: "idle", metrics: { cpuPercent: 1 }, health, lastSeenAt: 10 });
+      // One turn: a1 twice (the second keeps the first's health), a2 once.
+      await Promise.all([
+        s.updateAgentState("a1", {
+          status: "busy",
+          metrics: { cpuPercent: 2, loadedModels: ["llm.a"] },
+          lastSeenAt: 20,
+        }),
+        s.updateAgentState("a2", { status: "idle", lastSeenAt: 21 }),
+        s.updateAgentState("a1", { metrics: { cpuPercent: 3, loadedModels: ["llm.b"] }, lastSeenAt: 30 }),
+      ]);
+      const a1 = (await s.getAgent("a1"))!;
+      assert.equal(a1.status, "busy");
+      assert.deepEqual(a1.metrics, { cpuPercent: 3, loadedModels: ["llm.b"] });
+      assert.deepEqual(a1.health, health);
+      assert.equal(a1.lastSeenAt, 30);
+      const a2 = (await s.getAgent("a2"))!;
+      assert.equal(a2.status, "idle");
+      assert.equal(a2.metrics, null);
+      assert.equal(a2.lastSeenAt, 21);
+    },
+  );
+
+  withStore(
     "retention deletes finished jobs past the cutoff, with logs and attempts, `limit` rows a statement",
     async (s) => {
       const t = Date.now() - 10_000;

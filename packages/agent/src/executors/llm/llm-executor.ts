@@ -20,6 +20,8 @@ const CATEGORY: Record<Exclude<LlmErrorCategory, "cancelled">, ErrorCategory> = 
 
 export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
   let engine: LlmEngine | undefined;
+  /** watch() listeners, attached once the engine exists (detect may create it later). */
+  const watchers: Array<() => void> = [];
   return {
     name: "llm",
     capabilities: [], // known by looking: one per model file
@@ -31,6 +33,7 @@ export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
         return { available: false, reason: `no *.gguf in ${o.modelsDir}` };
       const e = engine ?? (await LlmEngine.create(o));
       if (typeof e === "string") return { available: false, reason: e };
+      if (!engine) for (const w of watchers) e.onChange(w);
       engine = e;
       const capabilities = e.capabilities().map((c) => c.capability);
       return capabilities.length ? { available: true, capabilities } : { available: false, reason: "no usable model" };
@@ -55,7 +58,10 @@ export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
     health: async () => (await engine?.health()) ?? null,
     loaded: () => engine?.models.loaded.map((m) => m.entry.name) ?? [],
     // A quarantine starting or ending, or model files coming and going: the agent detects again.
-    watch: (onChange) => void engine?.onChange(onChange),
+    watch: (onChange) => {
+      watchers.push(onChange);
+      engine?.onChange(onChange);
+    },
     unload: async () => engine?.unload(),
   } satisfies Executor;
 }

@@ -8,6 +8,7 @@ import { PostgresJobs } from "./postgres-jobs.ts";
 import { PostgresLeases } from "./postgres-leases.ts";
 import { migratePostgres } from "./postgres-migrate.ts";
 import { deleteFinishedBefore } from "./postgres-retention.ts";
+import { TickBatcher } from "./tick-batcher.ts";
 
 const SQL = {
   agentInsert: `INSERT INTO agents (id, name, display_name, key_hash, enrolment_key_id, capabilities, tier, capacity,
@@ -21,8 +22,12 @@ const SQL = {
     WHERE id = $3 RETURNING session_epoch`,
   // Contract: one agent row, only while this is still its current session.
   sessionClose: "UPDATE agents SET session_replica = NULL WHERE id = $1 AND session_epoch = $2",
-  agentState: `UPDATE agents SET status = COALESCE($1, status), metrics = COALESCE($2, metrics),
-    health = COALESCE($3, health), last_seen_at = $4 WHERE id = $5`,
+  // Contract: one row per agent of the batch (ids unique); a null keeps the stored value. Heartbeats of
+  // a turn go together: on a shared database they are written with every beat (agent-heartbeat.ts).
+  agentStates: `UPDATE agents a SET status = COALESCE(v.status, a.status), metrics = COALESCE(v.metrics, a.metrics),
+    health = COALESCE(v.health, a.health), last_seen_at = v.last_seen_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(id, status, metrics, health, last_seen_at)
+    WHERE a.id = v.id`,
   agentProfile: "UPDATE agents SET capabilities = $1, capacity = $2, tier = $3 WHERE id = $4",
   agentRevoke: "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING *",
   cmdInsert: `INSERT INTO agent_commands (id, agent_id, type, params, jws, status, issued_at, expires_at)
@@ -66,6 +71,35 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
   const run = async (sql: string, args: unknown[]) => {
     await pool.query(sql, args);
   };
+  type State = { id: string; status: string | null; metrics: string | null; health: string | null; at: number };
+  const states = new TickBatcher<State, void>(async (ins) => {
+    // One row per agent: a later state of the same turn wins, field by field (null keeps the earlier).
+    const byId = new Map<string, State>();
+    for (const s of ins) {
+      const prev = byId.get(s.id);
+      byId.set(
+        s.id,
+        prev
+          ? {
+              ...s,
+              status: s.status ?? prev.status,
+              metrics: s.metrics ?? prev.metrics,
+              health: s.health ?? prev.health,
+            }
+          : s,
+      );
+    }
+    // In id order: two batches in flight lock their rows in the same order and cannot deadlock.
+    const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await pool.query(SQL.agentStates, [
+      rows.map((r) => r.id),
+      rows.map((r) => r.status),
+      rows.map((r) => r.metrics),
+      rows.map((r) => r.health),
+      rows.map((r) => r.at),
+    ]);
+    return ins.map(() => undefined);
+  });
 
   return {
     barrier: () => Promise.resolve(),
@@ -122,7 +156,13 @@ export async function openPostgresStore(o: PostgresOptions): Promise<Store> {
     getAgent: (id) => one(SQL.agentGet, [id], (r: AgentRow) => agentFromRow(r)),
     listAgents: async () => (await pool.query<AgentRow>(SQL.agentList)).rows.map(agentFromRow),
     updateAgentState: (id, st) =>
-      run(SQL.agentState, [st.status ?? null, json(st.metrics), json(st.health), st.lastSeenAt, id]),
+      states.add({
+        id,
+        status: st.status ?? null,
+        metrics: json(st.metrics),
+        health: json(st.health),
+        at: st.lastSeenAt,
+      }),
     updateAgentProfile: (id, pr) => run(SQL.agentProfile, [JSON.stringify(pr.capabilities), pr.capacity, pr.tier, id]),
     revokeAgent: (id, now) => one(SQL.agentRevoke, [now, id], (r: AgentRow) => agentFromRow(r)),
     openAgentSession: (id, replica, transport) =>
