@@ -4,6 +4,7 @@ import { writeConfigFile } from "../config/config-file.ts";
 import { AgentApi } from "../connection/agent-api.ts";
 import { HttpClient } from "../connection/http-client.ts";
 import { loadTls, mergeTls, TlsConfigError, type TlsConnectOptions } from "../connection/tls-options.ts";
+import { agentCertPaths } from "./agent-certificate.ts";
 import { AgentStartError, enrol } from "./enrol.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { AgentSettings } from "./resolve-settings.ts";
@@ -78,7 +79,8 @@ export async function openIdentity(
     logger,
     save,
     useCertificate,
-    hasClientCert: Boolean(tlsOptions.certFile),
+    // A certificate this agent was issued at an earlier enrolment is replaced when it registers anew.
+    hasClientCert: Boolean(tlsOptions.certFile) && tlsOptions.certFile !== agentCertPaths(s.configPath).certFile,
   });
   config = enrolled.config;
   return { http, api, tls, enrolled, config: () => config, save };
