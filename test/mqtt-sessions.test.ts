@@ -117,3 +117,26 @@ test("MQTT sessions count against the credential's connection limit; closing one
   while (!c) c = await connect(key.key).catch(() => undefined);
   await Promise.all([b.endAsync(), c.endAsync(), o.endAsync()]);
 });
+
+test("MQTT honours a key's capability patterns: its owner's other jobs and job wildcards are refused", async () => {
+  const limited = (
+    await admin.call("POST", "/v1/keys", { scopes: ["jobs:read", "jobs:write"], capabilities: ["mqsllm.*"] })
+  ).body;
+  const limitedAdmin = (await admin.call("POST", "/v1/keys", { scopes: ["admin"], capabilities: ["mqsllm.*"] })).body;
+  const inside = await new Api(t.server.url, limited.key).submit({ capability: "mqsllm.chat" });
+  // The same owner's job outside the patterns (submitted by the owner's unrestricted key).
+  const outside = await admin.submit({ capability: "mqsocr.read" });
+  for (const key of [limited.key, limitedAdmin.key]) {
+    const c = await connect(key);
+    assert.equal((await c.subscribeAsync(mqttTopics.job(inside.id), { qos: 1 }))[0]?.qos, 1);
+    for (const topic of [mqttTopics.job(outside.id), "gantry/jobs/+", "gantry/#"]) {
+      await assert.rejects(c.subscribeAsync(topic, { qos: 1 }), /Subscribe error/, topic);
+    }
+    await c.endAsync();
+  }
+  // An admin credential without patterns still may.
+  const c = await connect(admin.key);
+  assert.equal((await c.subscribeAsync(mqttTopics.job(outside.id), { qos: 1 }))[0]?.qos, 1);
+  assert.equal((await c.subscribeAsync("gantry/jobs/+", { qos: 1 }))[0]?.qos, 1);
+  await c.endAsync();
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import mqtt from "mqtt";
 import WebSocket from "ws";
 import { Api } from "./helpers/api.ts";
 import { type ServerProc, spawnAgent, spawnServer } from "./helpers/processes.ts";
@@ -49,7 +50,22 @@ test("secrets are hashed at rest and never logged, even at debug level", async (
     currentPassword: "eve-secret-password-1",
     newPassword: "eve-new-secret-password",
   });
+  // MQTT: a key and a user token as CONNECT passwords, the key's session cut by its revocation, a bad password.
+  const mqttUrl = `${s.url.replace("http", "ws")}/mqtt`;
+  const byKey = await mqtt.connectAsync(mqttUrl, { username: "gantry", password: made.body.key, reconnectPeriod: 0 });
+  const byToken = await mqtt.connectAsync(mqttUrl, {
+    username: "gantry",
+    password: login.body.accessToken,
+    reconnectPeriod: 0,
+  });
+  await byToken.endAsync();
+  await mqtt.connectAsync(mqttUrl, { username: "gantry", password: "gnt_c_not-a-real-key", reconnectPeriod: 0 }).then(
+    (c) => c.endAsync(),
+    () => {},
+  );
+  const cut = new Promise<void>((r) => byKey.once("close", () => r()));
   await admin.call("DELETE", `/v1/keys/${made.body.id}`);
+  await cut;
   await new Promise((r) => setTimeout(r, 300));
 
   const accountSecrets = [

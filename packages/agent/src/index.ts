@@ -5,6 +5,7 @@ export { type AgentConfigFile, readConfigFile, writeConfigFile } from "./config/
 export { defaultDataDir, LOCAL_CONFIG_FILE, platformConfigPath, resolveConfigPath } from "./config/config-location.ts";
 export { forgetIdentity, initAgentConfig, locateAgent } from "./config/locate-agent.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
+export { agentCertPaths, prepareAgentCsr } from "./lifecycle/agent-certificate.ts";
 export { AgentStartError } from "./lifecycle/enrol.ts";
 export { EXIT, REENROL_HINT } from "./lifecycle/exit-codes.ts";
 export { type Agent, startAgent } from "./lifecycle/start-agent.ts";

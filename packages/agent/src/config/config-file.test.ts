@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { agentCertPaths } from "../lifecycle/agent-certificate.ts";
 import { readConfigFile, writeConfigFile } from "./config-file.ts";
 import { defaultDataDir, platformConfigPath, resolveConfigPath } from "./config-location.ts";
 import { forgetIdentity, initAgentConfig, locateAgent } from "./locate-agent.ts";
@@ -113,4 +114,25 @@ test("init with a list of replicas keeps the identity while the lists share a UR
   assert.equal(readConfigFile(configPath).agentId, "id");
   initAgentConfig({ server: "http://c,http://d", key: "k1" }, env);
   assert.equal(readConfigFile(configPath).agentId, undefined);
+});
+
+test("init for another server drops the certificate the old server issued (certs/agent.pem), keeps one of the user's", () => {
+  const home = tmp();
+  const env = { HOME: home };
+  const { configPath } = initAgentConfig({ server: "https://a", key: "k" }, env);
+  const issued = agentCertPaths(configPath);
+  writeConfigFile(configPath, {
+    ...readConfigFile(configPath),
+    tls: { certFile: issued.certFile, keyFile: issued.keyFile, caFile: "/ca.pem" },
+  });
+  initAgentConfig({ server: "https://a", key: "k" }, env);
+  assert.equal(readConfigFile(configPath).tls?.certFile, issued.certFile, "same server: kept");
+  initAgentConfig({ server: "https://b", key: "k" }, env);
+  assert.deepEqual(readConfigFile(configPath).tls, { caFile: "/ca.pem" });
+  writeConfigFile(configPath, {
+    ...readConfigFile(configPath),
+    tls: { certFile: "/mine.pem", keyFile: "/mine-key.pem" },
+  });
+  initAgentConfig({ server: "https://c", key: "k" }, env);
+  assert.equal(readConfigFile(configPath).tls?.certFile, "/mine.pem", "a certificate the user configured stays");
 });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { sameCluster } from "../connection/server-list.ts";
+import { agentCertPaths } from "../lifecycle/agent-certificate.ts";
 import type { AgentEnv } from "./agent-env.ts";
 import { type AgentConfigFile, readConfigFile, writeConfigFile } from "./config-file.ts";
 import { defaultDataDir, platformConfigPath, resolveConfigPath } from "./config-location.ts";
@@ -39,7 +40,15 @@ export function initAgentConfig(
   const configPath = path.resolve(input.configPath ?? platformConfigPath(env));
   const existing = readConfigFile(configPath);
   const config: AgentConfigFile = { ...existing, server: input.server, apiKey: input.key };
-  if (existing.server && !sameCluster(existing.server, input.server)) for (const f of IDENTITY_FIELDS) delete config[f];
+  if (existing.server && !sameCluster(existing.server, input.server)) {
+    for (const f of IDENTITY_FIELDS) delete config[f];
+    // A certificate the old server issued (certs/agent.pem) opens nothing on the new one: enrol afresh.
+    if (config.tls?.certFile === agentCertPaths(configPath).certFile) {
+      config.tls = { ...config.tls };
+      delete config.tls.certFile;
+      delete config.tls.keyFile;
+    }
+  }
   if (input.name !== undefined) config.name = input.name;
   if (input.tier !== undefined) config.tier = input.tier;
   if (input.capacity !== undefined) config.capacity = input.capacity;

@@ -24,14 +24,58 @@ export async function newAgentCsr(): Promise<AgentCsr> {
   return { csr: csr.toString("pem"), keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") };
 }
 
-/** Where seed 004 keeps an agent's certificate files: `<config dir>/certs/`. */
-export function agentCertPaths(configPath: string): { certFile: string; keyFile: string; caFile: string } {
+/**
+ * Where seed 004 keeps an agent's certificate files: `<config dir>/certs/`. `csrFile` is the request
+ * `gantry agent init` leaves there until enrolment turns it into `agent.pem`.
+ */
+export function agentCertPaths(configPath: string): {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  csrFile: string;
+} {
   const dir = path.join(path.dirname(path.resolve(configPath)), "certs");
   return {
     certFile: path.join(dir, "agent.pem"),
     keyFile: path.join(dir, "agent-key.pem"),
     caFile: path.join(dir, "ca.pem"),
+    csrFile: path.join(dir, "agent.csr"),
   };
+}
+
+function writeAtomic(file: string, text: string, mode: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * `gantry agent init` against an https server: generates the agent's key (`certs/agent-key.pem`,
+ * 0600) and its certificate request (`certs/agent.csr`), which the first enrolment sends. A request
+ * already waiting there is kept (running init twice does not change the key).
+ */
+export async function prepareAgentCsr(configPath: string): Promise<{ keyFile: string; csrFile: string }> {
+  const p = agentCertPaths(configPath);
+  if (readPendingCsr(configPath)) return { keyFile: p.keyFile, csrFile: p.csrFile };
+  const csr = await newAgentCsr();
+  fs.mkdirSync(path.dirname(p.csrFile), { recursive: true, mode: 0o700 });
+  // Key first: a request never waits without its key.
+  writeAtomic(p.keyFile, csr.keyPem, 0o600);
+  writeAtomic(p.csrFile, csr.csr, 0o644);
+  return { keyFile: p.keyFile, csrFile: p.csrFile };
+}
+
+/** The request (and key) `gantry agent init` left under `certs/`, if it is there and whole. */
+export function readPendingCsr(configPath: string): AgentCsr | undefined {
+  const p = agentCertPaths(configPath);
+  try {
+    const csr = fs.readFileSync(p.csrFile, "utf8");
+    const keyPem = fs.readFileSync(p.keyFile, "utf8");
+    new x509.Pkcs10CertificateRequest(csr); // a damaged file: make a new request instead
+    return csr.includes("CERTIFICATE REQUEST") && keyPem.includes("PRIVATE KEY") ? { csr, keyPem } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes the issued certificate, its key (0600) and the agent CA under `<config dir>/certs/`. */
@@ -41,13 +85,9 @@ export function saveAgentCertificate(
 ): { certFile: string; keyFile: string } {
   const p = agentCertPaths(configPath);
   fs.mkdirSync(path.dirname(p.certFile), { recursive: true, mode: 0o700 });
-  const write = (file: string, text: string, mode: number) => {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text, { mode });
-    fs.renameSync(tmp, file);
-  };
-  write(p.keyFile, files.keyPem, 0o600);
-  write(p.certFile, files.certificate, 0o644);
-  write(p.caFile, files.caCertificate, 0o644);
+  writeAtomic(p.keyFile, files.keyPem, 0o600);
+  writeAtomic(p.certFile, files.certificate, 0o644);
+  writeAtomic(p.caFile, files.caCertificate, 0o644);
+  fs.rmSync(p.csrFile, { force: true }); // answered
   return { certFile: p.certFile, keyFile: p.keyFile };
 }

@@ -7,7 +7,7 @@ import { withRetry } from "../connection/retry.ts";
 import { sameCluster } from "../connection/server-list.ts";
 import { explainNetError } from "../connection/tls-options.ts";
 import { describeGpu } from "../sysinfo/gpu-parsers.ts";
-import { newAgentCsr, saveAgentCertificate } from "./agent-certificate.ts";
+import { newAgentCsr, readPendingCsr, saveAgentCertificate } from "./agent-certificate.ts";
 import { EXIT, REENROL_HINT } from "./exit-codes.ts";
 
 /** A failure before the agent is running; the CLI prints the message and exits with `exitCode`. */
@@ -101,8 +101,11 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
       systemInfo: info,
     };
     if (input.registration.name) body.name = input.registration.name;
+    // The request `gantry agent init` prepared, else a fresh one.
     const csr =
-      server.startsWith("https:") && !input.hasClientCert && input.useCertificate ? await newAgentCsr() : undefined;
+      server.startsWith("https:") && !input.hasClientCert && input.useCertificate
+        ? (readPendingCsr(input.configPath) ?? (await newAgentCsr()))
+        : undefined;
     if (csr) body.csr = csr.csr;
     let res: Awaited<ReturnType<AgentApi["register"]>>;
     try {

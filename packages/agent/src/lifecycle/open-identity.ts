@@ -5,6 +5,7 @@ import { AgentApi } from "../connection/agent-api.ts";
 import { HttpClient } from "../connection/http-client.ts";
 import { ServerList } from "../connection/server-list.ts";
 import { loadTls, mergeTls, TlsConfigError, type TlsConnectOptions } from "../connection/tls-options.ts";
+import { agentCertPaths } from "./agent-certificate.ts";
 import { AgentStartError, enrol } from "./enrol.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { AgentSettings } from "./resolve-settings.ts";
@@ -88,7 +89,8 @@ export async function openIdentity(
     save,
     useCertificate,
     nextServer: () => servers.next(),
-    hasClientCert: Boolean(tlsOptions.certFile),
+    // A certificate this agent was issued at an earlier enrolment is replaced when it registers anew.
+    hasClientCert: Boolean(tlsOptions.certFile) && tlsOptions.certFile !== agentCertPaths(s.configPath).certFile,
   });
   config = enrolled.config;
   return { http, servers, api, tls, enrolled, config: () => config, save };

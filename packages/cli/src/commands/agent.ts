@@ -5,12 +5,14 @@ import {
   type Agent,
   AgentStartError,
   type AgentStatusSnapshot,
+  agentCertPaths,
   fetchAgentStatus,
   forgetIdentity,
   initAgentConfig,
   installService,
   isAlive,
   locateAgent,
+  prepareAgentCsr,
   readAgentEnv,
   readPid,
   type ServiceScope,
@@ -194,7 +196,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("init")
     .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
     .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …]")
-    .action((_flags: unknown, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       // --server, --key, --name… are the parent's options (commander hands them to `agent`).
       const g = cmd.optsWithGlobals() as AgentFlags;
       const env = readAgentEnv();
@@ -205,7 +207,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         io.exitCode = AGENT_EXIT.usage;
         return;
       }
-      const { configPath } = initAgentConfig(
+      const { configPath, config } = initAgentConfig(
         {
           server,
           key,
@@ -219,7 +221,17 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         },
         env,
       );
-      io.stdout(`Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`);
+      io.stdout(`Configuration written to ${configPath}\n`);
+      // Over https without a certificate of its own, the agent makes its key and request now (seed 004);
+      // a server running --agent-mtls signs the request when the agent first enrols.
+      if (server.startsWith("https:") && !config.tls?.certFile) {
+        const { keyFile, csrFile } = await prepareAgentCsr(configPath);
+        io.stdout(
+          `Key written to ${keyFile} (0600), certificate request to ${csrFile}\n` +
+            `The server signs it at enrolment: the certificate goes to ${agentCertPaths(configPath).certFile}\n`,
+        );
+      }
+      io.stdout(`Start the agent with: gantry agent --config ${configPath}\n`);
     });
 
   registerAgentExecutors(agent, io);

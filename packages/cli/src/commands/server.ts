@@ -106,7 +106,7 @@ export function registerServer(parent: Command, ctx: CliContext): void {
     )
     .option(
       "--rate-limit <n>",
-      "requests per minute per credential; 0 turns the limit off (default 6000)",
+      "requests per minute per credential, counted by each replica; 0 turns the limit off (default 6000)",
       parseNonNegativeInteger,
     )
     .action(async (flags: ServerFlags) => {

@@ -23,7 +23,7 @@ export type ClusterMessage =
   /** An API key was revoked: drop it from every replica's cache and end its live connections. */
   | { kind: "apikey:revoked"; hash: string; id: string }
   /** A user was changed, deleted, logged out or changed its password: sessions are re-read, its live connections re-checked. */
-  | { kind: "user:changed"; userId: string };
+  | { kind: "user:changed"; userId: string; sessionId?: string };
 
 export type ClusterListener = (msg: ClusterMessage) => void;
 

@@ -78,7 +78,8 @@ export function wireCluster(d: ClusterWiringDeps): () => void {
         d.streams.recheck(msg.id);
         return;
       case "user:changed":
-        d.principals.forgetSessions();
+        // A logout names its one session; any other change may concern every session of the user.
+        d.principals.forgetSessions(msg.sessionId);
         d.streams.recheck(msg.userId);
         return;
     }

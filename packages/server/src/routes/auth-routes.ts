@@ -103,7 +103,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (
         throw new GantryError("auth_forbidden", "Only a user session can log out; revoke keys at /v1/keys.");
       await ctx.store.revokeRefreshFamily(p.sessionId, Date.now());
       ctx.principals.forgetSessions(p.sessionId);
-      ctx.bus.publish({ kind: "user:changed", userId: p.id });
+      ctx.bus.publish({ kind: "user:changed", userId: p.id, sessionId: p.sessionId });
       return reply.code(204).send(null);
     },
   );
