@@ -163,12 +163,10 @@ export function JobPage(props: { id: string; session: Session; live: Live }) {
         </>
       ) : null}
       <h2 id="logs-h">Log</h2>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling log must be reachable by keyboard to scroll it */}
       <pre
         class="code log"
         role="log"
         ref={logBox}
-        tabIndex={0}
         aria-labelledby="logs-h"
         onScroll={(e) => {
           const el = e.currentTarget;
