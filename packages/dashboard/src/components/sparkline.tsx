@@ -1,6 +1,8 @@
 /** A small inline SVG line of recent values (0–max), with the latest value named for screen readers. */
+/** Samples fill from the right, `slots` across, so the line grows as heartbeats arrive. */
 export function Sparkline(props: {
   values: (number | null)[];
+  slots: number;
   max: number;
   label: string;
   width?: number;
@@ -9,12 +11,11 @@ export function Sparkline(props: {
   const { values, max, label } = props;
   const w = props.width ?? 120;
   const h = props.height ?? 28;
-  const n = Math.max(values.length, 2);
+  const step = w / Math.max(props.slots - 1, 1);
+  const x0 = w - (values.length - 1) * step;
   const points = values
     .map((v, i) =>
-      v === null
-        ? null
-        : `${((i / (n - 1)) * w).toFixed(1)},${(h - (Math.min(v, max) / max) * (h - 2) - 1).toFixed(1)}`,
+      v === null ? null : `${(x0 + i * step).toFixed(1)},${(h - (Math.min(v, max) / max) * (h - 2) - 1).toFixed(1)}`,
     )
     .filter((p): p is string => p !== null);
   return (

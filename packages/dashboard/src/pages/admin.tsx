@@ -12,12 +12,15 @@ import type { Session } from "../state/session.ts";
 
 export function AdminPage(props: { session: Session }) {
   const { session } = props;
+  // Bumped by every change made here, so the audit log shows it.
+  const [changes, setChanges] = useState(0);
+  const changed = () => setChanges((n) => n + 1);
   return (
     <section aria-labelledby="admin-h">
       <h1 id="admin-h">Admin</h1>
-      {session.me.isAdmin ? <Users session={session} /> : null}
-      <Keys session={session} />
-      {session.me.isAdmin ? <Audit session={session} /> : null}
+      {session.me.isAdmin ? <Users session={session} onChange={changed} /> : null}
+      <Keys session={session} onChange={changed} />
+      {session.me.isAdmin ? <Audit session={session} changes={changes} /> : null}
     </section>
   );
 }
@@ -44,7 +47,7 @@ function Permissions(props: { name: string; value: PermissionName[]; onChange: (
   );
 }
 
-function Users(props: { session: Session }) {
+function Users(props: { session: Session; onChange: () => void }) {
   const admin = props.session.admin;
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -64,6 +67,7 @@ function Users(props: { session: Session }) {
       setUsername("");
       setPassword("");
       setError(null);
+      props.onChange();
       await load();
     } catch (err) {
       setError((err as Error).message);
@@ -72,6 +76,7 @@ function Users(props: { session: Session }) {
   const toggle = async (u: User) => {
     try {
       await admin.updateUser(u.id, { active: !u.active });
+      props.onChange();
       await load();
     } catch (err) {
       setError((err as Error).message);
@@ -140,7 +145,7 @@ function Users(props: { session: Session }) {
   );
 }
 
-function Keys(props: { session: Session }) {
+function Keys(props: { session: Session; onChange: () => void }) {
   const admin = props.session.admin;
   const [keys, setKeys] = useState<ApiKey[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -159,6 +164,7 @@ function Keys(props: { session: Session }) {
       setCreated(await admin.createKey({ name: name || undefined, scopes }));
       setName("");
       setError(null);
+      props.onChange();
       await load();
     } catch (err) {
       setError((err as Error).message);
@@ -168,6 +174,7 @@ function Keys(props: { session: Session }) {
     if (!confirm(`Revoke key ${k.name ?? k.prefix}?`)) return;
     try {
       await admin.revokeKey(k.id);
+      props.onChange();
       await load();
     } catch (err) {
       setError((err as Error).message);
@@ -236,7 +243,7 @@ function Keys(props: { session: Session }) {
         <summary>Create a key</summary>
         <form class="stack" onSubmit={create}>
           <label>
-            Name
+            Key name
             <input value={name} onInput={(e) => setName(e.currentTarget.value)} autocomplete="off" />
           </label>
           <Permissions name="key-scope" value={scopes} onChange={setScopes} />
@@ -247,7 +254,7 @@ function Keys(props: { session: Session }) {
   );
 }
 
-function Audit(props: { session: Session }) {
+function Audit(props: { session: Session; changes: number }) {
   const admin = props.session.admin;
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [next, setNext] = useState<string | null>(null);
@@ -261,7 +268,7 @@ function Audit(props: { session: Session }) {
       setError((err as Error).message);
     }
   };
-  useEffect(() => void more(), []);
+  useEffect(() => void more(), [props.changes]);
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { StatusBadge } from "../components/bits.tsx";
 import { Sparkline } from "../components/sparkline.tsx";
 import { mb, percent, since } from "../format.ts";
-import type { FleetState, GpuSample } from "../state/fleet.ts";
+import { type FleetState, type GpuSample, HISTORY } from "../state/fleet.ts";
 import type { Session } from "../state/session.ts";
 import { type Store, useNow, useStore } from "../state/store.ts";
 
@@ -126,6 +126,7 @@ function AgentCard(props: { agent: AgentView; history: Map<number, GpuSample[]> 
                     </strong>
                   </span>
                   <Sparkline
+                    slots={HISTORY}
                     values={samples.map((s) => s.memoryUsedMb)}
                     max={g.vramMb ?? 1}
                     label={`GPU ${i} VRAM used, last ${samples.length} heartbeats`}
@@ -136,6 +137,7 @@ function AgentCard(props: { agent: AgentView; history: Map<number, GpuSample[]> 
                     Util <strong class="gpu-util">{percent(util)}</strong>
                   </span>
                   <Sparkline
+                    slots={HISTORY}
                     values={samples.map((s) => s.utilizationPercent)}
                     max={100}
                     label={`GPU ${i} utilisation, last ${samples.length} heartbeats`}

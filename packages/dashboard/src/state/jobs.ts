@@ -72,7 +72,9 @@ export function jobsStore(session: Session, live: Live): { store: Store<JobsStat
           update({ stats: { ...(await session.api("GET", "/v1/jobs/stats", JobStats)), exact: true } });
           return;
         } catch (err) {
-          if ((err as { status?: number }).status === 404) statsRoute = false;
+          // A server without the route answers 404, or 400 where `/v1/jobs/:id` takes "stats" for an id.
+          const status = (err as { status?: number }).status;
+          if (status === 404 || status === 400) statsRoute = false;
         }
       }
       update({ stats: statsOf(store.value.jobs) });
