@@ -267,8 +267,8 @@ test("every page at phone width, and keyboard navigation", async () => {
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
   await page.locator("h1", { hasText: "Fleet" }).waitFor();
-  assert.deepEqual(
-    errors.filter((e) => !e.includes("401")),
-    [],
-  );
+  // The wrong password above answers 401; a server without `/v1/jobs/stats` answers 400 (the
+  // dashboard then counts from the job list). Anything else the page logged is a failure.
+  const unexpected = errors.filter((e) => !/Failed to load resource: .* status of (401|400)/.test(e));
+  assert.deepEqual(unexpected, []);
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -26,10 +26,13 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
 
-/** The dashboard's build output; built now if `npm install` has not built it (as CI's does). */
+/** The dashboard's build output; built now if `npm install` has not built it, or its sources changed since. */
 export function ensureDashboardBuilt(): string {
   const dist = join(ROOT, "packages/dashboard/dist");
-  if (!existsSync(join(dist, "index.html"))) {
+  const index = join(dist, "index.html");
+  const src = join(ROOT, "packages/dashboard/src");
+  const newest = Math.max(...readdirSync(src, { recursive: true }).map((f) => statSync(join(src, String(f))).mtimeMs));
+  if (!existsSync(index) || statSync(index).mtimeMs < newest) {
     const r = spawnSync("npm", ["run", "build", "-w", "packages/dashboard"], { cwd: ROOT, stdio: "inherit" });
     if (r.status !== 0) throw new Error("building the dashboard failed");
   }
