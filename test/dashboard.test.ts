@@ -243,7 +243,7 @@ test("every page at phone width, and keyboard navigation", async () => {
     // Nothing overflows the phone's width but the tables' own scrolling boxes.
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     const culprits = await page.evaluate(() =>
-      [...document.querySelectorAll("body *")]
+      Array.from(document.querySelectorAll("body *"))
         .filter((e) => e.getBoundingClientRect().right > 391 && !e.closest(".table-wrap"))
         .slice(0, 5)
         .map((e) => `${e.tagName}.${e.className}`),
