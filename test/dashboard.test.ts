@@ -272,3 +272,29 @@ test("every page at phone width, and keyboard navigation", async () => {
   const unexpected = errors.filter((e) => !/Failed to load resource: .* status of (401|400)/.test(e));
   assert.deepEqual(unexpected, []);
 });
+
+test("without a build the server still starts, / says how to build one, and /assets/* serves nothing else", async () => {
+  const empty = tempDir();
+  const bare = await testServer({ logLevel: "warn", dashboardDir: empty.path });
+  try {
+    const home = await fetch(`${bare.server.url}/`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /npm run build -w packages\/dashboard/);
+    const health = await fetch(`${bare.server.url}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    await bare.close();
+    empty.remove();
+  }
+  // With the build: no path outside the assets folder, and API 404s keep their envelope.
+  for (const path of ["/assets/..%2Findex.html", "/assets/%2e%2e/%2e%2e/package.json", "/assets/.hidden"]) {
+    const r = await fetch(t.server.url + path);
+    assert.equal(r.status, 404, path);
+    assert.equal((await r.json()).error.code, "route_not_found", path);
+  }
+  const asset = (await (await fetch(`${t.server.url}/`)).text()).match(/\/assets\/[\w.-]+\.js/)![0];
+  const js = await fetch(t.server.url + asset);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get("content-type") ?? "", /javascript/);
+  assert.equal((await fetch(`${t.server.url}/v1/no-such-route`)).status, 404);
+});
