@@ -31,7 +31,11 @@ export function ensureDashboardBuilt(): string {
   const dist = join(ROOT, "packages/dashboard/dist");
   const index = join(dist, "index.html");
   const src = join(ROOT, "packages/dashboard/src");
-  const newest = Math.max(...readdirSync(src, { recursive: true }).map((f) => statSync(join(src, String(f))).mtimeMs));
+  const sources = [
+    ...readdirSync(src, { recursive: true }).map((f) => join(src, String(f))),
+    join(src, "../index.html"),
+  ];
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   if (!existsSync(index) || statSync(index).mtimeMs < newest) {
     const r = spawnSync("npm", ["run", "build", "-w", "packages/dashboard"], { cwd: ROOT, stdio: "inherit" });
     if (r.status !== 0) throw new Error("building the dashboard failed");
@@ -48,12 +52,19 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
   return path;
 }
 
-/** Collects the page's console errors and uncaught exceptions, so a test can show them when it fails. */
+/**
+ * Collects what went wrong in a page: uncaught exceptions, console errors, and HTTP answers of 400
+ * or more (as `http <status> <path>`; the console's own "Failed to load resource" lines, which name
+ * no URL, are left out).
+ */
 export function pageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`http ${r.status()} ${new URL(r.url()).pathname}`);
   });
   return errors;
 }
