@@ -29,7 +29,9 @@ export function Chart(props: {
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 200),
       height: 180,
-      legend: { show: true },
+      legend: { show: true, live: false },
+      // Half a minute either side, so the first and last minutes' bars are drawn whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - 30, max + 30] } },
       cursor: { drag: { x: false, y: false } },
       axes: [
         { stroke: "currentColor" },

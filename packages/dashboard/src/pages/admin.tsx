@@ -291,7 +291,9 @@ function Audit(props: { session: Session; changes: number }) {
                 <td class="mono">{e.actor ?? "–"}</td>
                 <td>{e.action}</td>
                 <td class="mono">{e.target ?? "–"}</td>
-                <td class="mono small">{e.details ? JSON.stringify(e.details) : ""}</td>
+                <td class="mono small details" title={e.details ? JSON.stringify(e.details) : undefined}>
+                  {e.details ? JSON.stringify(e.details) : ""}
+                </td>
               </tr>
             ))}
           </tbody>

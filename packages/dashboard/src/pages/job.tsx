@@ -173,7 +173,9 @@ export function JobPage(props: { id: string; session: Session; live: Live }) {
           follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
         }}
       >
-        {lines.length === 0 ? <span class="muted">(no log lines yet)</span> : null}
+        {lines.length === 0 ? (
+          <span class="muted">{isTerminal(job.status) ? "(no log lines)" : "(no log lines yet)"}</span>
+        ) : null}
         {lines.map((l) => (
           <div key={l.seq} class={`log-${l.stream}`}>
             {l.line}

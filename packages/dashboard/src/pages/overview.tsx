@@ -37,7 +37,9 @@ function perMinute(jobs: readonly Job[], now: number) {
     }
   }
   const median = (v: number[]) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]! : null);
-  return { xs, done, failed, wait: wait.map(median), run: run.map(median) };
+  // Empty minutes draw no bar at all (a zero-height bar reads as a dashed line).
+  const bar = (v: number[]) => v.map((n) => (n === 0 ? null : n));
+  return { xs, done: bar(done), failed: bar(failed), wait: wait.map(median), run: run.map(median) };
 }
 
 export function OverviewPage(props: { jobs: Store<JobsState>; fleet: Store<FleetState> }) {
@@ -53,7 +55,7 @@ export function OverviewPage(props: { jobs: Store<JobsState>; fleet: Store<Fleet
   const oldestJob = jobs.jobs.filter((j) => j.status === "queued").at(-1);
   const queue = [...fleet.capabilities].sort((a, b) => b.queued - a.queued || a.name.localeCompare(b.name));
   const models = fleet.capabilities.filter((c) => c.name.startsWith("llm.") && c.agents > 0);
-  const doneTotal = m.done.reduce((a, b) => a + b, 0);
+  const doneTotal = m.done.reduce<number>((a, b) => a + (b ?? 0), 0);
 
   return (
     <section aria-labelledby="overview-h">
@@ -166,6 +168,7 @@ export function OverviewPage(props: { jobs: Store<JobsState>; fleet: Store<Fleet
             })}
           </ul>
           <h2>Recent failures</h2>
+          {jobs.jobs.some((j) => j.status === "failed") ? null : <p class="muted">None among the recent jobs.</p>}
           <ul class="plain">
             {jobs.jobs
               .filter((j) => j.status === "failed")
