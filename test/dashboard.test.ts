@@ -110,8 +110,6 @@ after(async () => {
   dir.remove();
 });
 
-const shots = new Map<string, string>();
-
 test("an admin logs in with the user account", async () => {
   await page.goto(t.server.url);
   await page.getByLabel("Username").fill(t.server.bootstrap.adminUser);
@@ -132,15 +130,14 @@ test("an agent's card shows its GPU figures from a recorded NVIDIA heartbeat, li
   await card.waitFor();
   assert.match((await card.locator(".gpu-model").textContent()) ?? "", /NVIDIA H200/);
   // Idle figures from registration, then heartbeats with the busy recording.
-  const busy = gpuFromCsv("query-busy.csv");
-  await card.locator(".gpu-util", { hasText: "0%" }).waitFor();
+  await card.locator(".gpu-util", { hasText: /^0%$/ }).waitFor();
   beat(gpuFromCsv("query-busy.csv").usage);
-  await card.locator(".gpu-util", { hasText: "100%" }).waitFor();
+  await card.locator(".gpu-util", { hasText: /^100%$/ }).waitFor();
   assert.equal(await card.locator(".gpu-vram").textContent(), "20.9 GiB / 140.4 GiB");
   await card.getByText("GPU 0 at 100% for 10 minutes").waitFor();
   await card.locator(".badge", { hasText: "busy" }).waitFor();
   await page.locator(`[data-agent-id="${agent.agentId}"] .badge`, { hasText: "idle" }).waitFor();
-  shots.set("fleet", await screenshot(page, SHOTS, "fleet-desktop"));
+  await screenshot(page, SHOTS, "fleet-desktop");
 });
 
 test("a running job's live log; cancelling it; the next job goes from queued to completed with its progress bar moving", async () => {
@@ -179,7 +176,7 @@ test("a running job's live log; cancelling it; the next job goes from queued to 
   await page.locator(`tr[data-job-id="${shell.id}"]`).getByRole("link").click();
   await page.getByRole("log").getByText("line 5", { exact: true }).waitFor();
   await page.getByRole("log").getByText("line 40", { exact: true }).waitFor();
-  shots.set("job", await screenshot(page, SHOTS, "job-desktop"));
+  await screenshot(page, SHOTS, "job-desktop");
 
   await page.getByRole("button", { name: "Cancel job" }).click();
   await page.locator(".job-head .badge", { hasText: "cancelled" }).waitFor();
@@ -196,7 +193,7 @@ test("a running job's live log; cancelling it; the next job goes from queued to 
     `progress values ${seen.progress}`,
   );
   assert.equal(seen.progress.at(-1), 100);
-  shots.set("jobs", await screenshot(page, SHOTS, "jobs-desktop"));
+  await screenshot(page, SHOTS, "jobs-desktop");
 });
 
 test("an admin drains an agent from its card", async () => {
@@ -214,7 +211,7 @@ test("overview and admin pages; a new key's secret is shown once", async () => {
   await page.getByRole("link", { name: "Overview" }).click();
   await page.locator(".chart canvas").first().waitFor();
   await page.getByRole("region", { name: "Models online" }).getByText("llm.tiny-llama").waitFor();
-  shots.set("overview", await screenshot(page, SHOTS, "overview-desktop"));
+  await screenshot(page, SHOTS, "overview-desktop");
   await page.getByRole("link", { name: "Admin" }).click();
   await page.getByText("Create a key").click();
   await page.getByLabel("Key name").fill("ci-key");
@@ -226,7 +223,7 @@ test("overview and admin pages; a new key's secret is shown once", async () => {
   await page.getByRole("button", { name: "Done" }).click();
   assert.equal(await page.getByTestId("new-key").count(), 0);
   await page.getByRole("cell", { name: "key.create" }).first().waitFor();
-  shots.set("admin", await screenshot(page, SHOTS, "admin-desktop"));
+  await screenshot(page, SHOTS, "admin-desktop");
 });
 
 test("every page at phone width, and keyboard navigation", async () => {
