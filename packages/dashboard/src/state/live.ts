@@ -86,11 +86,14 @@ export class Live {
       return;
     }
     const raw = parse(payload) as Record<string, unknown> | undefined;
-    let event: LiveJobEvent | undefined = MqttJobMessage.safeParse(raw).data;
+    // Token events are read by hand whatever shape the protocol gives them (text or delta).
     const delta = raw?.text ?? raw?.delta;
-    if (!event && raw?.type === "tokens" && typeof raw.jobId === "string" && typeof delta === "string") {
-      event = { type: "tokens", jobId: raw.jobId, text: delta };
-    }
+    const event: LiveJobEvent | undefined =
+      raw?.type === "tokens"
+        ? typeof raw.jobId === "string" && typeof delta === "string"
+          ? { type: "tokens", jobId: raw.jobId, text: delta }
+          : undefined
+        : MqttJobMessage.safeParse(raw).data;
     if (!event) return;
     for (const l of this.#anyJob) l(event);
     for (const l of this.#jobListeners.get(event.jobId) ?? []) l(event);
