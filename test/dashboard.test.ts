@@ -13,7 +13,7 @@ import { type TestServer, testServer } from "./helpers/test-server.ts";
  * executors, one slot) and a bare protocol agent that reports a recorded NVIDIA H200. Each page is
  * screenshotted at desktop and phone width into test/artifacts/dashboard/.
  */
-const FIXTURES = "/work/shared/fixtures/gpu-nvidia-h200";
+const FIXTURES = new URL("fixtures/gpu-nvidia-h200", import.meta.url).pathname;
 const SHOTS = "dashboard";
 
 /** One `nvidia-smi --query-gpu=…` CSV line as the agent's heartbeat and system info carry it. */
