@@ -67,6 +67,9 @@ const TABLE: Record<string, Case> = {
   "GET /v1/auth/me": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/auth/me" },
   "GET /v1/auth/jwks": { expect: [200, 200, 200, 200, 200, 200, 200], path: () => "/v1/auth/jwks" },
   "GET /openapi.json": { expect: [200, 200, 200, 200, 200, 200, 200], path: () => "/openapi.json" },
+  // The dashboard's page and assets are public: they hold no data (everything comes through the API).
+  "GET /": { expect: [200, 200, 200, 200, 200, 200, 200], path: () => "/" },
+  "GET /assets/*": { expect: [404, 404, 404, 404, 404, 404, 404], path: () => "/assets/no-such-asset.js" },
   "POST /v1/jobs": {
     expect: [401, 201, 201, 403, 401, 401, 201],
     path: () => "/v1/jobs",

@@ -28,6 +28,11 @@ export interface SessionManagerOptions {
    * @defaultValue 60_000
    */
   refreshMarginMs?: number | undefined;
+  /**
+   * Told each new refresh token (they rotate), and undefined on logout: a browser app keeps it
+   * (e.g. in sessionStorage) to resume() the session after a page load.
+   */
+  onRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
 }
 
 export const SESSION_DEFAULTS = { refreshMarginMs: 60_000 } as const satisfies Required<
@@ -98,9 +103,21 @@ export class SessionManager {
     return this.refresh();
   }
 
+  /** Continues a session from a refresh token kept earlier (it is spent: a new pair is issued). */
+  async resume(refreshToken: string): Promise<void> {
+    this.#session = { accessToken: "", refreshToken, expiresAt: 0 };
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.logout();
+      throw err;
+    }
+  }
+
   /** Forgets the tokens locally. */
   logout(): void {
     this.#session = undefined;
+    this.#opts.onRefreshToken?.(undefined);
   }
 
   /** User, key and audit management as this session's user (an admin for users and audit). */
@@ -165,5 +182,6 @@ export class SessionManager {
       refreshToken: tokens.refreshToken,
       expiresAt: Date.now() + tokens.expiresIn * 1000,
     };
+    this.#opts.onRefreshToken?.(tokens.refreshToken);
   }
 }

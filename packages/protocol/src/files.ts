@@ -4,6 +4,10 @@ import { z } from "zod";
 export const FILE_NAME_MAX_BYTES = 500;
 export const FILE_SEGMENT_MAX_BYTES = 255;
 
+// TextEncoder, not Buffer: the protocol also runs in browsers (the SDK, the dashboard).
+const utf8 = new TextEncoder();
+const byteLength = (s: string) => utf8.encode(s).length;
+
 /**
  * Why a file name is unsafe, or null when it is safe. A name is a relative, "/"-separated path
  * (`out/clip.npy`): agents write it under the job's work directory and the CLI under `-o DIR`, so it
@@ -12,15 +16,14 @@ export const FILE_SEGMENT_MAX_BYTES = 255;
  */
 export function unsafeFileNameReason(name: string): string | null {
   if (name.length === 0) return "is empty";
-  if (Buffer.byteLength(name) > FILE_NAME_MAX_BYTES) return `is longer than ${FILE_NAME_MAX_BYTES} bytes`;
+  if (byteLength(name) > FILE_NAME_MAX_BYTES) return `is longer than ${FILE_NAME_MAX_BYTES} bytes`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
   if (/[\u0000-\u001f\u007f]/.test(name)) return "contains a control character";
   if (name.includes("\\")) return "contains a backslash";
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is not a relative path";
   for (const seg of name.split("/")) {
     if (seg === "" || seg === "." || seg === "..") return 'has an empty, "." or ".." segment';
-    if (Buffer.byteLength(seg) > FILE_SEGMENT_MAX_BYTES)
-      return `has a segment longer than ${FILE_SEGMENT_MAX_BYTES} bytes`;
+    if (byteLength(seg) > FILE_SEGMENT_MAX_BYTES) return `has a segment longer than ${FILE_SEGMENT_MAX_BYTES} bytes`;
   }
   return null;
 }

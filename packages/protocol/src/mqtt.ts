@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
 import { CapabilitySummary } from "./capabilities.ts";
 import { JobId, JobProgress } from "./job.ts";
 import { JobStatus } from "./job-status.ts";
@@ -49,6 +50,10 @@ export const MqttAgentPresence = z.object({
   capacity: z.number().int(),
   freeSlots: z.number().int().nonnegative(),
   draining: z.boolean(),
+  /** From the latest heartbeat (so a dashboard draws live GPU figures without polling); absent before the first. */
+  status: AgentStatus.optional(),
+  metrics: AgentMetrics.optional(),
+  health: AgentHealth.optional(),
 });
 export type MqttAgentPresence = z.infer<typeof MqttAgentPresence>;
 

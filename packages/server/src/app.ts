@@ -10,6 +10,7 @@ import { auditRoutes } from "./audit/audit-routes.ts";
 import { refuseQueryTokens } from "./auth/require-scope.ts";
 import { capabilitiesRoutes } from "./capabilities/capabilities-route.ts";
 import type { GantryContext } from "./context.ts";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
 import { clientErrorHandler, frameworkErrors } from "./errors/client-error-handler.ts";
 import { installErrorHandler } from "./errors/error-handler.ts";
 import { clientWsRoutes } from "./events/client-ws-route.ts";
@@ -143,6 +144,7 @@ export async function buildApp(
     userRoutes,
     keyRoutes,
     auditRoutes,
+    dashboardRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }

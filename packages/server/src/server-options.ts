@@ -90,6 +90,8 @@ export interface ServerOptions {
   credentialRecheckMs?: number;
   /** Client watch sockets (WebSocket and SSE) one credential may hold open at once. @defaultValue 64 */
   maxStreamsPerCredential?: number;
+  /** The built web dashboard served at `/`. @defaultValue "" (this checkout's `packages/dashboard/dist`) */
+  dashboardDir?: string;
 }
 
 export const SERVER_DEFAULTS = {
@@ -126,6 +128,7 @@ export const SERVER_DEFAULTS = {
   credentialRecheckMs: 5000,
   agentMtls: false,
   maxStreamsPerCredential: 64,
+  dashboardDir: "",
 } satisfies Required<ServerOptions>;
 
 export type ResolvedServerOptions = Required<ServerOptions>;

@@ -61,6 +61,7 @@ export function registerDev(parent: Command, ctx: CliContext): void {
         `\nGantry dev is running at ${server.url}\n` +
           `  data dir:    ${server.dataDir}\n` +
           `  client key:  "clientKey" in ${server.bootstrapPath}\n` +
+          `  dashboard:   ${server.url}/ (user "${server.bootstrap.adminUser}", "adminPassword" in ${server.bootstrapPath})\n` +
           `  local agent: pid ${agent.pid}, capacity ${AGENT_CAPACITY}, identity in ${join(agentDir, "agent.json")}\n\n` +
           // The key is read from bootstrap.json by the pasted command, so it never lands in a log.
           `Try:\n  GANTRY_URL=${server.url} GANTRY_API_KEY=$(node -p 'require(${JSON.stringify(server.bootstrapPath)}).clientKey') npx gantry submit debug.echo --payload '{"x":1}' --wait --json\n\n` +

@@ -31,6 +31,12 @@ export function publishPresence(
         capacity: link.capacity,
         freeSlots: freeSlots(link),
         draining: link.draining,
+        // Each heartbeat's figures change the payload, so presence doubles as the live metrics feed.
+        ...(link.heartbeat && {
+          status: link.heartbeat.status,
+          ...(link.heartbeat.metrics && { metrics: link.heartbeat.metrics }),
+          ...(link.heartbeat.health && { health: link.heartbeat.health }),
+        }),
       };
       const payload = JSON.stringify(m);
       if (published.get(link.agentId) === payload) continue;

@@ -1,0 +1,2 @@
+// Stands in for node: built-ins in the browser build (see vite.config.ts).
+export {};
