@@ -15,6 +15,7 @@ export * from "./job.ts";
 export * from "./job-status.ts";
 export * from "./json-limits.ts";
 export * from "./mqtt.ts";
+export * from "./openai.ts";
 export * from "./permissions.ts";
 export * from "./plugins/index.ts";
 export * from "./plugins/llm.ts";

@@ -21,6 +21,7 @@ import { installJsonBodyParser } from "./http/json-body-parser.ts";
 import { keyRoutes } from "./keys/key-routes.ts";
 import { installLimits } from "./limits/rate-limits.ts";
 import { type MqttStatus, mqttPlugin } from "./mqtt/mqtt-plugin.ts";
+import { openAiRoutes } from "./openai/openai-routes.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
 import { agentWsRoutes } from "./routes/agent-ws.ts";
 import { agentsAdminRoutes } from "./routes/agents-admin.ts";
@@ -138,6 +139,7 @@ export async function buildApp(
     userRoutes,
     keyRoutes,
     auditRoutes,
+    openAiRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }
