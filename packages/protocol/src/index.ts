@@ -20,5 +20,6 @@ export * from "./permissions.ts";
 export * from "./plugins/index.ts";
 export * from "./plugins/llm.ts";
 export * from "./retryable.ts";
+export * from "./streamed-text.ts";
 export * from "./system-info.ts";
 export * from "./users.ts";

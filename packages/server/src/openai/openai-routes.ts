@@ -15,6 +15,7 @@ import {
   OPENAI_BODY_LIMIT,
   OpenAiErrorBody,
   type OpenAiUsage,
+  StreamedText,
   SubmitJobRequest,
 } from "@gantry/protocol";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -23,7 +24,7 @@ import type { Principal } from "../auth/principals.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
 import type { JobRecord } from "../store/store.ts";
-import { capabilityFor, failedJobError, runLlmJobs, StreamedText } from "./llm-job.ts";
+import { capabilityFor, failedJobError, runLlmJobs } from "./llm-job.ts";
 import { onlineModels } from "./online-models.ts";
 import { installOpenAiErrors, openAiError } from "./openai-errors.ts";
 import { chatPayload, completionPayload, finishReason } from "./openai-payloads.ts";
