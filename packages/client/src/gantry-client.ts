@@ -190,7 +190,7 @@ export class GantryClient {
       retryBackoff: opts.retryBackoff ?? CLIENT_DEFAULTS.retryBackoff,
     });
     this.plugins = pluginHelpers(this);
-    this.llm = llmHelpers(this);
+    this.llm = llmHelpers(this, this.#http);
     this.#updates = new JobUpdates({
       client: this,
       prefer: opts.events ?? CLIENT_DEFAULTS.events,

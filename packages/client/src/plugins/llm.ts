@@ -4,11 +4,14 @@ import {
   type LlmCompletionOutput,
   type LlmEmbeddingOutput,
   LlmPayload,
+  ModelsResponse,
+  type OpenAiModel,
   StreamedText,
   type SubmitJobRequest,
 } from "@gantry/protocol";
 import { JobCancelledError, JobFailedError } from "../errors.ts";
-import type { GantryClient } from "../gantry-client.ts";
+import type { CallOptions, GantryClient } from "../gantry-client.ts";
+import type { HttpTransport } from "../http-transport.ts";
 
 /** Generation settings (the `llm.<model>` payload without prompt/messages; see docs/llm.md). */
 export type LlmSettings = Omit<LlmPayload, "prompt" | "messages" | "embedding">;
@@ -133,8 +136,19 @@ async function run(
  * for await (const piece of run.tokens) process.stdout.write(piece);
  * ```
  */
-export function llmHelpers(client: GantryClient) {
+export function llmHelpers(client: GantryClient, http: HttpTransport) {
   return {
+    /** The `llm.*` models online across the fleet (`GET /v1/models`), by name. */
+    async models(opts: CallOptions = {}): Promise<OpenAiModel[]> {
+      const res = await http.request({
+        method: "GET",
+        path: "/v1/models",
+        schema: ModelsResponse,
+        retryable: true,
+        signal: opts.signal,
+      });
+      return res.data;
+    },
     /** A raw completion: the prompt is fed as is (no chat template). */
     complete(model: string, prompt: string, opts: LlmCallOptions = {}): Promise<LlmRun> {
       const { settings, job } = split(opts);
