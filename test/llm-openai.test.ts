@@ -184,3 +184,20 @@ test("a client that goes away mid-stream cancels its job", async () => {
   const job = await t.api.waitFor(jobIdOf(id), (j) => j.status === "cancelled", 30_000);
   assert.equal(job.status, "cancelled");
 });
+
+test("a client that goes away before a non-streamed answer cancels its job", async () => {
+  const ac = new AbortController();
+  const request = openai.chat.completions
+    .create({ model: "slow", messages: [{ role: "user", content: "go on" }], max_tokens: 3000 }, { signal: ac.signal })
+    .catch((e: unknown) => e);
+  let running: { id: string } | undefined;
+  while (!running) {
+    const page = await t.api.call("GET", "/v1/jobs?capability=llm.slow&status=running");
+    running = page.body.jobs[0];
+    if (!running) await sleep(20);
+  }
+  ac.abort();
+  assert.ok((await request) instanceof Error);
+  const job = await t.api.waitFor(running.id, (j) => j.status === "cancelled", 30_000);
+  assert.equal(job.status, "cancelled");
+});
