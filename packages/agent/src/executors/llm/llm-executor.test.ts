@@ -28,7 +28,7 @@ test("detect lists one capability per model, with attributes", async () => {
   ]);
 });
 
-test("a job streams its text as tokens and latest-wins progress, once per turn, and ends with the output", async () => {
+test("a job streams its text as tokens once per turn, and as latest-wins progress, and ends with the output", async () => {
   const ctx = context();
   const payload = { prompt: "the", max_tokens: 40, temperature: 0 };
   const out = (await ex.run(testJob("llm.tiny-a[gpu]", payload), ctx)) as LlmCompletionOutput;
@@ -39,7 +39,7 @@ test("a job streams its text as tokens and latest-wins progress, once per turn, 
     assert.ok(messages[i]!.startsWith(messages[i - 1]!), "each extends the last");
   assert.ok(ctx.progress$.every((p) => p.stage === "generating" && p.percent <= 99));
   assert.equal(ctx.tokens$.join(""), out.text, "the token messages add up to the text, in order");
-  assert.equal(ctx.tokens$.length, messages.length, "one token message per progress turn");
+  assert.ok(ctx.tokens$.length >= messages.length, "progress at most once per token message");
 });
 
 test("a corrupt model fails the job with category model and drops it from the capabilities", async () => {
