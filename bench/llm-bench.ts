@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startAgent } from "@gantry/agent";
 import type { LlmCompletionOutput } from "@gantry/protocol";
+import { startServer } from "@gantry/server";
 import { LlmEngine } from "../packages/agent/src/executors/llm/llm-engine.ts";
 import { createLlmExecutor } from "../packages/agent/src/executors/llm/llm-executor.ts";
 import { writeTinyLlamaGguf } from "../packages/agent/src/executors/llm/testing/gguf-writer.ts";
@@ -28,6 +30,8 @@ export interface LlmBenchResult {
   cpuOverheadPct: number;
   ttftAddedMs: number;
   concurrent: { requests: number; tokens: number; batched: Figures; oneAtATime: Figures };
+  /** The same completion through a server and an agent, streamed from `POST /v1/completions` (SSE). */
+  openai: Side & { runs: number };
 }
 interface Side {
   tokPerSec: number;
@@ -141,6 +145,7 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
     const batched = await concurrent(requests);
     const oneAtATime = await concurrent(1);
     await engine.unload();
+    const openai = await throughOpenAi(dir, tokens, quick ? 3 : 5, log);
     return {
       model: "generated llama, n_embd 256, 4 blocks, 4 heads, ff 512, F32, ctx 1024",
       threads,
@@ -152,9 +157,81 @@ export async function runLlmBench(quick: boolean, log: (line: string) => void): 
       cpuOverheadPct: round((gantryFig.cpuUsPerToken / bareFig.cpuUsPerToken - 1) * 100, 2),
       ttftAddedMs: round(gantryFig.ttftMs - bareFig.ttftMs, 2),
       concurrent: { requests, tokens, batched, oneAtATime },
+      openai,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Tokens/s and time to first token as an OpenAI client sees them: a server and an agent in this
+ * process, `POST /v1/completions` with `stream: true`, timed from the request to the first content
+ * chunk and to `[DONE]`. Everything (HTTP, dispatch, token events, SSE) is in the figure.
+ */
+async function throughOpenAi(
+  modelsDir: string,
+  tokens: number,
+  runs: number,
+  log: (line: string) => void,
+): Promise<Side & { runs: number }> {
+  const data = await mkdtemp(join(tmpdir(), "gantry-llm-bench-server-"));
+  const server = await startServer({ port: 0, dataDir: join(data, "server"), logLevel: "warn" });
+  const agent = await startAgent({
+    server: server.url,
+    key: server.bootstrap.agentKey,
+    configPath: join(data, "agent.json"),
+    dataDir: join(data, "agent"),
+    modelsDir,
+    gpu: "off",
+    logLevel: "silent",
+    print: () => {},
+    statusServer: false,
+    metrics: false,
+  });
+  try {
+    const headers = { authorization: `Bearer ${server.bootstrap.clientKey}`, "content-type": "application/json" };
+    for (let i = 0; ; i++) {
+      const r = (await (await fetch(`${server.url}/v1/models`, { headers })).json()) as { data: { id: string }[] };
+      if (r.data.some((m) => m.id === "bench")) break;
+      if (i > 300) throw new Error("the bench model never came online");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const once = async (): Promise<Run> => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      let first = 0;
+      const res = await fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ model: "bench", prompt: PROMPT, max_tokens: tokens, temperature: 0, stream: true }),
+      });
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        if (!first && /"text":"[^"]/.test(text)) first = performance.now();
+      }
+      if (!text.includes("data: [DONE]")) throw new Error(`the stream did not finish: ${text.slice(-300)}`);
+      return measured(t0, first, c0);
+    };
+    await once(); // warm-up: loads the model in the agent
+    const xs: Run[] = [];
+    for (let i = 0; i < runs; i++) xs.push(await once());
+    log(`llm: ${runs} completions through POST /v1/completions (stream)`);
+    return {
+      runs,
+      tokPerSec: round(median(xs.map((x) => (tokens / x.ms) * 1000)), 1),
+      ttftMs: round(median(xs.map((x) => x.ttft)), 2),
+      cpuUsPerToken: round(median(xs.map((x) => x.cpuUs / tokens)), 1),
+    };
+  } finally {
+    await agent.stop({ drainTimeoutMs: 0 });
+    await server.close();
+    await rm(data, { recursive: true, force: true });
   }
 }
 
@@ -166,6 +243,7 @@ export function renderLlmBench(r: LlmBenchResult): string {
     `  overhead ${r.overheadPct}% tok/s (${r.cpuOverheadPct}% CPU/token), +${r.ttftAddedMs} ms to first token`,
     `  ${r.concurrent.requests} concurrent requests: ${r.concurrent.requests} sequences ${r.concurrent.batched.tokPerSec} tok/s (${r.concurrent.batched.wallMs} ms)` +
       ` vs one at a time ${r.concurrent.oneAtATime.tokPerSec} tok/s (${r.concurrent.oneAtATime.wallMs} ms)`,
+    `  via POST /v1/completions (server + agent, streamed, median of ${r.openai.runs}): ${r.openai.tokPerSec} tok/s   first token ${r.openai.ttftMs} ms`,
   ].join("\n");
 }
 

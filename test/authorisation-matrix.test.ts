@@ -132,6 +132,23 @@ const TABLE: Record<string, Case> = {
     path: (f) => `/v1/agent/jobs/${J(f)}/files/in.txt?epoch=${f.epoch}`,
   },
   "GET /v1/capabilities": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/capabilities" },
+  // No llm agent is online here: a caller allowed to ask gets model_not_found (OpenAI's error shape).
+  "POST /v1/chat/completions": {
+    expect: [401, 404, 404, 404, 401, 401, 404],
+    path: () => "/v1/chat/completions",
+    body: { model: "none-online", messages: [{ role: "user", content: "hi" }] },
+  },
+  "POST /v1/completions": {
+    expect: [401, 404, 404, 404, 401, 401, 404],
+    path: () => "/v1/completions",
+    body: { model: "none-online", prompt: "hi" },
+  },
+  "POST /v1/embeddings": {
+    expect: [401, 404, 404, 404, 401, 401, 404],
+    path: () => "/v1/embeddings",
+    body: { model: "none-online", input: "hi" },
+  },
+  "GET /v1/models": { expect: [401, 200, 200, 200, 401, 401, 200], path: () => "/v1/models" },
   // MQTT authenticates inside CONNECT (test/mqtt-server.test.ts checks its ACL); the upgrade is open to all.
   "GET /mqtt": { expect: [101, 101, 101, 101, 101, 101, 101], path: () => "/mqtt" },
   "GET /v1/agents": { expect: [401, 200, 200, 403, 401, 401, 200], path: () => "/v1/agents" },

@@ -4,14 +4,18 @@ import {
   AgentMessagesRequest,
   AuthAgentRequest,
   ChangePasswordRequest,
+  ChatCompletionRequest,
+  CompletionRequest,
   CreateApiKeyRequest,
   CreateUserRequest,
+  EmbeddingRequest,
   ERROR_CODES,
   ErrorEnvelope,
   JobLogsQuery,
   ListJobsQuery,
   LoginRequest,
   NextJobsQuery,
+  OpenAiErrorBody,
   PageQuery,
   RefreshRequest,
   RegisterAgentRequest,
@@ -37,6 +41,8 @@ interface Target {
   cred: Cred;
   /** The concrete path (route params filled in). */
   path?: string;
+  /** The OpenAI-compatible routes answer in OpenAI's error shape instead of the envelope. */
+  openai?: boolean;
 }
 const BODIES: Record<string, Target> = {
   "POST /v1/auth/login": { schema: LoginRequest, cred: "none" },
@@ -52,6 +58,9 @@ const BODIES: Record<string, Target> = {
   "POST /v1/users": { schema: CreateUserRequest, cred: "admin" },
   "PATCH /v1/users/{id}": { schema: UpdateUserRequest, cred: "admin" },
   "POST /v1/keys": { schema: CreateApiKeyRequest, cred: "admin" },
+  "POST /v1/chat/completions": { schema: ChatCompletionRequest, cred: "admin", openai: true },
+  "POST /v1/completions": { schema: CompletionRequest, cred: "admin", openai: true },
+  "POST /v1/embeddings": { schema: EmbeddingRequest, cred: "admin", openai: true },
 };
 const QUERIES: Record<string, Target> = {
   "GET /v1/jobs": { schema: ListJobsQuery, cred: "admin" },
@@ -112,8 +121,17 @@ async function send(method: string, path: string, cred: Cred, body?: string) {
   return { status: r.status, text };
 }
 
-function assertEnvelope(where: string, r: { status: number; text: string }) {
+function assertEnvelope(where: string, r: { status: number; text: string }, openai = false) {
   assert.ok(r.status >= 400 && r.status < 500, `${where}: ${r.status} ${r.text.slice(0, 300)}`);
+  if (openai) {
+    const parsed = OpenAiErrorBody.strict().safeParse(JSON.parse(r.text));
+    assert.ok(parsed.success, `${where}: not OpenAI's error shape: ${r.text.slice(0, 300)}`);
+    assert.ok(
+      Object.hasOwn(ERROR_CODES, parsed.data.error.code ?? ""),
+      `${where}: ${parsed.data.error.code} not registered`,
+    );
+    return;
+  }
   const parsed = ErrorEnvelope.strict().safeParse(JSON.parse(r.text));
   assert.ok(parsed.success, `${where}: not the envelope: ${r.text.slice(0, 300)}`);
   assert.ok(Object.hasOwn(ERROR_CODES, parsed.data.error.code), `${where}: ${parsed.data.error.code} not registered`);
@@ -146,6 +164,7 @@ test("bodies that do not match their schema: 4xx envelope, no write", async () =
           assertEnvelope(
             `${key} ${JSON.stringify(value).slice(0, 100)}`,
             await send(method, fill(path), target.cred, JSON.stringify(value)),
+            target.openai,
           );
         },
       ),

@@ -13,13 +13,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `gantry` CLI with only the given environment (plus PATH) and collects what it printed. */
-export function runGantry(args: string[], env: Record<string, string>): Promise<CliResult> {
+/**
+ * Runs the real `gantry` CLI with only the given environment (plus PATH) and collects what it printed;
+ * `input`, when given, is its stdin (then closed).
+ */
+export function runGantry(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [GANTRY, ...args], {
       env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    // No input: stdin closed at once (EOF), as when nothing is piped.
+    child.stdin.end(input ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

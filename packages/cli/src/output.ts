@@ -63,6 +63,8 @@ export function formatEvent(event: JobEvent): string {
       return `${event.jobId} ${formatLogLine(event)}`;
     case "output":
       return `${event.jobId} output ready\n`;
+    case "tokens":
+      return ""; // the progress lines carry the text so far; `gantry llm` prints tokens as they come
   }
 }
 

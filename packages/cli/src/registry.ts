@@ -23,7 +23,9 @@ import { registerJobLogs } from "./commands/job-logs.ts";
 import { registerJobRetry } from "./commands/job-retry.ts";
 import { registerJobSubmit } from "./commands/job-submit.ts";
 import { registerJobWatch } from "./commands/job-watch.ts";
+import { registerLlm } from "./commands/llm.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerModels } from "./commands/models.ts";
 import { registerServer } from "./commands/server.ts";
 
 /**
@@ -48,6 +50,8 @@ export function createProgram(ctx: CliContext): Command {
   registerAgentsList(program, ctx);
   registerHealth(program, ctx);
   registerCapabilities(program, ctx);
+  registerModels(program, ctx);
+  registerLlm(program, ctx);
 
   const job = program.command("job").description("submit, inspect and manage jobs");
   registerJobSubmit(job, ctx);

@@ -30,6 +30,7 @@ import {
 import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
+import { type LlmHelpers, llmHelpers } from "./plugins/llm.ts";
 import { type PluginHelpers, pluginHelpers } from "./plugins/plugin-helpers.ts";
 import { SocketSubmitter } from "./socket-submitter.ts";
 import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
@@ -182,6 +183,8 @@ export class GantryClient {
   #transport: EventsTransport | undefined;
   /** The CL client's plugin helpers: `clipEmbedding.embedImage(path | Buffer | Blob | stream, payload?, opts?)`, … */
   readonly plugins: PluginHelpers;
+  /** `llm.complete(model, prompt)`, `llm.chat(model, messages)`: jobs whose text streams as `tokens`. */
+  readonly llm: LlmHelpers;
 
   constructor(opts: GantryClientOptions = {}) {
     const env = readClientEnv();
@@ -205,6 +208,7 @@ export class GantryClient {
         connectTimeoutMs: opts.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
       });
     }
+    this.llm = llmHelpers(this, this.#http);
     this.#updates = new JobUpdates({
       client: this,
       prefer: opts.events ?? CLIENT_DEFAULTS.events,
@@ -287,15 +291,26 @@ export class GantryClient {
     third: SubmitJobOptions = {},
   ): Promise<Job> {
     if (typeof first !== "string") return this.#submit(first, second as SubmitOptions | undefined);
-    const { files, onUploadProgress, onProgress, onStatus, onComplete, onError, wait, timeout, signal, ...rest } =
-      third;
+    const {
+      files,
+      onUploadProgress,
+      onProgress,
+      onTokens,
+      onStatus,
+      onComplete,
+      onError,
+      wait,
+      timeout,
+      signal,
+      ...rest
+    } = third;
     const job = await this.#submit(
       { ...rest, capability: first, ...(second ? { payload: second } : {}) },
       { files, onUploadProgress, signal },
     );
     if (!wait) {
-      if (onProgress || onStatus || onComplete || onError)
-        this.subscribeJobUpdates(job.id, { onProgress, onStatus, onComplete, onError });
+      if (onProgress || onTokens || onStatus || onComplete || onError)
+        this.subscribeJobUpdates(job.id, { onProgress, onTokens, onStatus, onComplete, onError });
       return job;
     }
     return new Promise<Job>((resolve, reject) => {
@@ -308,6 +323,7 @@ export class GantryClient {
             }, timeout);
       const off = this.subscribeJobUpdates(job.id, {
         onProgress,
+        onTokens,
         onStatus,
         onComplete: async (done) => {
           clearTimeout(timer);

@@ -3,7 +3,7 @@ import { AGENT_CAPABILITIES_MAX, AgentHealth, AgentMetrics, AgentStatus } from "
 import { CapabilityString } from "./capability.ts";
 import { ErrorBody } from "./errors.ts";
 import { FileRef } from "./files.ts";
-import { JobError, JobId, JobProgress, LogStream } from "./job.ts";
+import { JobError, JobId, JobProgress, LogStream, TOKENS_TEXT_MAX } from "./job.ts";
 
 /** Version of the agent protocol (WebSocket `GET /v1/agent/ws` and the HTTP fallback). */
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -66,6 +66,15 @@ export const AgentToServer = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("job:started"), ref: Ref, jobId: JobId, epoch: Epoch }),
   z.strictObject({ type: z.literal("job:progress"), ref: Ref, jobId: JobId, epoch: Epoch, progress: JobProgress }),
+  /** Generated text (LLM tokens) of one turn; `seq` counts 1, 2, 3… per attempt. Relayed, not stored. */
+  z.strictObject({
+    type: z.literal("job:tokens"),
+    ref: Ref,
+    jobId: JobId,
+    epoch: Epoch,
+    seq: z.number().int().positive(),
+    text: z.string().min(1).max(TOKENS_TEXT_MAX),
+  }),
   z.strictObject({
     type: z.literal("job:log"),
     ref: Ref,

@@ -50,6 +50,12 @@ export const ERROR_CODES = {
     status: 409,
     message: "A job with this idempotency key exists with a different request; use a new key.",
   },
+  // LLM (the OpenAI-compatible routes)
+  model_not_found: { status: 404, message: "No agent online offers this model; GET /v1/models lists those that are." },
+  llm_job_failed: {
+    status: 502,
+    message: "The job behind this request did not complete (failed on every attempt, or cancelled); see the job.",
+  },
   // agents
   agent_not_found: { status: 404, message: "No agent with that id." },
   agent_certificate_invalid: {

@@ -188,6 +188,12 @@ export const JobLogsQuery = z.strictObject({
 export const JobLogsResponse = z.object({ lines: z.array(LogLine), nextAfter: z.number().int() });
 export type JobLogsResponse = z.infer<typeof JobLogsResponse>;
 
+/**
+ * Characters of generated text in one `tokens` message or event. Longer turns are split into
+ * several, so every hop (agent frame, cluster bus, SSE, WebSocket, MQTT packet) stays small.
+ */
+export const TOKENS_TEXT_MAX = 4000;
+
 /** Thin job events (SSE, client WebSocket, MQTT). Full state is fetched over HTTP. */
 export const JobEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("status"), jobId: JobId, status: JobStatus, epoch: z.number().int(), at: Timestamp }),
@@ -201,5 +207,18 @@ export const JobEvent = z.discriminatedUnion("type", [
     at: Timestamp,
   }),
   z.object({ type: z.literal("output"), jobId: JobId, at: Timestamp }),
+  /**
+   * Generated text (LLM tokens), in order: `seq` counts 1, 2, 3… within one attempt (`epoch`), so a
+   * watcher sees a gap or a repeat, and a new epoch starts the text again. Not stored: the job's
+   * output holds the whole text.
+   */
+  z.object({
+    type: z.literal("tokens"),
+    jobId: JobId,
+    epoch: z.number().int(),
+    seq: z.number().int().positive(),
+    text: z.string().max(TOKENS_TEXT_MAX),
+    at: Timestamp,
+  }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AgentHealth, AgentMetrics, AgentStatus } from "./agent-http.ts";
 import { CapabilitySummary } from "./capabilities.ts";
-import { JobId, JobProgress } from "./job.ts";
+import { JobId, JobProgress, TOKENS_TEXT_MAX } from "./job.ts";
 import { JobStatus } from "./job-status.ts";
 
 /**
@@ -30,13 +30,21 @@ const base = { v: z.literal(MQTT_PAYLOAD_VERSION), jobId: JobId, at: z.string() 
 
 /**
  * `gantry/jobs/{id}`, QoS 1. `status` events close with a terminal status; `log` carries only the
- * line's number (fetch lines over HTTP); `output` says the output is ready.
+ * line's number (fetch lines over HTTP); `output` says the output is ready; `tokens` carries LLM text.
  */
 export const MqttJobMessage = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("status"), status: JobStatus, epoch: z.number().int() }),
   z.object({ ...base, type: z.literal("progress"), progress: JobProgress }),
   z.object({ ...base, type: z.literal("log"), seq: z.number().int() }),
   z.object({ ...base, type: z.literal("output") }),
+  /** LLM tokens: the text itself (at most TOKENS_TEXT_MAX characters), `seq` 1, 2, 3… per epoch. */
+  z.object({
+    ...base,
+    type: z.literal("tokens"),
+    epoch: z.number().int(),
+    seq: z.number().int().positive(),
+    text: z.string().max(TOKENS_TEXT_MAX),
+  }),
 ]);
 export type MqttJobMessage = z.infer<typeof MqttJobMessage>;
 

@@ -23,6 +23,7 @@ import { installJsonBodyParser } from "./http/json-body-parser.ts";
 import { keyRoutes } from "./keys/key-routes.ts";
 import { installLimits } from "./limits/rate-limits.ts";
 import { type MqttStatus, mqttPlugin } from "./mqtt/mqtt-plugin.ts";
+import { openAiRoutes } from "./openai/openai-routes.ts";
 import { agentHttpRoutes } from "./routes/agent-http.ts";
 import { agentWsRoutes } from "./routes/agent-ws.ts";
 import { agentsAdminRoutes } from "./routes/agents-admin.ts";
@@ -145,6 +146,7 @@ export async function buildApp(
     keyRoutes,
     auditRoutes,
     dashboardRoutes,
+    openAiRoutes,
   ]) {
     await app.register(plugin, { ctx });
   }

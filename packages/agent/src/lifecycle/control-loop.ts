@@ -146,6 +146,7 @@ export class ControlLoop {
       events: {
         started: (job) => this.#out.put({ type: "job:started", jobId: job.id, epoch: job.epoch }),
         progress: (job, p) => this.#out.progress(job, p),
+        tokens: (job, text) => this.#out.tokens(job, text),
         log: (job, stream, line) => this.#out.log(job, stream, line),
         finished: (job, outcome) => {
           this.#jobs.finished(job, outcome);

@@ -1,4 +1,4 @@
-import type { AgentToServer, AssignedJob, JobProgress } from "@gantry/protocol";
+import { type AgentToServer, type AssignedJob, type JobProgress, TOKENS_TEXT_MAX } from "@gantry/protocol";
 import type { Connection } from "../connection/connection.ts";
 import { splitFrames } from "../connection/frame-limits.ts";
 import type { NewJobMessage, Outbox } from "../outbox/outbox.ts";
@@ -24,6 +24,23 @@ const MAX_LOG_LINE = 65_536;
  */
 const MAX_LOG_MESSAGE_BYTES = 256 * 1024;
 
+/** The messages that end an attempt: after one, the job's token count starts again. */
+const FINAL = new Set<AgentToServer["type"]>(["job:completed", "job:failed", "job:cancelled", "job:rejected"]);
+
+/** `text` in pieces of at most `max` UTF-16 units, never splitting a surrogate pair. */
+export function splitText(text: string, max: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let end = Math.min(i + max, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff && end - 1 > i) end -= 1;
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
 /** A line cut to the protocol's limit, saying how much was cut. */
 export function truncateLogLine(line: string): string {
   if (line.length <= MAX_LOG_LINE) return line;
@@ -33,9 +50,10 @@ export function truncateLogLine(line: string): string {
 
 /**
  * The control loop's outgoing side, batched per event-loop turn: everything produced in one turn is
- * journaled with one outbox write and sent as one frame. Progress is coalesced (the latest per job)
- * and log lines are gathered per job until the flush, or until the job's final message, which must
- * come after them.
+ * journaled with one outbox write and sent as one frame. Progress is coalesced (the latest per job),
+ * log lines and LLM tokens are gathered per job until the flush, or until the job's final message,
+ * which must come after them. Tokens are never dropped: a turn's text goes as one `job:tokens`
+ * (split at TOKENS_TEXT_MAX), numbered 1, 2, 3… per attempt.
  */
 export class OutgoingBatcher {
   readonly #o: OutgoingBatcherOptions;
@@ -44,6 +62,9 @@ export class OutgoingBatcher {
   #progress = new Map<string, { job: AssignedJob; p: JobProgress }>();
   #logs = new Map<string, { job: AssignedJob; lines: { stream: "stdout" | "stderr"; line: string }[] }>();
   #pending = new Map<number, (ok: boolean) => void>();
+  #tokens = new Map<string, { job: AssignedJob; text: string }>();
+  /** The last `job:tokens` seq per job (for its current epoch). */
+  #tokenSeq = new Map<string, { epoch: number; seq: number }>();
 
   constructor(options: OutgoingBatcherOptions) {
     this.#o = options;
@@ -51,6 +72,7 @@ export class OutgoingBatcher {
 
   /** A job message: journaled in the outbox (kept until acked), and sent now if the link is ready. */
   put(msg: NewJobMessage): void {
+    if (FINAL.has(msg.type)) this.#tokenSeq.delete(msg.jobId);
     const full = this.#o.outbox.put(msg);
     if (this.#o.link()) this.#toSend.push(full);
     this.schedule();
@@ -59,6 +81,15 @@ export class OutgoingBatcher {
   /** Keeps only the latest progress of a job per turn. */
   progress(job: AssignedJob, p: JobProgress): void {
     this.#progress.set(job.id, { job, p });
+    this.schedule();
+  }
+
+  /** Generated text: gathered per job until the flush, never coalesced away. */
+  tokens(job: AssignedJob, text: string): void {
+    if (!text) return;
+    const entry = this.#tokens.get(job.id);
+    if (entry) entry.text += text;
+    else this.#tokens.set(job.id, { job, text });
     this.schedule();
   }
 
@@ -118,10 +149,24 @@ export class OutgoingBatcher {
   discardJob(jobId: string): void {
     this.#logs.delete(jobId);
     this.#progress.delete(jobId);
+    this.#tokens.delete(jobId);
+    this.#tokenSeq.delete(jobId);
   }
 
   /** Moves a job's buffered logs and progress into the outbox (before its final message). */
   flushJob(jobId: string): void {
+    const tokens = this.#tokens.get(jobId);
+    if (tokens) {
+      this.#tokens.delete(jobId);
+      const epoch = tokens.job.epoch;
+      const last = this.#tokenSeq.get(jobId);
+      let seq = last?.epoch === epoch ? last.seq : 0;
+      for (const text of splitText(tokens.text, TOKENS_TEXT_MAX)) {
+        seq += 1;
+        this.put({ type: "job:tokens", jobId, epoch, seq, text });
+      }
+      this.#tokenSeq.set(jobId, { epoch, seq });
+    }
     const logs = this.#logs.get(jobId);
     if (logs) {
       this.#logs.delete(jobId);
@@ -156,7 +201,9 @@ export class OutgoingBatcher {
 
   /** One turn's output: buffered progress/logs → outbox, one journal write, one frame. */
   flush(): void {
-    for (const id of [...this.#progress.keys(), ...this.#logs.keys()]) this.flushJob(id);
+    for (const id of new Set([...this.#tokens.keys(), ...this.#progress.keys(), ...this.#logs.keys()])) {
+      this.flushJob(id);
+    }
     this.#scheduled = false;
     this.#o.outbox.commit();
     if (this.#toSend.length === 0) return;

@@ -18,6 +18,12 @@ export interface ExecutorContext {
   signal: AbortSignal;
   progress(progress: JobProgress): void;
   /**
+   * Generated text (LLM tokens), streamed to watchers in order and without loss as `tokens` job
+   * events. Call it once per event-loop turn with that turn's text, not once per token. Absent in
+   * `process`-isolated executors.
+   */
+  tokens?(text: string): void;
+  /**
    * One log line. Lines are batched and bounded: once the job's log budget is spent the rest are
    * dropped (with one marker line) and this returns false, so a flood can stop producing lines.
    */

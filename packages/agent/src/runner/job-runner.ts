@@ -17,6 +17,8 @@ export type JobOutcome =
 export interface RunnerEvents {
   started(job: AssignedJob): void;
   progress(job: AssignedJob, progress: JobProgress): void;
+  /** LLM tokens (lossless, in order). */
+  tokens?(job: AssignedJob, text: string): void;
   log(job: AssignedJob, stream: "stdout" | "stderr", line: string): void;
   finished(job: AssignedJob, outcome: JobOutcome): void;
 }
@@ -139,6 +141,7 @@ export class JobRunner {
             if (msg.t !== "done") return;
           }
           if (msg.t === "progress") this.#o.events.progress(job, msg.p);
+          else if (msg.t === "tokens") this.#o.events.tokens?.(job, msg.text);
           else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
           else if (msg.t === "done") {
             if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });

@@ -98,6 +98,7 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
         {
           signal: ac.signal,
           progress: (p) => post({ t: "progress", id: msg.id, p }),
+          tokens: (text) => post({ t: "tokens", id: msg.id, text: String(text) }),
           log: (s, l) => limiter.push(s, l),
           logDropped: (n) => limiter.drop(n),
           inputPaths: msg.inputPaths,

@@ -43,6 +43,7 @@ export interface DetectedExecutor {
 export type FromWorker =
   | { t: "ready"; executors: DetectedExecutor[] }
   | { t: "progress"; id: string; p: JobProgress }
+  | { t: "tokens"; id: string; text: string }
   | { t: "log"; id: string; s: "stdout" | "stderr"; l: string }
   | { t: "done"; id: string; ok: true; output: unknown }
   | { t: "done"; id: string; ok: false; error: JobError }

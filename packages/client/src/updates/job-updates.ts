@@ -2,13 +2,18 @@ import { type BackoffPolicy, isTerminal, type Job, type JobProgress } from "@gan
 import type { GantryClient } from "../gantry-client.ts";
 import { MqttSource } from "./mqtt-source.ts";
 import { PollSource } from "./poll-source.ts";
-import type { EventsTransport, JobSignal, UpdateSource } from "./update-source.ts";
+import type { EventsTransport, JobSignal, TokenChunk, UpdateSource } from "./update-source.ts";
 import { WsSource } from "./ws-source.ts";
 
 /** Callbacks for subscribeJobUpdates. They run one at a time, in the order events happened. */
 export interface JobUpdateHandlers {
   /** A progress report (percent, stage, message) while the job runs. */
   onProgress?: ((progress: JobProgress, jobId: string) => void | Promise<void>) | undefined;
+  /**
+   * LLM tokens as they are generated (MQTT and the WebSocket; polling has none: the text is in the
+   * output). Numbered per attempt; `client.llm` turns them into a lossless text stream.
+   */
+  onTokens?: ((tokens: TokenChunk, jobId: string) => void | Promise<void>) | undefined;
   /** Every status the transport reports (queued, assigned, running, …). */
   onStatus?: ((status: Job["status"], jobId: string) => void | Promise<void>) | undefined;
   /** Exactly once, with the full job, when it is completed, failed or cancelled (also if it already was). */
@@ -68,6 +73,7 @@ export class JobUpdates {
       run(async () => {
         if (done) return;
         if (s.kind === "progress") await h.onProgress?.(s.progress, jobId);
+        if (s.kind === "tokens") await h.onTokens?.(s.tokens, jobId);
         if (s.kind !== "status") return;
         await h.onStatus?.(s.status, jobId);
         if (isTerminal(s.status)) await finish();

@@ -29,7 +29,9 @@ export class MqttSource implements UpdateSource {
           ? { kind: "status", status: parsed.status }
           : parsed.type === "progress"
             ? { kind: "progress", progress: parsed.progress }
-            : { kind: "other" };
+            : parsed.type === "tokens"
+              ? { kind: "tokens", tokens: { epoch: parsed.epoch, seq: parsed.seq, text: parsed.text } }
+              : { kind: "other" };
       for (const l of [...set]) l(signal);
     });
   }

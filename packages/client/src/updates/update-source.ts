@@ -1,9 +1,17 @@
 import type { JobProgress, JobStatus } from "@gantry/protocol";
 
-/** What a transport tells about one job: a status, a progress report, or that something else happened. */
+/** One `tokens` event: generated text, numbered 1, 2, 3… within an attempt (epoch). */
+export interface TokenChunk {
+  epoch: number;
+  seq: number;
+  text: string;
+}
+
+/** What a transport tells about one job: a status, a progress report, LLM tokens, or that something else happened. */
 export type JobSignal =
   | { kind: "status"; status: JobStatus }
   | { kind: "progress"; progress: JobProgress }
+  | { kind: "tokens"; tokens: TokenChunk }
   | { kind: "other" };
 
 /** The transports a client follows jobs over, in fallback order. */

@@ -52,6 +52,8 @@ export class WsSource implements UpdateSource {
         onEvent: (e) => {
           if (e.type === "status") onSignal({ kind: "status", status: e.status });
           else if (e.type === "progress") onSignal({ kind: "progress", progress: e.progress });
+          else if (e.type === "tokens")
+            onSignal({ kind: "tokens", tokens: { epoch: e.epoch, seq: e.seq, text: e.text } });
           else onSignal({ kind: "other" });
         },
         onError: (err) => {

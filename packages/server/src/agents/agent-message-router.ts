@@ -52,6 +52,8 @@ export class AgentMessageRouter {
         return fenceReply(msg.ref, await l.started(agentId, msg.jobId, msg.epoch));
       case "job:progress":
         return fenceReply(msg.ref, await l.progress(agentId, msg.jobId, msg.epoch, msg.progress));
+      case "job:tokens":
+        return fenceReply(msg.ref, await l.tokens(agentId, msg.jobId, msg.epoch, msg.seq, msg.text));
       case "job:log":
         return fenceReply(msg.ref, await l.log(agentId, msg.jobId, msg.epoch, msg.lines));
       case "job:completed":

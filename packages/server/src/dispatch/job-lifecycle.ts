@@ -39,6 +39,8 @@ export interface LifecycleDeps {
 export class JobLifecycle {
   readonly #d: LifecycleDeps;
   readonly #wakeups = new Map<string, NodeJS.Timeout>();
+  /** Per job, the last tokens message still being handled (its event must leave first). */
+  readonly #tokenTails = new Map<string, Promise<void>>();
 
   constructor(deps: LifecycleDeps) {
     this.#d = deps;
@@ -114,6 +116,34 @@ export class JobLifecycle {
   async progress(agentId: string, jobId: string, epoch: number, progress: JobProgress): Promise<FenceOutcome> {
     const out = await this.#d.store.setProgress(jobId, agentId, epoch, progress, Date.now());
     if (out.kind === "ok") this.#d.events.emit({ type: "progress", jobId, progress, at: new Date().toISOString() });
+    return out;
+  }
+
+  /**
+   * LLM tokens: relayed as a job event, never stored (the output holds the whole text). Fenced like
+   * the stored messages, by reading the row: a stale attempt's text reaches no watcher. Reads of one
+   * job's messages run together but their events leave in the order the messages came.
+   */
+  tokens(agentId: string, jobId: string, epoch: number, seq: number, text: string): Promise<FenceOutcome> {
+    const read = this.#d.store.getJob(jobId);
+    const prev = this.#tokenTails.get(jobId) ?? Promise.resolve();
+    const out = prev.then(async (): Promise<FenceOutcome> => {
+      const job = await read;
+      if (!job) return { kind: "missing" };
+      if (job.agentId !== agentId || job.epoch !== epoch || (job.status !== "running" && job.status !== "assigned")) {
+        return { kind: "stale", job };
+      }
+      this.#d.events.emit({ type: "tokens", jobId, epoch, seq, text, at: new Date().toISOString() });
+      return { kind: "ok", job };
+    });
+    const tail = out.then(
+      () => {},
+      () => {},
+    );
+    this.#tokenTails.set(jobId, tail);
+    void tail.then(() => {
+      if (this.#tokenTails.get(jobId) === tail) this.#tokenTails.delete(jobId);
+    });
     return out;
   }
 

@@ -1,5 +1,5 @@
-import { ERROR_CODES, type ErrorCode, GantryError, isErrorCode } from "@gantry/protocol";
-import type { FastifyError, FastifyInstance } from "fastify";
+import { type ErrorCode, type ErrorEnvelope, GantryError, isErrorCode } from "@gantry/protocol";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { isStorageFullError } from "../store/storage-errors.ts";
 
@@ -21,42 +21,8 @@ export function installErrorHandler(app: FastifyInstance): void {
   // JSON only: without Fastify's text/plain parser, other media types get a clean 415.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof GantryError) {
-      return reply.status(err.status).send(err.toEnvelope());
-    }
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const details = err.validation.map((v) => ({
-        in: err.validationContext ?? "body",
-        path: v.instancePath || "/",
-        message: v.message,
-      }));
-      const where = err.validationContext ?? "body";
-      const first = details[0];
-      const message = `Invalid ${where}: ${first ? `${first.path} ${first.message}` : "does not match the schema"}.`;
-      // Schemas may name a more specific registry code for an issue (e.g. invalid_capability).
-      // zod keeps a custom issue's params under issue.params; the provider nests the issue under params.
-      const named = err.validation.map((v) => (v.params as { params?: { code?: unknown } } | undefined)?.params?.code);
-      const code = named.every((c) => c === named[0] && typeof c === "string" && isErrorCode(c))
-        ? (named[0] as ErrorCode)
-        : "validation_failed";
-      return reply.status(ERROR_CODES[code].status).send(new GantryError(code, message, details).toEnvelope());
-    }
-    const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
-    if (mapped) return reply.status(ERROR_CODES[mapped].status).send(new GantryError(mapped, err.message).toEnvelope());
-    if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
-      return reply
-        .status(400)
-        .send(new GantryError("invalid_json", `The body is not valid JSON: ${err.message}`).toEnvelope());
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.status(400).send(new GantryError("validation_failed", err.message).toEnvelope());
-    }
-    if (isStorageFullError(err)) {
-      request.log.error({ err }, "write failed: storage full or not writable");
-      return reply.status(507).send(new GantryError("storage_full").toEnvelope());
-    }
-    request.log.error({ err }, "unhandled error");
-    return reply.status(500).send(new GantryError("internal_error").toEnvelope());
+    const { status, envelope } = errorEnvelopeOf(err, request);
+    return reply.status(status).send(envelope);
   });
   app.setNotFoundHandler((request, reply) => {
     reply
@@ -68,4 +34,44 @@ export function installErrorHandler(app: FastifyInstance): void {
         ).toEnvelope(),
       );
   });
+}
+
+/** Anything thrown, as the status and error envelope it is answered with (logged when unexpected). */
+export function errorEnvelopeOf(
+  err: FastifyError,
+  request: FastifyRequest,
+): { status: number; envelope: ErrorEnvelope } {
+  const answer = (e: GantryError) => ({ status: e.status, envelope: e.toEnvelope() });
+  if (err instanceof GantryError) return answer(err);
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const details = err.validation.map((v) => ({
+      in: err.validationContext ?? "body",
+      path: v.instancePath || "/",
+      message: v.message,
+    }));
+    const where = err.validationContext ?? "body";
+    const first = details[0];
+    const message = `Invalid ${where}: ${first ? `${first.path} ${first.message}` : "does not match the schema"}.`;
+    // Schemas may name a more specific registry code for an issue (e.g. invalid_capability).
+    // zod keeps a custom issue's params under issue.params; the provider nests the issue under params.
+    const named = err.validation.map((v) => (v.params as { params?: { code?: unknown } } | undefined)?.params?.code);
+    const code = named.every((c) => c === named[0] && typeof c === "string" && isErrorCode(c))
+      ? (named[0] as ErrorCode)
+      : "validation_failed";
+    return answer(new GantryError(code, message, details));
+  }
+  const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped) return answer(new GantryError(mapped, err.message));
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return answer(new GantryError("invalid_json", `The body is not valid JSON: ${err.message}`));
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: 400, envelope: new GantryError("validation_failed", err.message).toEnvelope() };
+  }
+  if (isStorageFullError(err)) {
+    request.log.error({ err }, "write failed: storage full or not writable");
+    return answer(new GantryError("storage_full"));
+  }
+  request.log.error({ err }, "unhandled error");
+  return answer(new GantryError("internal_error"));
 }

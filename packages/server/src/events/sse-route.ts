@@ -51,7 +51,7 @@ export const sseRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (a
       let overflow = false;
       let write: (e: JobEvent) => void = (e) => {
         if (overflow) return;
-        bufferedBytes += e.type === "log" ? e.line.length + 100 : 200;
+        bufferedBytes += e.type === "log" ? e.line.length + 100 : e.type === "tokens" ? e.text.length + 150 : 200;
         if (bufferedBytes > MAX_UNREAD_BYTES) {
           overflow = true;
           buffered.length = 0;

@@ -18,6 +18,8 @@ export function mqttMessageOf(event: JobEvent): MqttJobMessage {
       return { ...base, type: "log", seq: event.seq };
     case "output":
       return { ...base, type: "output" };
+    case "tokens":
+      return { ...base, type: "tokens", epoch: event.epoch, seq: event.seq, text: event.text };
   }
 }
 
@@ -40,7 +42,8 @@ export function terminalMessageOf(job: JobRecord | undefined): string | undefine
  * Subscribes to the job event stream (which emits after the commit that records each change) and
  * publishes each event on `gantry/jobs/{id}` at QoS 1. With `external` (a broker every replica shares) the
  * terminal status is also retained, expiring after TERMINAL_RETAIN_SECS. Payloads are small by
- * construction: progress text is bounded by the protocol (2,000 characters), log lines go as numbers.
+ * construction: progress text is bounded by the protocol (2,000 characters), token text by TOKENS_TEXT_MAX,
+ * log lines go as numbers.
  * An external broker is shared by every replica, so it gets only the events this replica emitted (each
  * once per cluster); an embedded broker serves this replica's clients, so it gets every event.
  */

@@ -12,7 +12,7 @@ await truncate(fx.path("broken"), (await readFile(fx.path("broken"))).length - 4
 const ex = createLlmExecutor({ modelsDir: fx.dir, gpu: "off", threads: 1, watch: false });
 const context = (signal?: AbortSignal) => {
   const c = testContext(fx.dir, signal);
-  return Object.assign(c.ctx, { progress$: c.progress, logs: c.logs });
+  return Object.assign(c.ctx, { progress$: c.progress, logs: c.logs, tokens$: c.tokens });
 };
 after(async () => {
   await ex.unload();
@@ -28,7 +28,7 @@ test("detect lists one capability per model, with attributes", async () => {
   ]);
 });
 
-test("a job streams its text as latest-wins progress, once per turn, and ends with the output", async () => {
+test("a job streams its text as tokens once per turn, and as latest-wins progress, and ends with the output", async () => {
   const ctx = context();
   const payload = { prompt: "the", max_tokens: 40, temperature: 0 };
   const out = (await ex.run(testJob("llm.tiny-a[gpu]", payload), ctx)) as LlmCompletionOutput;
@@ -38,6 +38,8 @@ test("a job streams its text as latest-wins progress, once per turn, and ends wi
   for (let i = 1; i < messages.length; i++)
     assert.ok(messages[i]!.startsWith(messages[i - 1]!), "each extends the last");
   assert.ok(ctx.progress$.every((p) => p.stage === "generating" && p.percent <= 99));
+  assert.equal(ctx.tokens$.join(""), out.text, "the token messages add up to the text, in order");
+  assert.ok(ctx.tokens$.length >= messages.length, "progress at most once per token message");
 });
 
 test("a corrupt model fails the job with category model and drops it from the capabilities", async () => {
@@ -52,8 +54,12 @@ test("a corrupt model fails the job with category model and drops it from the ca
 test("a cancelled job logs its partial text", async () => {
   const ac = new AbortController();
   const ctx = context(ac.signal);
+  // Cancelled once text has come (a timer could fire before the first token on a busy machine).
+  ctx.tokens = (t) => {
+    ctx.tokens$.push(t);
+    ac.abort("cancel");
+  };
   const run = ex.run(testJob("llm.tiny-a", { prompt: "the", max_tokens: 5000, temperature: 0 }), ctx);
-  setTimeout(() => ac.abort("cancel"), 30);
   await assert.rejects(run, (e: unknown) => (e as Error).name === "LlmError");
   assert.match(ctx.logs.join("\n"), /^partial output, \d+ tokens: /);
 });

@@ -40,7 +40,7 @@ export function createLlmExecutor(fixed: Partial<LlmOptions> = {}) {
     },
     async run(job: ExecutorJob, ctx: ExecutorContext) {
       if (!engine) throw new ExecutorError("model", "llm is not available on this agent");
-      const stream = tokenProgress(ctx.progress, engine.maxTokens(job.payload));
+      const stream = tokenProgress(ctx, engine.maxTokens(job.payload));
       try {
         return await engine.run(capabilityName(job.capability), job.payload, {
           signal: ctx.signal,

@@ -25,13 +25,15 @@ export const testJob = (capability: string, payload: unknown): ExecutorJob => ({
   attempt: 1,
 });
 
-/** A run context that records progress and log lines. */
+/** A run context that records progress, token text (one entry per call) and log lines. */
 export function testContext(dataDir: string, signal = new AbortController().signal) {
   const progress: JobProgress[] = [];
   const logs: string[] = [];
+  const tokens: string[] = [];
   const ctx: ExecutorContext = {
     signal,
     progress: (p) => progress.push(p),
+    tokens: (t) => tokens.push(t),
     log: (_s, line) => logs.push(line) > 0,
     logDropped: () => {},
     inputPaths: {},
@@ -39,5 +41,5 @@ export function testContext(dataDir: string, signal = new AbortController().sign
     workDir: dataDir,
     settings: testSettings(dataDir),
   };
-  return { ctx, progress, logs };
+  return { ctx, progress, logs, tokens };
 }
