@@ -187,9 +187,10 @@ export class SqliteJobs {
       args.push(...values);
     };
     let from = "jobs";
+    let held = false;
     if (f.statuses !== null) {
       const status = f.statuses[0]!;
-      const held = status === "assigned" || status === "running";
+      held = status === "assigned" || status === "running";
       from = held
         ? "jobs INDEXED BY jobs_lease"
         : `jobs INDEXED BY ${f.owner === null ? "jobs_status_list" : "jobs_owner_status_list"}`;
@@ -199,7 +200,9 @@ export class SqliteJobs {
     if (f.owner !== null) add("owner = ?", f.owner);
     if (f.capability !== null) add("capability = ?", f.capability);
     if (f.beforeId !== null) add("id < ?", f.beforeId);
-    const sql = `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const filter = `FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    // Held: sort the held jobs' ids, then read whole rows for the page only.
+    const sql = held ? `SELECT * FROM jobs WHERE id IN (SELECT id ${filter}) ORDER BY id DESC` : `SELECT * ${filter}`;
     const stmt = getOrCreate(this.#listCache, sql, () => this.#db.prepare(sql));
     return (stmt.all([...args, f.limit]) as JobRow[]).map(jobFromRow);
   }
