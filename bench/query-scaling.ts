@@ -39,7 +39,6 @@ const backend = values.backend as "sqlite" | "postgres";
 const BASELINE_DROP = [
   "DROP INDEX jobs_status_list",
   "DROP INDEX jobs_owner_status_list",
-  "DROP INDEX jobs_capability_status_list",
   `DROP TRIGGER jobs_count_insert${backend === "postgres" ? " ON jobs" : ""}`,
   `DROP TRIGGER ${backend === "postgres" ? "jobs_count_update ON jobs" : "jobs_count_status"}`,
   `DROP TRIGGER jobs_count_delete${backend === "postgres" ? " ON jobs" : ""}`,

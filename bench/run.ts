@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseBenchOptions } from "./lib/bench-options.ts";
 import { Children } from "./lib/children.ts";
@@ -13,6 +15,7 @@ import { runThroughput } from "./lib/throughput-bench.ts";
 import { runLlmBench } from "./llm-bench.ts";
 import { closeOpenPeerEnvs } from "./peers/peer-env.ts";
 import { runPeers } from "./peers/peers-bench.ts";
+import { markdownTable, renderPeers } from "./peers/peers-report.ts";
 
 /**
  * `npm run bench [-- --quick] [--only throughput,latency,connections,idle,files,llm,peers,media,mqtt] [--server-prof DIR] [--agent-prof DIR]`
@@ -107,6 +110,13 @@ try {
 report.finishedAt = new Date().toISOString();
 process.stdout.write(`\n${renderReport(report)}\n`);
 const file = writeReport(RESULTS_DIR, report);
+if (report.peers && !("error" in report.peers)) {
+  // The peers table as Markdown too, for docs/benchmarks.md.
+  const md = `# bench:peers ${report.startedAt}\n\n${renderPeers(report.peers, markdownTable)}\n`;
+  const stamp = report.startedAt.replace(/[:.]/g, "-");
+  writeFileSync(join(RESULTS_DIR, `peers-${stamp}.md`), md);
+  writeFileSync(join(RESULTS_DIR, "peers-latest.md"), md);
+}
 process.stdout.write(
   `\nwrote ${file} and ${RESULTS_DIR}/latest.json (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`,
 );

@@ -30,6 +30,8 @@ export interface PeersOptions {
   gantryBigBatch: number;
   bulkInFlight: number;
   singleInFlight: number;
+  /** Gantry's SDK pipelined submit: submits outstanding at once (they share frames). */
+  pipelinedInFlight: number;
   /** Worker processes, and concurrent handlers in each. */
   workers: number;
   concurrency: number;
@@ -114,11 +116,12 @@ const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDi
     gantryBigBatch: 1000,
     bulkInFlight: 4,
     singleInFlight: 32,
+    pipelinedInFlight: 256,
     workers: 4,
     concurrency: 50,
     runs: 3,
     warmupJobs: 1000,
-    rates: [200, 1000],
+    rates: [200, 1000, 5000],
     warmupMs: 1000,
     measureMs: 5000,
     timeoutMs: 120_000,

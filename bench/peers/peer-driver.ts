@@ -4,6 +4,8 @@ import type { PeerPayload, PeerTarget } from "./peer-messages.ts";
 export interface ProducerDriver {
   addOne(payload: PeerPayload): Promise<void>;
   addMany(payloads: PeerPayload[]): Promise<void>;
+  /** Gantry: the SDK's pipelined submit (GantryClient.submit over its WebSocket). */
+  addPipelined?(payload: PeerPayload): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -2,21 +2,19 @@ import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import type { PeersOptions } from "../lib/bench-options.ts";
 import { type Children, nextMessage } from "../lib/children.ts";
-import type { Fleet } from "../lib/fleet.ts";
-import type { FleetConfig } from "../lib/fleet-messages.ts";
 import { startServerChild } from "../lib/server-child.ts";
 import { wallNow } from "../lib/stats.ts";
+import { type PeerWorkers, startGantryAgents } from "./gantry-agents.ts";
 import type { FromProducer, PeerSystem, PeerTarget, PeerWorkerConfig, ToProducer } from "./peer-messages.ts";
 import { startWorkerGroup } from "./worker-group.ts";
 
-const FLEET_MAIN = new URL("../lib/fleet-main.ts", import.meta.url).pathname;
 const WORKER_MAIN = new URL("./worker-main.ts", import.meta.url).pathname;
 const PRODUCER_MAIN = new URL("./producer-main.ts", import.meta.url).pathname;
 
 /** One system ready to measure: its queue (fresh server, Redis prefix or schema), 4 workers, a producer. */
 export interface PeerEnv {
   system: PeerSystem;
-  workers: Fleet;
+  workers: PeerWorkers;
   producer: ChildProcess;
   /** What the backend promises on commit, as read from it. */
   durability: string;
@@ -76,24 +74,24 @@ async function start(system: PeerSystem, children: Children, o: PeersOptions): P
     let durability: string;
     let backendPids: () => number[];
     let confirm: (() => Promise<number>) | null = null;
-    let workerFile = WORKER_MAIN;
-    let workerConfigs: unknown[];
+    let workerConfigs: unknown[] = [];
+    let gantryWorkers: (() => Promise<PeerWorkers>) | null = null;
     if (system === "gantry") {
       const server = await startServerChild(children);
       undo.push(() => server.stop());
-      target = { system, ...server.bootstrap, url: server.url, capability: "bench.noop" };
-      durability = "SQLite WAL, commit before ack";
+      // debug.echo: the agent's built-in no-op executor (the output is the payload).
+      target = { system, ...server.bootstrap, url: server.url, capability: "debug.echo" };
+      durability = "SQLite WAL, fdatasync before ack";
       backendPids = () => [server.pid];
-      workerFile = FLEET_MAIN;
-      workerConfigs = Array.from({ length: o.workers }, () => ({
-        url: server.url,
-        agentKey: server.bootstrap.agentKey,
-        capability: "bench.noop",
-        capacity: o.concurrency,
-        count: 1,
-        mode: "latency",
-        concurrency: 1,
-      })) satisfies FleetConfig[];
+      gantryWorkers = () =>
+        startGantryAgents(children, {
+          url: server.url,
+          agentKey: server.bootstrap.agentKey,
+          clientKey: server.bootstrap.clientKey,
+          capability: "debug.echo",
+          workers: o.workers,
+          concurrency: o.concurrency,
+        });
     } else if (system === "bullmq") {
       const u = new URL(o.redisUrl);
       target = {
@@ -133,7 +131,9 @@ async function start(system: PeerSystem, children: Children, o: PeersOptions): P
         () => ({ target, concurrency: o.concurrency }) satisfies PeerWorkerConfig,
       );
     }
-    const workers = await startWorkerGroup(children, `${system}-worker`, workerFile, workerConfigs);
+    const workers = gantryWorkers
+      ? await gantryWorkers()
+      : await startWorkerGroup(children, `${system}-worker`, WORKER_MAIN, workerConfigs);
     undo.push(() => workers.stop());
     const producer = children.fork(`${system}-producer`, PRODUCER_MAIN, target);
     undo.push(() => children.stop(producer));

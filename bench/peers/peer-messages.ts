@@ -24,10 +24,16 @@ export interface PeerPayload {
   pad: string;
 }
 
+/**
+ * single: one add per request (Gantry: one POST per job); bulk: `batchSize` per request;
+ * pipelined: Gantry only, the SDK's default submit (over the client WebSocket, many per frame).
+ */
+export type ThroughputMode = "single" | "bulk" | "pipelined";
+
 /** Bench parent → producer-main.ts (IPC). */
 export type ToProducer =
-  | { type: "throughput"; mode: "single" | "bulk"; n: number; batchSize: number; inFlight: number }
-  | { type: "open-loop"; rate: number; warmupMs: number; measureMs: number };
+  | { type: "throughput"; mode: ThroughputMode; n: number; batchSize: number; inFlight: number }
+  | { type: "open-loop"; rate: number; warmupMs: number; measureMs: number; pipelined?: boolean };
 
 /** producer-main.ts → bench parent. */
 export type FromProducer =

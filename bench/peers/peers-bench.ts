@@ -4,7 +4,7 @@ import type { Children } from "../lib/children.ts";
 import { cpuSeconds } from "../lib/proc-stats.ts";
 import { type Distribution, distribution, median, round } from "../lib/stats.ts";
 import { type PeerEnv, startPeerEnv } from "./peer-env.ts";
-import type { FromProducer, PeerSystem } from "./peer-messages.ts";
+import type { FromProducer, PeerSystem, ThroughputMode } from "./peer-messages.ts";
 
 export interface PeerRun {
   jobs: number;
@@ -40,7 +40,11 @@ export interface PeerSystemResult {
   bulk?: PeerSeries;
   /** Gantry only: batches of `gantryBigBatch`, as in the throughput section. */
   bigBatch?: PeerSeries;
+  /** Gantry only: the SDK's default submit, pipelined over its WebSocket. */
+  pipelined?: PeerSeries;
   latency: PeerLatencyPoint[];
+  /** Gantry only: open-loop latency with the SDK's pipelined submit. */
+  latencyPipelined?: PeerLatencyPoint[];
   errors: string[];
 }
 
@@ -61,12 +65,12 @@ function cpuMeter(pids: number[]) {
 }
 
 /** One closed-loop throughput measurement on an environment: N adds, clock stops on the N-th completion. */
-async function measure(env: PeerEnv, o: PeersOptions, mode: "single" | "bulk", n: number, batchSize: number) {
+async function measure(env: PeerEnv, o: PeersOptions, mode: ThroughputMode, n: number, batchSize: number) {
   const target = env.workers.completed() + n;
   const cpu = cpuMeter([env.producer.pid!, ...env.workers.pids(), ...env.backendPids()]);
   const done = env.waitDone(target, o.timeoutMs);
   done.catch(() => {}); // awaited below; this keeps an early producer error from leaving it unhandled
-  const inFlight = mode === "bulk" ? o.bulkInFlight : o.singleInFlight;
+  const inFlight = mode === "bulk" ? o.bulkInFlight : mode === "pipelined" ? o.pipelinedInFlight : o.singleInFlight;
   const sub = await env.command<Submitted>({ type: "throughput", mode, n, batchSize, inFlight }, o.timeoutMs);
   if (sub.errors > 0) throw new Error(`${sub.errors} adds failed (${sub.firstError})`);
   const seconds = ((await done) - sub.startedAt) / 1000;
@@ -80,11 +84,11 @@ async function measure(env: PeerEnv, o: PeersOptions, mode: "single" | "bulk", n
 }
 
 /** Open-loop single adds at `rate`; latency = handler start − send time, over the measured window. */
-async function latencyAt(env: PeerEnv, o: PeersOptions, rate: number): Promise<PeerLatencyPoint> {
+async function latencyAt(env: PeerEnv, o: PeersOptions, rate: number, pipelined = false): Promise<PeerLatencyPoint> {
   await env.workers.collectSamples(); // drop what earlier measurements left
   const base = env.workers.completed();
   const r = await env.command<OpenLoopDone>(
-    { type: "open-loop", rate, warmupMs: o.warmupMs, measureMs: o.measureMs },
+    { type: "open-loop", rate, warmupMs: o.warmupMs, measureMs: o.measureMs, pipelined },
     o.timeoutMs,
   );
   let drained = true;
@@ -136,6 +140,7 @@ export async function runPeers(children: Children, bo: BenchOptions, log: (l: st
       // Fresh processes: let JIT and connection pools settle before anything counts.
       await measure(env, o, "bulk", o.warmupJobs, o.batchSize);
       await measure(env, o, "single", Math.ceil(o.warmupJobs / 2), 1);
+      if (system === "gantry") await measure(env, o, "pipelined", Math.ceil(o.warmupJobs / 2), 1);
       await fn(env);
     } catch (err) {
       const msg = `${what}: ${(err as Error).message}`;
@@ -156,9 +161,11 @@ export async function runPeers(children: Children, bo: BenchOptions, log: (l: st
         push(`${system}/bulk`, bulk);
         let extra = "";
         if (system === "gantry") {
+          const piped = await measure(env, o, "pipelined", o.singleJobs, 1);
+          push(`${system}/pipelined`, piped);
           const big = await measure(env, o, "bulk", o.bulkJobs, o.gantryBigBatch);
           push(`${system}/big`, big);
-          extra = `, batch ${o.gantryBigBatch} ${big.jobsPerSec}/s`;
+          extra = `, SDK pipelined ${piped.jobsPerSec}/s, batch ${o.gantryBigBatch} ${big.jobsPerSec}/s`;
         }
         log(
           `peers run ${run + 1}/${o.runs} ${system}: single ${single.jobsPerSec}/s, bulk ${bulk.jobsPerSec}/s${extra}`,
@@ -166,7 +173,7 @@ export async function runPeers(children: Children, bo: BenchOptions, log: (l: st
       });
   }
   for (const [key, list] of runs) {
-    const [system, kind] = key.split("/") as [PeerSystem, "single" | "bulk" | "big"];
+    const [system, kind] = key.split("/") as [PeerSystem, "single" | "bulk" | "big" | "pipelined"];
     results.get(system)![kind === "big" ? "bigBatch" : kind] = series(list);
   }
 
@@ -179,6 +186,17 @@ export async function runPeers(children: Children, bo: BenchOptions, log: (l: st
           `peers latency ${system} at ${rate}/s: p50 ${p.p50} ms, p99 ${p.p99} ms, adds acked ${p.acceptedPerSec}/s${p.overloaded ? " (overloaded)" : ""}`,
         );
         // A backlog left behind would be counted against the next rate.
+        if (p.overloaded) break;
+      }
+      if (system !== "gantry") return;
+      const piped: PeerLatencyPoint[] = [];
+      results.get(system)!.latencyPipelined = piped;
+      for (const rate of o.rates) {
+        const p = await latencyAt(env, o, rate, true);
+        piped.push(p);
+        log(
+          `peers latency gantry (SDK pipelined) at ${rate}/s: p50 ${p.p50} ms, p99 ${p.p99} ms, adds acked ${p.acceptedPerSec}/s${p.overloaded ? " (overloaded)" : ""}`,
+        );
         if (p.overloaded) break;
       }
     });

@@ -4,7 +4,7 @@ const fmt = (n: number | undefined, digits = 0) =>
   n !== undefined && Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits }) : "n/a";
 
 function label(s: PeerSystemResult, versions: Record<string, string>): string {
-  if (s.system === "gantry") return "Gantry (HTTP adds, protocol agents)";
+  if (s.system === "gantry") return "Gantry (one POST per job; real agents)";
   if (s.system === "bullmq") return `BullMQ ${versions.bullmq} + Redis (no persistence)`;
   return `graphile-worker ${versions["graphile-worker"]}${s.system === "graphile-batched" ? ", batched settings" : ", defaults"}`;
 }
@@ -38,6 +38,14 @@ export function renderPeers(r: PeersResult, table: (rows: string[][]) => string)
       cpuCell(s.single, s.bulk),
       ...rates.map((x) => latencyCell(s.latency.find((p) => p.rate === x))),
     ]);
+    if (s.pipelined)
+      rows.push([
+        "Gantry, SDK pipelined submit (WebSocket)",
+        fmt(s.pipelined.medianJobsPerSec),
+        "",
+        `${fmt(s.pipelined.medianCpuMsPerJob, 2)} /`,
+        ...rates.map((x) => latencyCell(s.latencyPipelined?.find((p) => p.rate === x))),
+      ]);
     if (s.bigBatch)
       rows.push([
         `Gantry, batches of ${o.gantryBigBatch} (reference)`,
@@ -59,16 +67,32 @@ export function renderPeers(r: PeersResult, table: (rows: string[][]) => string)
   out.push(
     `  latency: open loop, single adds, ${o.warmupMs} ms warm-up + ${o.measureMs} ms measured; handler start − send time`,
   );
+  out.push(
+    "  Gantry's workers are real `gantry agent` processes (debug.echo, capacity = concurrency), started fresh per run; its",
+  );
+  out.push(
+    "  completions are read from GET /v1/jobs/stats, its latency is the server's startedAt (the agent reported the executor",
+  );
+  out.push(
+    "  started) − send time; graphile-worker: each runner on its default pool (maxPoolSize 10), 4 × 11 connections",
+  );
   out.push("  durability: Redis runs without persistence, so BullMQ's acks are not durable;");
   out.push("  Gantry (SQLite, commit before ack) and graphile-worker (PostgreSQL) commit durably. As read from each:");
   for (const s of r.systems) if (s.durability) out.push(`    ${s.system}: ${s.durability}`);
   for (const s of r.systems) {
     const per = (x?: PeerSeries) => x?.runs.map((y) => fmt(y.jobsPerSec)).join(" / ") ?? "-";
     out.push(
-      `  ${s.system} runs: single ${per(s.single)}; bulk ${per(s.bulk)}${s.bigBatch ? `; big ${per(s.bigBatch)}` : ""}`,
+      `  ${s.system} runs: single ${per(s.single)}; bulk ${per(s.bulk)}${s.pipelined ? `; pipelined ${per(s.pipelined)}` : ""}${s.bigBatch ? `; big ${per(s.bigBatch)}` : ""}`,
     );
     for (const e of s.errors) out.push(`  ${s.system} ERROR ${e}`);
   }
   out.push(`  peers section took ${fmt(r.seconds)} s`);
   return out.join("\n");
+}
+
+/** A Markdown table for docs and bench/results/peers-*.md. */
+export function markdownTable(rows: string[][]): string {
+  const [head, ...body] = rows;
+  const line = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [line(head!), `|${head!.map(() => "---").join("|")}|`, ...body.map(line)].join("\n");
 }

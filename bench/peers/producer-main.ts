@@ -32,6 +32,7 @@ async function throughput(m: Extract<ToProducer, { type: "throughput" }>): Promi
     try {
       // Throughput jobs are marked w: their latency is not sampled.
       if (m.mode === "single") await driver.addOne(payload(true));
+      else if (m.mode === "pipelined") await driver.addPipelined!(payload(true));
       else await driver.addMany(Array.from({ length: size }, () => payload(true)));
     } catch (err) {
       errors += size;
@@ -75,7 +76,7 @@ function openLoop(m: Extract<ToProducer, { type: "open-loop" }>): Promise<FromPr
       sent++;
       if (!warm) sentMeasured++;
       inFlight++;
-      driver.addOne(payload(warm)).then(
+      (m.pipelined ? driver.addPipelined!(payload(warm)) : driver.addOne(payload(warm))).then(
         () => {
           accepted++;
           const at = performance.now() - t0;

@@ -7,6 +7,7 @@ import {
   Job,
   type JobEvent,
   JobLogsResponse,
+  JobStatsResponse,
   type JobStatus,
   ListAgentsResponse,
   ListJobsResponse,
@@ -386,6 +387,17 @@ export class GantryClient {
 
   get(id: string, opts: CallOptions = {}): Promise<Job> {
     return this.#http.request({ method: "GET", path: jobPath(id), schema: Job, retryable: true, signal: opts.signal });
+  }
+
+  /** `GET /v1/jobs/stats`: counts per status and capability of the jobs this credential may see. */
+  stats(opts: CallOptions = {}): Promise<JobStatsResponse> {
+    return this.#http.request({
+      method: "GET",
+      path: "/v1/jobs/stats",
+      schema: JobStatsResponse,
+      retryable: true,
+      signal: opts.signal,
+    });
   }
 
   /** One page of jobs, newest first as the server orders them. */

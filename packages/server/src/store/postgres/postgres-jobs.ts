@@ -21,6 +21,8 @@ import { inTransaction } from "./postgres-db.ts";
 import { TickBatcher } from "./tick-batcher.ts";
 
 const HELD = "status IN ('assigned','running')";
+/** The predicate of the list indexes (migration 004), spelled as there so the planner can prove it. */
+const LISTED = "status IN ('queued','completed','failed','cancelled')";
 const AGENT_CATEGORIES = new Set(["transient", "model", "inference", "fatal"]);
 const INSERT_COLUMNS = `id, capability, capability_full, payload, inputs, priority, owner, idempotency_key, request_hash,
   timeout_secs, max_wait_secs, runtime_secs, max_attempts, backoff_ms, status, created_at, updated_at, deadline_at,
@@ -50,9 +52,9 @@ const SQL = {
     SELECT owner, capability, status, sum(n) FROM moved GROUP BY owner, capability, status
     ON CONFLICT (owner, capability, status) DO UPDATE SET n = job_counts.n + excluded.n`,
   // The oldest queued job: the queued end of jobs_status_list / jobs_owner_status_list, in id order.
-  oldestAll: `SELECT created_at FROM jobs WHERE status = 'queued'
+  oldestAll: `SELECT created_at FROM jobs WHERE ${LISTED} AND status = 'queued'
     AND ($1::text[] IS NULL OR capability = ANY($1)) ORDER BY id LIMIT 1`,
-  oldestOf: `SELECT created_at FROM jobs WHERE owner = $1 AND status = 'queued'
+  oldestOf: `SELECT created_at FROM jobs WHERE ${LISTED} AND owner = $1 AND status = 'queued'
     AND ($2::text[] IS NULL OR capability = ANY($2)) ORDER BY id LIMIT 1`,
   // Contract (the claim): locks at most $3 queued, eligible jobs of capability $1 (priority desc, then
   // age, jobs_queue) that no other claimer holds (SKIP LOCKED: concurrent claimers on any replica take
@@ -240,7 +242,10 @@ export class PostgresJobs {
     return listByStatuses(f, (one) => this.#listOne(one));
   }
 
-  /** At most one status: each filter combination walks its index (migration 004) in id order. */
+  /**
+   * At most one status. Queued and finished jobs: the list index (004) of the filter, walked in id
+   * order. Held jobs: the held jobs (bounded by the fleet's slots), sorted.
+   */
   async #listOne(f: JobFilter): Promise<JobRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -248,8 +253,12 @@ export class PostgresJobs {
       args.push(value);
       where.push(clause(args.length));
     };
+    if (f.statuses !== null) {
+      const status = f.statuses[0]!;
+      where.push(status === "assigned" || status === "running" ? HELD : LISTED);
+      add((n) => `status = $${n}`, status);
+    }
     if (f.owner !== null) add((n) => `owner = $${n}`, f.owner);
-    if (f.statuses !== null) add((n) => `status = $${n}`, f.statuses[0]);
     if (f.capability !== null) add((n) => `capability = $${n}`, f.capability);
     if (f.beforeId !== null) add((n) => `id < $${n}`, f.beforeId);
     args.push(f.limit);

@@ -21,6 +21,8 @@ import type { GroupCommit } from "./group-commit.ts";
 import { type AttemptRow, attemptFromRow, type JobRow, jobFromRow } from "./rows.ts";
 
 const HELD = "status IN ('assigned','running')";
+/** The predicate of the list indexes (migration 008), spelled as there so SQLite can use them. */
+const LISTED = "status IN ('queued','completed','failed','cancelled')";
 const AGENT_CATEGORIES = new Set(["transient", "model", "inference", "fatal"]);
 
 /**
@@ -122,9 +124,10 @@ export class SqliteJobs {
       countsOf: p("SELECT capability, status, n FROM job_counts WHERE owner = ? AND n <> 0"),
       // The oldest queued job: the queued end of jobs_status_list / jobs_owner_status_list, walked in
       // id order until one is in the capability list (null: any).
-      oldestAll: p(`SELECT created_at FROM jobs INDEXED BY jobs_status_list WHERE status = 'queued'
+      oldestAll: p(`SELECT created_at FROM jobs INDEXED BY jobs_status_list WHERE ${LISTED} AND status = 'queued'
         AND (? IS NULL OR capability IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT 1`),
-      oldestOf: p(`SELECT created_at FROM jobs INDEXED BY jobs_owner_status_list WHERE owner = ? AND status = 'queued'
+      oldestOf: p(`SELECT created_at FROM jobs INDEXED BY jobs_owner_status_list WHERE ${LISTED} AND owner = ?
+        AND status = 'queued'
         AND (? IS NULL OR capability IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT 1`),
       queuedCaps: p("SELECT DISTINCT capability FROM jobs INDEXED BY jobs_queue WHERE status = 'queued'"),
       queuedCounts: p(
@@ -171,7 +174,11 @@ export class SqliteJobs {
     return listByStatuses(f, (one) => Promise.resolve(this.#listOne(one)));
   }
 
-  /** At most one status: each filter combination walks its index (008) in id order. */
+  /**
+   * At most one status. Queued and finished jobs: the list index (008) of the filter, walked in id
+   * order, stopping after `limit` rows. Held jobs: all held jobs (jobs_lease, bounded by the fleet's
+   * slots), sorted. No status: the primary key or jobs_owner_id, in id order.
+   */
   #listOne(f: JobFilter): JobRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -179,11 +186,23 @@ export class SqliteJobs {
       where.push(clause);
       args.push(...values);
     };
+    let from = "jobs";
+    let held = false;
+    if (f.statuses !== null) {
+      const status = f.statuses[0]!;
+      held = status === "assigned" || status === "running";
+      from = held
+        ? "jobs INDEXED BY jobs_lease"
+        : `jobs INDEXED BY ${f.owner === null ? "jobs_status_list" : "jobs_owner_status_list"}`;
+      add(held ? HELD : LISTED);
+      add("status = ?", status);
+    }
     if (f.owner !== null) add("owner = ?", f.owner);
-    if (f.statuses !== null) add("status = ?", f.statuses[0]);
     if (f.capability !== null) add("capability = ?", f.capability);
     if (f.beforeId !== null) add("id < ?", f.beforeId);
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const filter = `FROM ${from} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    // Held: sort the held jobs' ids, then read whole rows for the page only.
+    const sql = held ? `SELECT * FROM jobs WHERE id IN (SELECT id ${filter}) ORDER BY id DESC` : `SELECT * ${filter}`;
     const stmt = getOrCreate(this.#listCache, sql, () => this.#db.prepare(sql));
     return (stmt.all([...args, f.limit]) as JobRow[]).map(jobFromRow);
   }

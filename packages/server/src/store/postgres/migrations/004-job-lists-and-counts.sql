@@ -1,9 +1,12 @@
 -- 004: lists by status and per-status counts that stay flat as the table grows (issue 12).
 -- Lists: one index per way a list is filtered, each ending in id so a page is read in id order and
--- the walk stops after `limit` rows.
-CREATE INDEX jobs_status_list ON jobs(status, id);
-CREATE INDEX jobs_owner_status_list ON jobs(owner, status, id);
-CREATE INDEX jobs_capability_status_list ON jobs(capability, status, id);
+-- the walk stops after `limit` rows. They are partial: a job enters them when queued and when it
+-- finishes, never while held (assigned, running), so the claim/start path of each job touches them
+-- once (leaving queued). A list of held jobs walks the held jobs (jobs_lease: no more than the
+-- fleet's slots). Queries repeat the predicate literally so the planner can prove it.
+CREATE INDEX jobs_status_list ON jobs(status, id) WHERE status IN ('queued','completed','failed','cancelled');
+CREATE INDEX jobs_owner_status_list ON jobs(owner, status, id)
+  WHERE status IN ('queued','completed','failed','cancelled');
 
 -- Counts: counters per (owner, capability, status). Updating one counter row from every writing
 -- transaction would serialise all of them (and every replica) on that row, so each statement that
