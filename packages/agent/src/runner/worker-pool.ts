@@ -23,6 +23,12 @@ interface Slot {
   idleSince: number;
   /** Outstanding liveness pings (see `forget`): while any is open the thread gets no new jobs. */
   pings: Map<number, () => void>;
+  /** The thread has imported and detected its executors: a job sent now starts at once. */
+  ready: boolean;
+  /** Hears the thread's detection (the warm thread started before the agent reports ready). */
+  onReady?: (executors: DetectedExecutor[]) => void;
+  /** Hears that the thread was lost before it was ready. */
+  onFail?: (reason: string) => void;
 }
 
 type RunMessage = Extract<ToWorker, { t: "run" }>;
@@ -46,8 +52,11 @@ export const DEFAULT_SETTINGS: ExecutorSettings = {
 };
 
 /**
- * A pool of up to `size` executor worker threads, started on demand and ended after `idleMs` without
- * work: an idle agent then holds no thread (each costs 35-40 MB of RSS, measured in bench/). Jobs are spread over the least-loaded thread and share it
+ * A pool of up to `size` executor worker threads. `warm()` starts the first one (its detection is the
+ * agent's) and the pool keeps it for good, so no job waits for a thread start (0.4-0.65 s measured):
+ * a crashed or replaced warm thread is started again at once. Threads beyond it start when every
+ * ready thread is busy and end after `idleMs` without work; a job never waits on a starting thread
+ * while a ready one can take it. Jobs are spread over the least-loaded thread and share it
  * (executors are async), so a benchmark of thousands of tiny jobs costs one postMessage each way,
  * not a thread start. A thread that crashes or is ended is replaced; its jobs are reported lost.
  * A thread under suspicion (a job there ignored its abort) gets no new work until it answers a
@@ -66,6 +75,10 @@ export class WorkerPool {
   readonly #max: number;
   readonly #idleMs: number;
   readonly #reaper: NodeJS.Timeout;
+  /** Threads kept however idle: 1 once warm() was called. */
+  #minWarm = 0;
+  /** A warm thread that died before it was ready is started again after this (no tight crash loop). */
+  #restartDelayMs = 0;
 
   /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
   constructor(
@@ -112,6 +125,31 @@ export class WorkerPool {
         }
       });
       w.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
+    });
+  }
+
+  /**
+   * Starts the thread the pool keeps warm and resolves with what its executors detected (the same
+   * answer as detect(), without a second thread start). Rejects like detect() when it cannot.
+   */
+  warm(timeoutMs = DETECT_TIMEOUT_MS): Promise<DetectedExecutor[]> {
+    this.#minWarm = 1;
+    const slot = this.#slots.find((s) => !s.ready) ?? this.#spawnInto();
+    return new Promise<DetectedExecutor[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(`executor detection did not finish within ${timeoutMs} ms (a plugin hangs on import or detect)`),
+        );
+        this.#replace(slot, "executor detection timed out");
+      }, timeoutMs);
+      slot.onReady = (executors) => {
+        clearTimeout(timer);
+        resolve(executors);
+      };
+      slot.onFail = (reason) => {
+        clearTimeout(timer);
+        reject(new Error(`the executor detection thread failed (${reason}): a plugin ended it`));
+      };
     });
   }
 
@@ -174,22 +212,38 @@ export class WorkerPool {
     return [...new Set((await Promise.all(answers)).flat())];
   }
 
-  /** The least-loaded thread not under suspicion; a new one while all are busy and the pool has room. */
+  /**
+   * The least-loaded ready thread not under suspicion. While every ready thread is busy and the pool
+   * has room, another is started, but the job goes to a ready one (a start takes far longer than a
+   * shared turn); only with no ready thread at all does it go to a starting one.
+   */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
-    for (const s of this.#slots) if (s.pings.size === 0 && (!best || s.jobs.size < best.jobs.size)) best = s;
-    if ((!best || best.jobs.size > 0) && this.#slots.length < this.#max && !this.#closed) {
-      best = this.#spawn();
-      this.#slots.push(best);
+    let starting: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.pings.size > 0) continue;
+      if (!s.ready) {
+        if (!starting || s.jobs.size < starting.jobs.size) starting = s;
+      } else if (!best || s.jobs.size < best.jobs.size) best = s;
     }
-    return best;
+    if ((!best || best.jobs.size > 0) && !starting && this.#slots.length < this.#max && !this.#closed) {
+      starting = this.#spawnInto();
+    }
+    return best ?? starting;
+  }
+
+  #spawnInto(): Slot {
+    const slot = this.#spawn();
+    this.#slots.push(slot);
+    return slot;
   }
 
   /** Ends threads that have had nothing to do for idleMs. */
   #reap(): void {
     const now = Date.now();
     for (const s of [...this.#slots]) {
-      if (s.jobs.size > 0 || s.pings.size > 0 || now - s.idleSince < this.#idleMs) continue;
+      if (this.#slots.length <= this.#minWarm) return;
+      if (!s.ready || s.jobs.size > 0 || s.pings.size > 0 || now - s.idleSince < this.#idleMs) continue;
       this.#slots.splice(this.#slots.indexOf(s), 1);
       s.worker.removeAllListeners();
       s.worker.on("error", () => {});
@@ -282,6 +336,7 @@ export class WorkerPool {
       checks: new Map(),
       unloads: new Map(),
       idleSince: Date.now(),
+      ready: false,
     };
     worker.on("message", (batch: FromWorker | FromWorker[]) => {
       for (const msg of Array.isArray(batch) ? batch : [batch]) this.#receive(slot, msg);
@@ -300,7 +355,14 @@ export class WorkerPool {
       this.#drain();
       return;
     }
-    if (msg.t === "ready") return;
+    if (msg.t === "ready") {
+      slot.ready = true;
+      this.#restartDelayMs = 0;
+      slot.onReady?.(msg.executors);
+      slot.onReady = slot.onFail = undefined;
+      this.#drain(); // jobs parked while no thread could take them
+      return;
+    }
     if (msg.t === "unloaded") {
       slot.unloads.get(msg.n)?.();
       return;
@@ -320,11 +382,26 @@ export class WorkerPool {
     sink.onMessage(msg);
   }
 
+  /** Starts the warm thread again after it was lost; at once, or after a growing pause if it died starting. */
+  #keepWarm(wasReady: boolean): void {
+    if (this.#slots.length >= this.#minWarm) return;
+    if (wasReady) {
+      this.#spawnInto();
+      return;
+    }
+    this.#restartDelayMs = Math.min(30_000, Math.max(1000, this.#restartDelayMs * 2));
+    setTimeout(() => {
+      if (!this.#closed && this.#slots.length < this.#minWarm) this.#spawnInto();
+    }, this.#restartDelayMs).unref();
+  }
+
   #replace(slot: Slot, reason: string): void {
     const i = this.#slots.indexOf(slot);
     if (i === -1) return;
     this.#slots.splice(i, 1);
     for (const t of slot.pings.values()) t();
+    slot.onFail?.(reason);
+    slot.onReady = slot.onFail = undefined;
     slot.worker.removeAllListeners();
     slot.worker.on("error", () => {});
     void slot.worker.terminate();
@@ -334,6 +411,7 @@ export class WorkerPool {
     if (!this.#closed) {
       this.#onReplaced?.(reason, lost.length);
       this.#drain(); // starts a fresh thread if jobs are waiting
+      this.#keepWarm(slot.ready);
     }
     for (const [, sink] of lost) sink.onLost(reason);
   }
