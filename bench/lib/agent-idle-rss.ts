@@ -54,8 +54,11 @@ export async function runAgentIdleRss(
     { cwd: dir, env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
-  agent.stdout.on("data", (b: Buffer) => (output += b.toString()).length > 10_000 && (output = output.slice(-5000)));
-  agent.stderr.on("data", (b: Buffer) => (output += b.toString()).length > 10_000 && (output = output.slice(-5000)));
+  const keep = (b: Buffer) => {
+    output = (output + b.toString()).slice(-5000);
+  };
+  agent.stdout.on("data", keep);
+  agent.stderr.on("data", keep);
   try {
     const client = new GantryClient({ url: server.url, apiKey: server.bootstrap.clientKey });
     await client.waitForWorkers(["debug.echo"], { timeoutMs: 60_000 }).catch((err: Error) => {
