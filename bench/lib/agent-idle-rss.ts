@@ -73,6 +73,12 @@ export async function runAgentIdleRss(
       samples.push(rssMb(agent.pid!));
       await new Promise((r) => setTimeout(r, 200));
     }
+    if (process.env.AGENT_MAPS) {
+      const { readFileSync } = await import("node:fs");
+      const maps = readFileSync(`/proc/${agent.pid}/maps`, "utf8");
+      log([...new Set(maps.split("\n").map((l) => l.split(/\s+/)[5]).filter((f) => f && /\.so|\.node/.test(f)))].join("\n"));
+      log(readFileSync(`/proc/${agent.pid}/status`, "utf8").match(/Threads.*|Rss\w+.*/g)!.join(" "));
+    }
     const once = async () => {
       const j0 = performance.now();
       const job = await client.submit("debug.echo", { n: 1 });
