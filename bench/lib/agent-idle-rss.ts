@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { GantryClient } from "@gantry/client";
+import { agentBundle } from "../../packages/cli/bin/agent-bundle.js";
 import type { Children } from "./children.ts";
 import { rssMb } from "./proc-stats.ts";
 import { startServerChild } from "./server-child.ts";
@@ -61,7 +62,7 @@ export async function runAgentIdleRss(
   agent.stderr.on("data", keep);
   try {
     const client = new GantryClient({ url: server.url, apiKey: server.bootstrap.clientKey });
-    await client.waitForWorkers(["debug.echo"], { timeoutMs: 60_000 }).catch((err: Error) => {
+    await client.waitForWorkers(["debug.echo"], { timeout: 60_000 }).catch((err: Error) => {
       throw new Error(`${err.message}; agent said: ${output.slice(-2000)}`);
     });
     const startMs = performance.now() - t0;
@@ -76,8 +77,21 @@ export async function runAgentIdleRss(
     if (process.env.AGENT_MAPS) {
       const { readFileSync } = await import("node:fs");
       const maps = readFileSync(`/proc/${agent.pid}/maps`, "utf8");
-      log([...new Set(maps.split("\n").map((l) => l.split(/\s+/)[5]).filter((f) => f && /\.so|\.node/.test(f)))].join("\n"));
-      log(readFileSync(`/proc/${agent.pid}/status`, "utf8").match(/Threads.*|Rss\w+.*/g)!.join(" "));
+      log(
+        [
+          ...new Set(
+            maps
+              .split("\n")
+              .map((l) => l.split(/\s+/)[5])
+              .filter((f) => f && /\.so|\.node/.test(f)),
+          ),
+        ].join("\n"),
+      );
+      log(
+        readFileSync(`/proc/${agent.pid}/status`, "utf8")
+          .match(/Threads.*|Rss\w+.*/g)!
+          .join(" "),
+      );
     }
     const once = async () => {
       const j0 = performance.now();
@@ -90,7 +104,7 @@ export async function runAgentIdleRss(
     const warm: number[] = [];
     for (let i = 0; i < o.jobs; i++) warm.push(await once());
     const result = {
-      entry: /bundle/.test(output) ? "bundle" : "sources",
+      entry: agentBundle() ? "bundle" : "sources",
       startMs: round(startMs),
       rssMb: round(median(samples), 1),
       rssMaxMb: round(Math.max(...samples), 1),

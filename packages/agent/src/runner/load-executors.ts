@@ -1,5 +1,6 @@
 import { parseCapability } from "@gantry/protocol";
 import type { Detection, Executor, ExecutorSettings } from "./executor.ts";
+import { importExecutor } from "./import-executor.ts";
 import { inChildProcess } from "./process-executor.ts";
 import type { DetectedExecutor } from "./worker-messages.ts";
 
@@ -49,7 +50,7 @@ export async function loadExecutors(
   for (const module of modules) {
     let ex: Executor | undefined;
     try {
-      ex = ((await import(module)) as { default?: Executor }).default;
+      ex = ((await importExecutor(module)) as { default?: Executor }).default;
     } catch (err) {
       found.push({
         name: module,

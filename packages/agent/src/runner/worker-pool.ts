@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { BUNDLED } from "./bundled.ts";
 import type { ExecutorSettings } from "./executor.ts";
 import { MAX_OUTPUT_BYTES } from "./wire-json.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
@@ -33,7 +34,7 @@ interface Slot {
 
 type RunMessage = Extract<ToWorker, { t: "run" }>;
 
-const ENTRY = new URL("./worker-entry.ts", import.meta.url);
+const ENTRY = BUNDLED ? new URL("./agent-worker.mjs", import.meta.url) : new URL("./worker-entry.ts", import.meta.url);
 
 /** How long importing and detecting every executor may take. */
 const DETECT_TIMEOUT_MS = 60_000;

@@ -38,7 +38,10 @@ function findSharp(): string | null {
     // sharp's exports hide its package.json: found from its entry file, up.
     dir = dirname(require.resolve("sharp"));
     let pkg = readPackage(dir);
-    while (pkg?.name !== "sharp" && dirname(dir) !== dir) pkg = readPackage((dir = dirname(dir)));
+    while (pkg?.name !== "sharp" && dirname(dir) !== dir) {
+      dir = dirname(dir);
+      pkg = readPackage(dir);
+    }
     if (pkg?.name !== "sharp") return "sharp cannot be loaded: its package.json was not found";
     version = pkg.version;
   } catch (err) {
