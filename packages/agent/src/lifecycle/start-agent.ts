@@ -131,6 +131,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       server: id.config().server!,
       transport,
       capacity,
+      prefetch: o.prefetch ?? 0,
       capabilities,
       tier: s.tier,
       pollWaitSecs: o.pollWaitSecs,

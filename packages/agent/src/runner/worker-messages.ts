@@ -44,8 +44,8 @@ export type FromWorker =
   | { t: "ready"; executors: DetectedExecutor[] }
   | { t: "progress"; id: string; p: JobProgress }
   | { t: "log"; id: string; s: "stdout" | "stderr"; l: string }
-  | { t: "done"; id: string; ok: true; output: unknown }
-  | { t: "done"; id: string; ok: false; error: JobError }
+  | { t: "done"; id: string; ok: true; output: unknown; made?: boolean }
+  | { t: "done"; id: string; ok: false; error: JobError; made?: boolean }
   | { t: "pong"; n: number }
   | { t: "health"; n: number; problems: string[] }
   | { t: "unloaded"; n: number };

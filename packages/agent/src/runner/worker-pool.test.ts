@@ -53,7 +53,7 @@ test("warm(): the detecting thread is kept, and stays however long the pool is i
       ["t.echo true", "t.wait true", "t.exit true"],
     );
     assert.equal(pool.size, 1);
-    assert.deepEqual(await runJob(pool, "t.echo", 7, "j1"), { t: "done", id: "j1", ok: true, output: 7 });
+    assert.deepEqual(await runJob(pool, "t.echo", 7, "j1"), { t: "done", id: "j1", ok: true, output: 7, made: false });
     // Two at once: the second starts a thread; after idleMs it is ended, the warm one is kept.
     const [a, b] = await Promise.all([runJob(pool, "t.wait", 30), runJob(pool, "t.wait", 30)]);
     assert.equal(a.t === "done" && a.ok, true);
