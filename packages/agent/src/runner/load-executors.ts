@@ -1,4 +1,5 @@
 import { parseCapability } from "@gantry/protocol";
+import { BUILTIN_LOADERS } from "../executors/builtin-executors.ts";
 import type { Detection, Executor, ExecutorSettings } from "./executor.ts";
 import { importExecutor } from "./import-executor.ts";
 import { inChildProcess } from "./process-executor.ts";
@@ -99,6 +100,7 @@ function register(ex: Executor, module: string, d: Detection, into: Map<string, 
       detected: d.available,
       module,
       isolation,
+      ...(ex.light === true && isolation === "thread" && BUILTIN_LOADERS.has(module) ? { light: true } : {}),
       ...(d.available ? {} : { problem: d.reason }),
     });
   }

@@ -32,6 +32,8 @@ export interface DetectedExecutor {
   /** The plugin serving it. */
   executor: string;
   isolation?: "thread" | "process";
+  /** A built-in light executor: the control thread runs its jobs itself (see Executor.light). */
+  light?: boolean;
   attributes: string[];
   detected: boolean;
   module: string;

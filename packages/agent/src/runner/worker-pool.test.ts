@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BUILTIN_EXECUTORS } from "../executors/builtin-executors.ts";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -78,5 +79,28 @@ test("a warm thread that dies is started again, and the next job runs", async ()
     assert.equal(next.t === "done" && next.ok && next.output, "again");
   } finally {
     await pool.close();
+  }
+});
+
+test("a built-in light executor (debug.echo) runs on the control thread: it answers while the only thread spins", async () => {
+  const echo = BUILTIN_EXECUTORS.find((m) => m.endsWith("/debug/echo.ts"))!;
+  const spin = module(`export default { name: "t.spin", detect: () => true, run: async () => { for (;;); } }`);
+  // A plugin that calls itself light is not trusted with the control thread.
+  const fake = module(
+    `export default { name: "t.fake", light: true, detect: () => true, run: async (j) => j.payload }`,
+  );
+  const pool = new WorkerPool(1, [echo, spin, fake], undefined, 60_000);
+  try {
+    const found = await pool.warm();
+    assert.deepEqual(
+      found.map((d) => `${d.name} ${d.light === true}`),
+      ["debug.echo true", "t.spin false", "t.fake false"],
+    );
+    void runJob(pool, "t.spin", null);
+    await new Promise((r) => setTimeout(r, 100)); // the thread is now stuck in the loop
+    const done = await runJob(pool, "debug.echo", { x: 1 }, "e1");
+    assert.deepEqual(done, { t: "done", id: "e1", ok: true, output: { x: 1 }, made: false });
+  } finally {
+    await pool.close(200);
   }
 });

@@ -1,7 +1,9 @@
 import { Worker } from "node:worker_threads";
 import { BUNDLED } from "./bundled.ts";
-import type { ExecutorSettings } from "./executor.ts";
-import { MAX_OUTPUT_BYTES } from "./wire-json.ts";
+import type { Executor, ExecutorSettings } from "./executor.ts";
+import { importExecutor } from "./import-executor.ts";
+import { toJobError } from "./job-error.ts";
+import { checkWireJson, MAX_OUTPUT_BYTES } from "./wire-json.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** Messages about one job, delivered to whoever started it. */
@@ -69,6 +71,8 @@ export class WorkerPool {
   readonly #onReplaced: ((reason: string, lostJobs: number) => void) | undefined;
   readonly #slots: Slot[] = [];
   readonly #where = new Map<string, Slot>();
+  /** Built-in light executors by capability: their jobs run here, on the control thread (see Executor.light). */
+  readonly #light = new Map<string, Executor>();
   /** Jobs waiting for a thread that is not under suspicion. */
   #waiting: Array<{ msg: RunMessage; sink: JobSink }> = [];
   #pingSeq = 0;
@@ -145,7 +149,7 @@ export class WorkerPool {
       }, timeoutMs);
       slot.onReady = (executors) => {
         clearTimeout(timer);
-        resolve(executors);
+        void this.#loadLight(executors).then(() => resolve(executors), reject);
       };
       slot.onFail = (reason) => {
         clearTimeout(timer);
@@ -154,10 +158,55 @@ export class WorkerPool {
     });
   }
 
+  /** Imports the detected light executors here (tiny built-in modules) so their jobs skip the thread. */
+  async #loadLight(executors: DetectedExecutor[]): Promise<void> {
+    for (const d of executors) {
+      if (!d.light || !d.detected) continue;
+      const ex = ((await importExecutor(d.module)) as { default?: Executor }).default;
+      if (ex?.light) this.#light.set(d.name, ex);
+    }
+  }
+
   run(msg: RunMessage, sink: JobSink): void {
+    const light = this.#light.get(msg.name);
+    if (light) {
+      void this.#runLight(light, msg, sink);
+      return;
+    }
     const slot = this.#pick();
     if (slot) this.#dispatch(slot, msg, sink);
     else this.#waiting.push({ msg, sink });
+  }
+
+  /** A light executor's job, here: it answers at once, so there is nothing to abort or replace. */
+  async #runLight(ex: Executor, msg: RunMessage, sink: JobSink): Promise<void> {
+    const signal = new AbortController().signal;
+    let done: Extract<FromWorker, { t: "done" }>;
+    try {
+      const output = await ex.run(
+        { id: msg.id, capability: msg.capability, payload: msg.payload, inputs: msg.inputs, attempt: msg.attempt },
+        {
+          signal,
+          progress: (p) => sink.onMessage({ t: "progress", id: msg.id, p }),
+          log: (s, l) => {
+            sink.onMessage({ t: "log", id: msg.id, s, l });
+            return true;
+          },
+          logDropped: () => {},
+          inputPaths: msg.inputPaths,
+          workDir: msg.workDir,
+          outputDir: msg.outputDir,
+          settings: this.#settings,
+        },
+      );
+      const checked = checkWireJson(output, "output", this.#settings.maxOutputBytes);
+      done = checked.ok
+        ? { t: "done", id: msg.id, ok: true, output, made: false }
+        : { t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem }, made: false };
+    } catch (err) {
+      done = { t: "done", id: msg.id, ok: false, error: toJobError(err, signal), made: false };
+    }
+    sink.onMessage(done);
   }
 
   abort(id: string, reason: Extract<ToWorker, { t: "abort" }>["reason"]): void {
