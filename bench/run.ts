@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runAgentIdleRss } from "./lib/agent-idle-rss.ts";
 import { parseBenchOptions } from "./lib/bench-options.ts";
 import { Children } from "./lib/children.ts";
 import { runConnections } from "./lib/connections-bench.ts";
@@ -83,7 +84,12 @@ try {
   if (opts.only.has("latency")) report.latency = await section("latency", () => runLatency(children, opts, log));
   if (opts.only.has("connections"))
     report.connections = await section("connections", () => runConnections(children, opts, log));
-  if (opts.only.has("idle")) report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
+  if (opts.only.has("idle")) {
+    report.idleAgent = await section("idle agent", () => runIdleAgent(children, opts, log));
+    report.cliAgent = await section("gantry agent (CLI)", () =>
+      runAgentIdleRss(children, { seconds: opts.idle.seconds, jobs: 10 }, log),
+    );
+  }
   if (opts.only.has("files")) report.files = await section("files", () => runFiles(children, opts, log));
   if (opts.only.has("llm")) report.llm = await section("llm", () => runLlmBench(opts.quick, log));
   if (opts.only.has("mqtt")) {

@@ -87,7 +87,7 @@ export interface BenchOptions {
   files: { bytes: number };
   peers: PeersOptions;
   /** Media plugins through a real agent vs sharp directly (bench/lib/media-gantry.ts). */
-  media: { images: number; capacity: number; runs: number };
+  media: { images: number; capacity: number; prefetch: number; runs: number };
 }
 
 const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDir"> = {
@@ -107,7 +107,7 @@ const FULL: Omit<BenchOptions, "quick" | "only" | "serverProfDir" | "agentProfDi
   connections: { agents: 10_000, processes: 8, concurrency: 100, settleMs: 5000 },
   idle: { seconds: 10 },
   files: { bytes: 1024 ** 3 },
-  media: { images: 100, capacity: 2, runs: 3 },
+  media: { images: 100, capacity: 2, prefetch: 2, runs: 3 },
   peers: {
     systems: ["gantry", "bullmq", "graphile"],
     bulkJobs: 20_000,
@@ -136,7 +136,7 @@ const QUICK: typeof FULL = {
   connections: { agents: 400, processes: 2, concurrency: 50, settleMs: 1000 },
   idle: { seconds: 3 },
   files: { bytes: 256 * 1024 ** 2 },
-  media: { images: 50, capacity: 2, runs: 3 },
+  media: { images: 50, capacity: 2, prefetch: 2, runs: 3 },
   peers: { ...FULL.peers, bulkJobs: 2000, singleJobs: 500, runs: 1, warmupJobs: 200, warmupMs: 300, measureMs: 1000 },
 };
 

@@ -14,6 +14,8 @@ export interface MediaOptions {
   images: number;
   /** The agent's slots, and the direct loop's concurrency. */
   capacity: number;
+  /** The agent's prefetch (docs/agent.md "Prefetch"): jobs held beyond its slots. */
+  prefetch: number;
   /** Interleaved runs (median reported). */
   runs: number;
   serverProfDir?: string | undefined;
@@ -32,6 +34,7 @@ export interface MediaRow {
 export interface MediaResult {
   images: number;
   capacity: number;
+  prefetch: number;
   runs: number;
   loadAvg: number[];
   rows: MediaRow[];
@@ -66,6 +69,7 @@ export async function runMedia(children: Children, o: MediaOptions, log: (s: str
   const server = await startServerChild(children, { cpuProfDir: o.serverProfDir });
   const agent = startRealAgent(children, server.url, server.bootstrap.agentKey, {
     capacity: o.capacity,
+    prefetch: o.prefetch,
     capability: CAPABILITIES.join(","),
     cpuProfDir: o.agentProfDir,
   });
@@ -147,13 +151,20 @@ export async function runMedia(children: Children, o: MediaOptions, log: (s: str
     };
   });
   const { loadavg } = await import("node:os");
-  return { images: o.images, capacity: o.capacity, runs: o.runs, loadAvg: loadavg().map((x) => round(x, 1)), rows };
+  return {
+    images: o.images,
+    capacity: o.capacity,
+    prefetch: o.prefetch,
+    runs: o.runs,
+    loadAvg: loadavg().map((x) => round(x, 1)),
+    rows,
+  };
 }
 
 /** The section as a markdown table. */
 export function renderMedia(r: MediaResult): string {
   const lines = [
-    `media: 640×480 PNG, ${r.images} images per batch, capacity ${r.capacity}, median of ${r.runs}, load ${r.loadAvg.join(" ")}`,
+    `media: 640×480 PNG, ${r.images} images per batch, capacity ${r.capacity}, prefetch ${r.prefetch}, median of ${r.runs}, load ${r.loadAvg.join(" ")}`,
     "| capability | sharp directly (img/s) | through Gantry (img/s) | ratio |",
     "|---|---|---|---|",
   ];

@@ -11,6 +11,7 @@ const cfg = JSON.parse(process.argv[2]!) as {
   url: string;
   agentKey: string;
   capacity: number;
+  prefetch: number;
   capability: string;
   dir: string;
 };
@@ -19,6 +20,7 @@ try {
     server: cfg.url,
     key: cfg.agentKey,
     capacity: cfg.capacity,
+    prefetch: cfg.prefetch,
     capabilities: cfg.capability.split(","),
     configPath: join(cfg.dir, "agent.json"),
     dataDir: join(cfg.dir, "data"),

@@ -8,13 +8,13 @@ export function startRealAgent(
   children: Children,
   url: string,
   agentKey: string,
-  opts: { capacity: number; capability: string; cpuProfDir?: string | undefined },
+  opts: { capacity: number; capability: string; prefetch?: number; cpuProfDir?: string | undefined },
 ): ChildProcess {
   const dir = children.tempDir("agent");
   return children.fork(
     "gantry-agent",
     REAL_AGENT_MAIN,
-    { url, agentKey, capacity: opts.capacity, capability: opts.capability, dir },
+    { url, agentKey, capacity: opts.capacity, prefetch: opts.prefetch ?? 0, capability: opts.capability, dir },
     {
       cwd: dir,
       env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir },

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type LlmBenchResult, renderLlmBench } from "../llm-bench.ts";
 import type { PeersResult } from "../peers/peers-bench.ts";
 import { renderPeers } from "../peers/peers-report.ts";
+import type { AgentIdleRssResult } from "./agent-idle-rss.ts";
 import type { ConnectionsResult } from "./connections-bench.ts";
 import type { FilesResult } from "./files-bench.ts";
 import type { IdleAgentResult } from "./idle-agent-bench.ts";
@@ -23,6 +24,8 @@ export interface BenchReport {
   latency?: LatencyPoint[] | { error: string };
   connections?: ConnectionsResult | { error: string };
   idleAgent?: IdleAgentResult | { error: string };
+  /** A real `gantry agent` CLI process: idle RSS and its first job (bench/agent-idle-rss.ts). */
+  cliAgent?: AgentIdleRssResult | { error: string };
   llm?: LlmBenchResult | { error: string };
   files?: FilesResult | { error: string };
   peers?: PeersResult | { error: string };
@@ -155,6 +158,18 @@ export function renderReport(r: BenchReport): string {
       table([
         ["idle gantry agent", "RSS MB", "max RSS MB", "CPU %"],
         [`capacity ${i.capacity}, ${i.seconds} s window`, fmt(i.rssMb, 1), fmt(i.rssMaxMb, 1), fmt(i.cpuPct, 2)],
+      ]),
+    );
+    out.push("");
+  }
+
+  const g = r.cliAgent;
+  if (g && "error" in g) out.push(`gantry agent (CLI): ERROR ${g.error}`);
+  else if (g) {
+    out.push(
+      table([
+        ["gantry agent (CLI), capacity 4", "runs", "start ms", "idle RSS MB", "first job ms", "next jobs ms"],
+        ["", g.entry, fmt(g.startMs, 0), fmt(g.rssMb, 1), fmt(g.firstJobMs, 1), fmt(g.warmJobMs, 1)],
       ]),
     );
     out.push("");

@@ -11,7 +11,9 @@ const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 const canStripTypes = major > 22 || (major === 22 && minor >= 18);
 
 if (canStripTypes) {
-  await import("../src/main.ts");
+  // `gantry agent` runs from one bundled file when there is one (a third of the sources' idle memory).
+  const bundle = process.argv[2] === "agent" ? (await import("./agent-bundle.js")).agentBundle() : null;
+  await import(bundle ?? "../src/main.ts");
 } else {
   const self = realpathSync(fileURLToPath(import.meta.url));
   const node = findRepoNode(dirname(self));

@@ -68,6 +68,11 @@ export interface AgentOptions {
   maxLoadedModels?: number;
   /** Load the built-in executors (`debug.*`, `shell.bash`, `benchmark`, `llm`). @defaultValue true */
   builtinExecutors?: boolean;
+  /**
+   * Jobs taken beyond `capacity`, waiting here with their inputs fetched for the next free executor;
+   * a job's upload and completion then overlap the next job (docs/agent.md "Prefetch"). @defaultValue 0
+   */
+  prefetch?: number;
   /** Executor worker threads. @defaultValue min(capacity, available CPUs) */
   workerThreads?: number;
   /** Executor threads start on demand and end after this long without work. @defaultValue 60 */

@@ -13,6 +13,12 @@ export interface ControlLoopOptions {
   server: ServerList;
   transport: "ws" | "poll";
   capacity: number;
+  /**
+   * Jobs taken beyond `capacity` so that the next one is here (inputs fetched) when an executor comes
+   * free, and a job's upload and completion are off its executor slot. The server sees
+   * capacity + prefetch; executors still run `capacity` at a time. 0: none.
+   */
+  prefetch: number;
   /** Sent in every hello so the server knows what this agent offers now. */
   capabilities: string[];
   tier: number;

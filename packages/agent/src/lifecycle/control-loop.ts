@@ -93,7 +93,7 @@ export class ControlLoop {
       leases: this.#leases,
       logger: this.#log,
       state: () => this.state,
-      capacity: () => this.#o.capacity,
+      capacity: () => this.#held(),
       changed: () => {
         this.#conn.slotsChanged();
         this.#notifyEmpty();
@@ -118,7 +118,7 @@ export class ControlLoop {
       ...options,
       token: this.#token,
       logger: this.#log,
-      freeSlots: () => (this.state === "running" ? this.#o.capacity - this.runner.size : 0),
+      freeSlots: () => (this.state === "running" ? this.#held() - this.runner.size : 0),
       hello: () => {
         const held = this.held();
         this.#hello = { at: Date.now(), held };
@@ -127,7 +127,7 @@ export class ControlLoop {
           protocolVersion: AGENT_PROTOCOL_VERSION,
           running: held,
           capabilities: this.#o.capabilities,
-          capacity: this.#o.capacity,
+          capacity: this.#held(),
           tier: this.#o.tier,
         };
       },
@@ -142,6 +142,7 @@ export class ControlLoop {
       pool: options.pool,
       executors: options.executors,
       abortGraceMs: options.abortGraceMs,
+      executorSlots: () => this.#o.capacity,
       files: createJobFiles(options, () => this.#token.token),
       events: {
         started: (job) => this.#out.put({ type: "job:started", jobId: job.id, epoch: job.epoch }),
@@ -154,6 +155,11 @@ export class ControlLoop {
         },
       },
     });
+  }
+
+  /** Jobs this agent takes at once: its executor slots plus the prefetched ones. */
+  #held(): number {
+    return this.#o.capacity + this.#o.prefetch;
   }
 
   get connection(): ConnectionState {

@@ -30,7 +30,7 @@ export function detectedCapabilities(usable: DetectedExecutor[]): string[] {
   return usable.map((d) => (d.attributes.length ? `${d.name}[${d.attributes.join(";")}]` : d.name));
 }
 
-/** The executor thread pool for the built-in and configured executor modules (started on demand). */
+/** The executor thread pool for the built-in and configured executor modules (warm() starts its first thread). */
 export function createPool(s: AgentSettings): WorkerPool {
   const { o, file, configPath, capacity, logger } = s;
   const plugins = (o.executors ?? file.executors ?? []).map((m) => executorUrl(m, path.dirname(configPath)));
@@ -61,12 +61,13 @@ export function createPool(s: AgentSettings): WorkerPool {
 
 /**
  * Asks every executor whether it can run here and logs why not where one cannot. A given capability
- * (`--caps`) that no available executor serves stops the start, naming what can run.
+ * (`--caps`) that no available executor serves stops the start, naming what can run. The thread that
+ * detects is the pool's warm thread: it stays, so the first job does not wait for a thread start.
  */
 export async function detectExecutors(pool: WorkerPool, s: AgentSettings): Promise<DetectedExecutor[]> {
   let detected: DetectedExecutor[];
   try {
-    detected = await pool.detect();
+    detected = await pool.warm();
   } catch (err) {
     throw new AgentStartError(`Cannot detect the executors: ${(err as Error).message}`, EXIT.error);
   }

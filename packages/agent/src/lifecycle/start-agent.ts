@@ -132,6 +132,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
       server: id.servers,
       transport,
       capacity,
+      prefetch: o.prefetch ?? 0,
       capabilities,
       tier: s.tier,
       pollWaitSecs: o.pollWaitSecs,

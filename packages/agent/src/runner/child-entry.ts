@@ -6,6 +6,7 @@
 import type { JobProgress } from "@gantry/protocol";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import type { Executor, ExecutorContext } from "./executor.ts";
+import { importExecutor } from "./import-executor.ts";
 import { toJobError } from "./job-error.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import { checkWireJson } from "./wire-json.ts";
@@ -59,7 +60,7 @@ async function run(msg: Extract<ToChild, { t: "run" }>): Promise<void> {
   });
   let result: FromChild;
   try {
-    const ex = ((await import(msg.module)) as { default?: Executor }).default;
+    const ex = ((await importExecutor(msg.module)) as { default?: Executor }).default;
     if (!ex || typeof ex.run !== "function") throw new Error(`${msg.module} has no default executor export`);
     const ctx: ExecutorContext = {
       signal: ac.signal,

@@ -100,6 +100,11 @@ export interface Executor {
    * a crash, hang or leak there is killed with the group and the agent lives on.
    */
   isolation?: "thread" | "process";
+  /**
+   * Answers at once and never blocks (`debug.echo`): its jobs run on the agent's control thread, with
+   * no round trip to an executor thread. Honoured for the built-in executors only.
+   */
+  light?: boolean;
   /** Can it run on this machine (tool on PATH, model file, GPU, a setting)? Only available ones are advertised. */
   detect(settings: ExecutorSettings): boolean | Detection | Promise<boolean | Detection>;
   /** Runs one attempt; resolves with the job's output (JSON). Throw an ExecutorError to pick the category. */

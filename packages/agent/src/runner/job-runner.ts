@@ -32,6 +32,12 @@ export interface JobRunnerOptions {
   events: RunnerEvents;
   /** Moves input and output files; without it a job with inputs fails and outputs stay local. */
   files?: JobFiles | undefined;
+  /**
+   * Jobs in executors at once (the agent's capacity). The runner may hold more (prefetched ones): they
+   * fetch their inputs, then wait here for an executor slot; a job gives its slot up as soon as its
+   * executor is done, before its outputs are uploaded. Unset: no limit besides what the caller takes.
+   */
+  executorSlots?: (() => number) | undefined;
 }
 
 interface Running {
@@ -41,6 +47,12 @@ interface Running {
   grace: NodeJS.Timeout | undefined;
   /** Aborts the attempt's file transfers. */
   transfer: AbortController;
+  /** Its executor slot: not asked for yet (or given back), waiting for one, or holding one. */
+  slot: "none" | "waiting" | "held";
+  /** Resumes a job waiting for a slot. */
+  wake: (() => void) | undefined;
+  /** Whether the attempt has directories on disk: false only when known (no inputs, executor made none). */
+  made: boolean | undefined;
 }
 
 /**
@@ -52,6 +64,9 @@ export class JobRunner {
   readonly #running = new Map<string, Running>();
   readonly #workspace: JobWorkspace;
   #idle: Array<() => void> = [];
+  /** Jobs holding an executor slot, and those waiting for one (oldest first). */
+  #executing = 0;
+  #queued: Running[] = [];
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
@@ -88,11 +103,18 @@ export class JobRunner {
   }
 
   start(job: AssignedJob): void {
-    const r: Running = { job, timer: undefined, abort: undefined, grace: undefined, transfer: new AbortController() };
+    const r: Running = {
+      job,
+      timer: undefined,
+      abort: undefined,
+      grace: undefined,
+      transfer: new AbortController(),
+      slot: "none",
+      wake: undefined,
+      made: job.inputs.length > 0 ? true : undefined,
+    };
     this.#running.set(job.id, r);
-    if (job.runtimeSecs != null && job.runtimeSecs > 0) {
-      r.timer = setTimeout(() => this.abort(job.id, "timeout"), Math.min(job.runtimeSecs * 1000, 2 ** 31 - 1));
-    }
+    this.#startTimer(r);
     this.#o.events.started(job);
     const bad = findWireProblem(job.payload, "payload");
     if (bad) {
@@ -122,6 +144,18 @@ export class JobRunner {
       this.#finish(r, { kind: "aborted", reason: r.abort });
       return;
     }
+    if (!this.#acquire(r)) {
+      // Prefetched: its inputs are here; it waits for a job ahead of it to leave its executor.
+      await new Promise<void>((resolve) => {
+        r.wake = resolve;
+      });
+      if (this.#running.get(job.id) !== r) return; // aborted while waiting (abort() finished it)
+      if (r.abort) {
+        this.#finish(r, { kind: "aborted", reason: r.abort });
+        return;
+      }
+      this.#startTimer(r); // its runtime counts from when it can run
+    }
     this.#o.pool.run(
       {
         t: "run",
@@ -144,6 +178,8 @@ export class JobRunner {
           else if (msg.t === "tokens") this.#o.events.tokens?.(job, msg.text);
           else if (msg.t === "log") this.#o.events.log(job, msg.s, msg.l);
           else if (msg.t === "done") {
+            this.#release(r); // the next job's executor starts while this one's outputs go up
+            if (msg.made === false && job.inputs.length === 0) r.made = false;
             if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
             else if (msg.ok) void this.#complete(r, msg.output, dirs.outputDir);
             else this.#finish(r, { kind: "failed", error: msg.error });
@@ -151,6 +187,7 @@ export class JobRunner {
         },
         onLost: (reason) => {
           if (this.#running.get(job.id) !== r) return;
+          this.#release(r);
           if (r.abort) this.#finish(r, { kind: "aborted", reason: r.abort });
           else this.#finish(r, { kind: "failed", error: { category: "transient", message: reason } });
         },
@@ -160,7 +197,8 @@ export class JobRunner {
 
   /** Uploads what the executor left in its output directory, then reports the job completed. */
   async #complete(r: Running, output: unknown, outputDir: string): Promise<void> {
-    if (this.#o.files) {
+    // No directory made: no output files to look for (a no-op job costs no filesystem call).
+    if (this.#o.files && r.made !== false) {
       try {
         await this.#o.files.uploadOutputs(r.job, outputDir, r.transfer.signal);
       } catch (err) {
@@ -195,6 +233,11 @@ export class JobRunner {
     if (!r) return false;
     if (r.abort) return true;
     r.abort = reason;
+    if (r.slot === "waiting") {
+      // Never reached an executor: nothing to stop.
+      this.#finish(r, { kind: "aborted", reason });
+      return true;
+    }
     r.transfer.abort(reason);
     this.#o.pool.abort(jobId, reason);
     r.grace = setTimeout(() => {
@@ -215,9 +258,47 @@ export class JobRunner {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** Takes an executor slot if one is free (true), else queues the job for the next one (false). */
+  #acquire(r: Running): boolean {
+    const slots = this.#o.executorSlots?.() ?? Number.POSITIVE_INFINITY;
+    if (this.#executing < slots) {
+      this.#executing++;
+      r.slot = "held";
+      return true;
+    }
+    r.slot = "waiting";
+    this.#queued.push(r);
+    return false;
+  }
+
+  /** Gives a job's slot (or its place in the queue) back, and hands free slots to waiting jobs. */
+  #release(r: Running): void {
+    if (r.slot === "waiting") this.#queued.splice(this.#queued.indexOf(r), 1);
+    else if (r.slot === "held") this.#executing--;
+    const wasWaiting = r.slot === "waiting";
+    r.slot = "none";
+    if (wasWaiting) r.wake?.();
+    const slots = this.#o.executorSlots?.() ?? Number.POSITIVE_INFINITY;
+    while (this.#executing < slots && this.#queued.length > 0) {
+      const next = this.#queued.shift()!;
+      next.slot = "held";
+      this.#executing++;
+      next.wake?.();
+    }
+  }
+
+  #startTimer(r: Running): void {
+    if (r.timer) clearTimeout(r.timer);
+    const secs = r.job.runtimeSecs;
+    if (secs != null && secs > 0) {
+      r.timer = setTimeout(() => this.abort(r.job.id, "timeout"), Math.min(secs * 1000, 2 ** 31 - 1));
+    }
+  }
+
   #finish(r: Running, outcome: JobOutcome): void {
+    this.#release(r);
     this.#running.delete(r.job.id);
-    void this.#workspace.release(r.job);
+    void this.#workspace.release(r.job, r.made);
     if (r.timer) clearTimeout(r.timer);
     if (r.grace) clearTimeout(r.grace);
     this.#o.events.finished(r.job, outcome);

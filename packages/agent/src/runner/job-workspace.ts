@@ -43,8 +43,12 @@ export class JobWorkspace {
     return { workDir: path.join(dir, "work"), outputDir: path.join(dir, "out"), inputPaths: {} };
   }
 
-  /** Removes an attempt's directories (in the background: a big tree must not stall the loop). */
-  release(job: Pick<AssignedJob, "id" | "epoch">): Promise<void> {
+  /**
+   * Removes an attempt's directories (in the background: a big tree must not stall the loop).
+   * `made: false` says none was made (the executor's thread reports it): no filesystem call at all.
+   */
+  release(job: Pick<AssignedJob, "id" | "epoch">, made?: boolean): Promise<void> {
+    if (made === false) return Promise.resolve();
     const dir = this.dirOf(job);
     // Most jobs never made one: a stat here is far cheaper than an rm through the thread pool (bench/).
     if (!fs.existsSync(dir)) return Promise.resolve();
@@ -58,8 +62,12 @@ export class JobWorkspace {
   }
 }
 
-/** `workDir` and `outputDir` as getters that make the directory on first use. */
-export function lazyDirs(dirs: { workDir: string; outputDir: string }): { workDir: string; outputDir: string } {
+/** `workDir` and `outputDir` as getters that make the directory on first use; `made`: whether either was. */
+export function lazyDirs(dirs: { workDir: string; outputDir: string }): {
+  workDir: string;
+  outputDir: string;
+  made: boolean;
+} {
   const made = new Set<string>();
   const make = (p: string) => {
     if (!made.has(p)) fs.mkdirSync(p, { recursive: true, mode: 0o700 });
@@ -72,6 +80,9 @@ export function lazyDirs(dirs: { workDir: string; outputDir: string }): { workDi
     },
     get outputDir() {
       return make(dirs.outputDir);
+    },
+    get made() {
+      return made.size > 0;
     },
   };
 }

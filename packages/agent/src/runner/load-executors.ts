@@ -1,5 +1,7 @@
 import { parseCapability } from "@gantry/protocol";
+import { BUILTIN_LOADERS } from "../executors/builtin-executors.ts";
 import type { Detection, Executor, ExecutorSettings } from "./executor.ts";
+import { importExecutor } from "./import-executor.ts";
 import { inChildProcess } from "./process-executor.ts";
 import type { DetectedExecutor } from "./worker-messages.ts";
 
@@ -49,7 +51,7 @@ export async function loadExecutors(
   for (const module of modules) {
     let ex: Executor | undefined;
     try {
-      ex = ((await import(module)) as { default?: Executor }).default;
+      ex = ((await importExecutor(module)) as { default?: Executor }).default;
     } catch (err) {
       found.push({
         name: module,
@@ -98,6 +100,7 @@ function register(ex: Executor, module: string, d: Detection, into: Map<string, 
       detected: d.available,
       module,
       isolation,
+      ...(ex.light === true && isolation === "thread" && BUILTIN_LOADERS.has(module) ? { light: true } : {}),
       ...(d.available ? {} : { problem: d.reason }),
     });
   }

@@ -2,10 +2,13 @@ import { fork } from "node:child_process";
 import fs from "node:fs";
 import { JobProgress } from "@gantry/protocol";
 import { LineSplitter } from "../shell/line-splitter.ts";
+import { BUNDLED } from "./bundled.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import { type Executor, type ExecutorContext, ExecutorError, type ExecutorJob } from "./executor.ts";
 
-const CHILD_ENTRY = new URL("./child-entry.ts", import.meta.url);
+const CHILD_ENTRY = BUNDLED
+  ? new URL("./agent-child.mjs", import.meta.url)
+  : new URL("./child-entry.ts", import.meta.url);
 /** The child's own stderr kept for a crash report. */
 const STDERR_TAIL = 4096;
 

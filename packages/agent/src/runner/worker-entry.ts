@@ -89,8 +89,10 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
   }
   const ac = new AbortController();
   running.set(msg.id, ac);
+  const dirs = lazyDirs(msg);
+  // Whether the job made a directory: when not, the control thread neither lists outputs nor removes any.
+  const made = () => (dirs.made ? { made: true } : { made: false });
   try {
-    const dirs = lazyDirs(msg);
     const limiter = new LogLimiter(settings.maxLogBytes + MARKER_ROOM, (s, l) => post({ t: "log", id: msg.id, s, l }));
     const output = await ex
       .run(
@@ -116,10 +118,10 @@ async function run(msg: Extract<ToWorker, { t: "run" }>): Promise<void> {
     // Checked here, in the job's thread: a BigInt, function, cycle or huge value would otherwise throw
     // in postMessage or in the control loop's JSON.stringify, killing the thread or the agent.
     const checked = checkWireJson(output, "output", settings.maxOutputBytes);
-    if (checked.ok) post({ t: "done", id: msg.id, ok: true, output: JSON.parse(checked.json) });
-    else post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem } });
+    if (checked.ok) post({ t: "done", id: msg.id, ok: true, output: JSON.parse(checked.json), ...made() });
+    else post({ t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem }, ...made() });
   } catch (err) {
-    post({ t: "done", id: msg.id, ok: false, error: toJobError(err, ac.signal) });
+    post({ t: "done", id: msg.id, ok: false, error: toJobError(err, ac.signal), ...made() });
   } finally {
     running.delete(msg.id);
   }

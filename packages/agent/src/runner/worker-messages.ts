@@ -32,6 +32,8 @@ export interface DetectedExecutor {
   /** The plugin serving it. */
   executor: string;
   isolation?: "thread" | "process";
+  /** A built-in light executor: the control thread runs its jobs itself (see Executor.light). */
+  light?: boolean;
   attributes: string[];
   detected: boolean;
   module: string;
@@ -45,8 +47,8 @@ export type FromWorker =
   | { t: "progress"; id: string; p: JobProgress }
   | { t: "tokens"; id: string; text: string }
   | { t: "log"; id: string; s: "stdout" | "stderr"; l: string }
-  | { t: "done"; id: string; ok: true; output: unknown }
-  | { t: "done"; id: string; ok: false; error: JobError }
+  | { t: "done"; id: string; ok: true; output: unknown; made?: boolean }
+  | { t: "done"; id: string; ok: false; error: JobError; made?: boolean }
   | { t: "pong"; n: number }
   | { t: "health"; n: number; problems: string[]; models: string[] }
   /** An executor's `watch` fired: what the thread detected again. */

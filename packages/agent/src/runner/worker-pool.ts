@@ -1,6 +1,9 @@
 import { Worker } from "node:worker_threads";
-import type { ExecutorSettings } from "./executor.ts";
-import { MAX_OUTPUT_BYTES } from "./wire-json.ts";
+import { BUNDLED } from "./bundled.ts";
+import type { Executor, ExecutorSettings } from "./executor.ts";
+import { importExecutor } from "./import-executor.ts";
+import { toJobError } from "./job-error.ts";
+import { checkWireJson, MAX_OUTPUT_BYTES } from "./wire-json.ts";
 import type { DetectedExecutor, FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** Messages about one job, delivered to whoever started it. */
@@ -25,11 +28,17 @@ interface Slot {
   pings: Map<number, () => void>;
   /** Models the thread's executors held at its last health answer. */
   models: string[];
+  /** The thread has imported and detected its executors: a job sent now starts at once. */
+  ready: boolean;
+  /** Hears the thread's detection (the warm thread started before the agent reports ready). */
+  onReady?: (executors: DetectedExecutor[]) => void;
+  /** Hears that the thread was lost before it was ready. */
+  onFail?: (reason: string) => void;
 }
 
 type RunMessage = Extract<ToWorker, { t: "run" }>;
 
-const ENTRY = new URL("./worker-entry.ts", import.meta.url);
+const ENTRY = BUNDLED ? new URL("./agent-worker.mjs", import.meta.url) : new URL("./worker-entry.ts", import.meta.url);
 
 /** How long importing and detecting every executor may take. */
 const DETECT_TIMEOUT_MS = 60_000;
@@ -48,8 +57,11 @@ export const DEFAULT_SETTINGS: ExecutorSettings = {
 };
 
 /**
- * A pool of up to `size` executor worker threads, started on demand and ended after `idleMs` without
- * work: an idle agent then holds no thread (each costs 35-40 MB of RSS, measured in bench/). Jobs are spread over the least-loaded thread and share it
+ * A pool of up to `size` executor worker threads. `warm()` starts the first one (its detection is the
+ * agent's) and the pool keeps it for good, so no job waits for a thread start (0.4-0.65 s measured):
+ * a crashed or replaced warm thread is started again at once. Threads beyond it start when every
+ * ready thread is busy and end after `idleMs` without work; a job never waits on a starting thread
+ * while a ready one can take it. Jobs are spread over the least-loaded thread and share it
  * (executors are async), so a benchmark of thousands of tiny jobs costs one postMessage each way,
  * not a thread start. A thread that crashes or is ended is replaced; its jobs are reported lost.
  * A thread under suspicion (a job there ignored its abort) gets no new work until it answers a
@@ -61,6 +73,8 @@ export class WorkerPool {
   readonly #onReplaced: ((reason: string, lostJobs: number) => void) | undefined;
   readonly #slots: Slot[] = [];
   readonly #where = new Map<string, Slot>();
+  /** Built-in light executors by capability: their jobs run here, on the control thread (see Executor.light). */
+  readonly #light = new Map<string, Executor>();
   /** Jobs waiting for a thread that is not under suspicion. */
   #waiting: Array<{ msg: RunMessage; sink: JobSink }> = [];
   #pingSeq = 0;
@@ -70,6 +84,10 @@ export class WorkerPool {
   readonly #reaper: NodeJS.Timeout;
   /** Called when an executor in a job thread says what it offers may have changed (`Executor.watch`). */
   onChanged: ((found: DetectedExecutor[]) => void) | undefined;
+  /** Threads kept however idle: 1 once warm() was called. */
+  #minWarm = 0;
+  /** A warm thread that died before it was ready is started again after this (no tight crash loop). */
+  #restartDelayMs = 0;
 
   /** `onReplaced` hears of each thread that crashed or was ended (for the log). */
   constructor(
@@ -119,10 +137,80 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Starts the thread the pool keeps warm and resolves with what its executors detected (the same
+   * answer as detect(), without a second thread start). Rejects like detect() when it cannot.
+   */
+  warm(timeoutMs = DETECT_TIMEOUT_MS): Promise<DetectedExecutor[]> {
+    this.#minWarm = 1;
+    const slot = this.#slots.find((s) => !s.ready) ?? this.#spawnInto();
+    return new Promise<DetectedExecutor[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(`executor detection did not finish within ${timeoutMs} ms (a plugin hangs on import or detect)`),
+        );
+        this.#replace(slot, "executor detection timed out");
+      }, timeoutMs);
+      slot.onReady = (executors) => {
+        clearTimeout(timer);
+        void this.#loadLight(executors).then(() => resolve(executors), reject);
+      };
+      slot.onFail = (reason) => {
+        clearTimeout(timer);
+        reject(new Error(`the executor detection thread failed (${reason}): a plugin ended it`));
+      };
+    });
+  }
+
+  /** Imports the detected light executors here (tiny built-in modules) so their jobs skip the thread. */
+  async #loadLight(executors: DetectedExecutor[]): Promise<void> {
+    for (const d of executors) {
+      if (!d.light || !d.detected) continue;
+      const ex = ((await importExecutor(d.module)) as { default?: Executor }).default;
+      if (ex?.light) this.#light.set(d.name, ex);
+    }
+  }
+
   run(msg: RunMessage, sink: JobSink): void {
+    const light = this.#light.get(msg.name);
+    if (light) {
+      void this.#runLight(light, msg, sink);
+      return;
+    }
     const slot = this.#pick();
     if (slot) this.#dispatch(slot, msg, sink);
     else this.#waiting.push({ msg, sink });
+  }
+
+  /** A light executor's job, here: it answers at once, so there is nothing to abort or replace. */
+  async #runLight(ex: Executor, msg: RunMessage, sink: JobSink): Promise<void> {
+    const signal = new AbortController().signal;
+    let done: Extract<FromWorker, { t: "done" }>;
+    try {
+      const output = await ex.run(
+        { id: msg.id, capability: msg.capability, payload: msg.payload, inputs: msg.inputs, attempt: msg.attempt },
+        {
+          signal,
+          progress: (p) => sink.onMessage({ t: "progress", id: msg.id, p }),
+          log: (s, l) => {
+            sink.onMessage({ t: "log", id: msg.id, s, l });
+            return true;
+          },
+          logDropped: () => {},
+          inputPaths: msg.inputPaths,
+          workDir: msg.workDir,
+          outputDir: msg.outputDir,
+          settings: this.#settings,
+        },
+      );
+      const checked = checkWireJson(output, "output", this.#settings.maxOutputBytes);
+      done = checked.ok
+        ? { t: "done", id: msg.id, ok: true, output, made: false }
+        : { t: "done", id: msg.id, ok: false, error: { category: "fatal", message: checked.problem }, made: false };
+    } catch (err) {
+      done = { t: "done", id: msg.id, ok: false, error: toJobError(err, signal), made: false };
+    }
+    sink.onMessage(done);
   }
 
   abort(id: string, reason: Extract<ToWorker, { t: "abort" }>["reason"]): void {
@@ -183,22 +271,38 @@ export class WorkerPool {
     return [...new Set(this.#slots.flatMap((s) => s.models))].sort();
   }
 
-  /** The least-loaded thread not under suspicion; a new one while all are busy and the pool has room. */
+  /**
+   * The least-loaded ready thread not under suspicion. While every ready thread is busy and the pool
+   * has room, another is started, but the job goes to a ready one (a start takes far longer than a
+   * shared turn); only with no ready thread at all does it go to a starting one.
+   */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
-    for (const s of this.#slots) if (s.pings.size === 0 && (!best || s.jobs.size < best.jobs.size)) best = s;
-    if ((!best || best.jobs.size > 0) && this.#slots.length < this.#max && !this.#closed) {
-      best = this.#spawn();
-      this.#slots.push(best);
+    let starting: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.pings.size > 0) continue;
+      if (!s.ready) {
+        if (!starting || s.jobs.size < starting.jobs.size) starting = s;
+      } else if (!best || s.jobs.size < best.jobs.size) best = s;
     }
-    return best;
+    if ((!best || best.jobs.size > 0) && !starting && this.#slots.length < this.#max && !this.#closed) {
+      starting = this.#spawnInto();
+    }
+    return best ?? starting;
+  }
+
+  #spawnInto(): Slot {
+    const slot = this.#spawn();
+    this.#slots.push(slot);
+    return slot;
   }
 
   /** Ends threads that have had nothing to do for idleMs. */
   #reap(): void {
     const now = Date.now();
     for (const s of [...this.#slots]) {
-      if (s.jobs.size > 0 || s.pings.size > 0 || now - s.idleSince < this.#idleMs) continue;
+      if (this.#slots.length <= this.#minWarm) return;
+      if (!s.ready || s.jobs.size > 0 || s.pings.size > 0 || now - s.idleSince < this.#idleMs) continue;
       this.#slots.splice(this.#slots.indexOf(s), 1);
       s.worker.removeAllListeners();
       s.worker.on("error", () => {});
@@ -292,6 +396,7 @@ export class WorkerPool {
       checks: new Map(),
       unloads: new Map(),
       idleSince: Date.now(),
+      ready: false,
     };
     worker.on("message", (batch: FromWorker | FromWorker[]) => {
       for (const msg of Array.isArray(batch) ? batch : [batch]) this.#receive(slot, msg);
@@ -310,7 +415,14 @@ export class WorkerPool {
       this.#drain();
       return;
     }
-    if (msg.t === "ready") return;
+    if (msg.t === "ready") {
+      slot.ready = true;
+      this.#restartDelayMs = 0;
+      slot.onReady?.(msg.executors);
+      slot.onReady = slot.onFail = undefined;
+      this.#drain(); // jobs parked while no thread could take them
+      return;
+    }
     if (msg.t === "unloaded") {
       slot.unloads.get(msg.n)?.();
       return;
@@ -335,11 +447,26 @@ export class WorkerPool {
     sink.onMessage(msg);
   }
 
+  /** Starts the warm thread again after it was lost; at once, or after a growing pause if it died starting. */
+  #keepWarm(wasReady: boolean): void {
+    if (this.#slots.length >= this.#minWarm) return;
+    if (wasReady) {
+      this.#spawnInto();
+      return;
+    }
+    this.#restartDelayMs = Math.min(30_000, Math.max(1000, this.#restartDelayMs * 2));
+    setTimeout(() => {
+      if (!this.#closed && this.#slots.length < this.#minWarm) this.#spawnInto();
+    }, this.#restartDelayMs).unref();
+  }
+
   #replace(slot: Slot, reason: string): void {
     const i = this.#slots.indexOf(slot);
     if (i === -1) return;
     this.#slots.splice(i, 1);
     for (const t of slot.pings.values()) t();
+    slot.onFail?.(reason);
+    slot.onReady = slot.onFail = undefined;
     slot.worker.removeAllListeners();
     slot.worker.on("error", () => {});
     void slot.worker.terminate();
@@ -349,6 +476,7 @@ export class WorkerPool {
     if (!this.#closed) {
       this.#onReplaced?.(reason, lost.length);
       this.#drain(); // starts a fresh thread if jobs are waiting
+      this.#keepWarm(slot.ready);
     }
     for (const [, sink] of lost) sink.onLost(reason);
   }

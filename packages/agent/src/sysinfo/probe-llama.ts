@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
+import { agentSourceUrl } from "../runner/bundled.ts";
 import type { LlamaGpuReport } from "./llama-gpus.ts";
 import { runTool } from "./run-tool.ts";
 
-const PROBE = fileURLToPath(new URL("./llama-probe-main.ts", import.meta.url));
+const PROBE = fileURLToPath(agentSourceUrl("sysinfo/llama-probe-main.ts"));
 
 /** Resolves the optional package without loading it; null when it is not installed. */
 function resolveLlama(): string | null {

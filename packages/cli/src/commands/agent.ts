@@ -37,6 +37,7 @@ interface AgentFlags {
   tier?: number;
   caps?: string[];
   capacity?: number;
+  prefetch?: number;
   name?: string;
   config?: string;
   data?: string;
@@ -110,6 +111,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       int(1, 10_000_000),
     )
     .option("--capacity <n>", "jobs to run at once (default 1)", int(1, 1024))
+    .option(
+      "--prefetch <n>",
+      "jobs taken beyond --capacity, inputs fetched, waiting for the next free slot (default 0)",
+      int(0, 1024),
+    )
     .option("--name <name>", "friendly name shown in the agent list (default: hostname)")
     .option("--config <file>", "config/identity file (default ./.offload-client.json or the `agent init` file)")
     .option("--data <dir>", "data directory for the outbox, PID and status files (default: beside the config)")
@@ -139,6 +145,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           tier: flags.tier ?? env.GANTRY_AGENT_TIER,
           capabilities: flags.caps ?? env.GANTRY_AGENT_CAPS,
           capacity: flags.capacity ?? env.GANTRY_AGENT_CAPACITY,
+          prefetch: flags.prefetch,
           name: flags.name ?? env.GANTRY_AGENT_NAME,
           configPath: flags.config ?? env.GANTRY_AGENT_CONFIG,
           dataDir: flags.data ?? env.GANTRY_AGENT_DATA,

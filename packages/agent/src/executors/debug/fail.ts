@@ -7,6 +7,7 @@ import { defineExecutor, ExecutorError } from "../../runner/executor.ts";
  */
 export default defineExecutor({
   name: "debug.fail",
+  light: true,
   detect: () => true,
   run: async (job) => {
     const p = (job.payload ?? {}) as { failAttempts?: unknown; category?: unknown };

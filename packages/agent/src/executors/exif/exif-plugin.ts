@@ -11,7 +11,7 @@ export default defineExecutor({
   capabilities: ["exif"],
   isolation: "thread",
   detect: async () => {
-    const why = await missingLibrary(() => import("exifr"), "exifr");
+    const why = missingLibrary("exifr", "exifr");
     return why ? { available: false, reason: why } : detectMedia();
   },
   run: async (job, ctx) => {

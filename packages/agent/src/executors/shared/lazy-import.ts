@@ -12,12 +12,12 @@ export async function importOrFail<T>(load: () => Promise<T>, library: string): 
   }
 }
 
-/** For detect(): null when the library loads, else why not. */
-export async function missingLibrary(load: () => Promise<unknown>, library: string): Promise<string | null> {
+/** For detect(): null when the library resolves (it is not loaded: detection runs at every start), else why not. */
+export function missingLibrary(specifier: string, library: string): string | null {
   try {
-    await load();
+    import.meta.resolve(specifier);
     return null;
   } catch (err) {
-    return `${library} cannot be loaded: ${(err as Error).message}`;
+    return `${library} cannot be loaded: ${(err as Error).message.split("\n")[0]}`;
   }
 }
