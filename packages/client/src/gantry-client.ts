@@ -31,7 +31,7 @@ import { HttpTransport } from "./http-transport.ts";
 import { type JobEventStreamOptions, streamJobEvents } from "./job-event-stream.ts";
 import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
 import { type PluginHelpers, pluginHelpers } from "./plugins/plugin-helpers.ts";
-import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
+import { type ClientEventMap, type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
 import type { EventsTransport } from "./updates/update-source.ts";
 import { type WaitOptions, waitForJob } from "./wait-for-job.ts";
 import { type WaitForWorkersOptions, waitForWorkers } from "./wait-for-workers.ts";
@@ -60,7 +60,13 @@ export interface GantryClientOptions {
    * @defaultValue GANTRY_MQTT_URL, else the server's embedded broker at `<url>/mqtt` over WebSocket
    */
   mqttUrl?: string | undefined;
-  /** Told which transport subscribeJobUpdates uses, and why earlier ones were skipped. */
+  /**
+   * After falling back, how often to try the better transports again (exponential backoff); when one
+   * connects, subscriptions move up to it (`events:transport:changed`). `false` stays on the fallback.
+   * @defaultValue { baseMs: 1000, capMs: 60_000 }
+   */
+  upgrade?: BackoffPolicy | false | undefined;
+  /** Told which transport subscribeJobUpdates uses (also after moving back up), and why better ones were skipped. */
   onTransport?:
     | ((transport: EventsTransport, skipped: { transport: EventsTransport; error: string }[]) => void)
     | undefined;
@@ -109,11 +115,15 @@ export const CLIENT_DEFAULTS = {
   events: "mqtt",
   connectTimeoutMs: 5000,
   poll: { baseMs: 250, capMs: 5000 },
+  upgrade: { baseMs: 1000, capMs: 60_000 },
   timeoutMs: 30_000,
   retries: 3,
   retryBackoff: { baseMs: 250, capMs: 4000 },
 } as const satisfies Required<
-  Pick<GantryClientOptions, "url" | "events" | "connectTimeoutMs" | "poll" | "timeoutMs" | "retries" | "retryBackoff">
+  Pick<
+    GantryClientOptions,
+    "url" | "events" | "connectTimeoutMs" | "poll" | "upgrade" | "timeoutMs" | "retries" | "retryBackoff"
+  >
 >;
 
 /** Per-call options. */
@@ -194,6 +204,7 @@ export class GantryClient {
       WebSocket: opts.WebSocket ?? globalThis.WebSocket,
       connectTimeoutMs: opts.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
       poll: opts.poll ?? CLIENT_DEFAULTS.poll,
+      upgrade: opts.upgrade ?? CLIENT_DEFAULTS.upgrade,
       onTransport: (t, skipped) => {
         this.#transport = t;
         opts.onTransport?.(t, skipped);
@@ -201,7 +212,12 @@ export class GantryClient {
     });
   }
 
-  /** The transport subscribeJobUpdates uses once connected (undefined before the first subscription). */
+  /** Listens for the client's own events (`events:transport:changed`); returns the remover. */
+  on<K extends keyof ClientEventMap>(event: K, listener: (payload: ClientEventMap[K]) => void): () => void {
+    return this.#updates.on(event, listener);
+  }
+
+  /** The transport subscribeJobUpdates uses now (undefined before the first connection). */
   get eventsTransport(): EventsTransport | undefined {
     return this.#transport;
   }

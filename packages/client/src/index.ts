@@ -36,7 +36,7 @@ export { isRetryableError } from "./retryable.ts";
 export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
 export { sleep } from "./sleep.ts";
 export { type SseMessage, SseParser } from "./sse-parser.ts";
-export type { JobUpdateHandlers } from "./updates/job-updates.ts";
+export type { ClientEventMap, JobUpdateHandlers, SkippedTransport } from "./updates/job-updates.ts";
 export type { EventsTransport } from "./updates/update-source.ts";
 export { WAIT_DEFAULTS, type WaitOptions } from "./wait-for-job.ts";
 export { WAIT_FOR_WORKERS_DEFAULTS, type WaitForWorkersOptions } from "./wait-for-workers.ts";
