@@ -23,6 +23,7 @@ import { registerJobLogs } from "./commands/job-logs.ts";
 import { registerJobRetry } from "./commands/job-retry.ts";
 import { registerJobSubmit } from "./commands/job-submit.ts";
 import { registerJobWatch } from "./commands/job-watch.ts";
+import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerServer } from "./commands/server.ts";
 
@@ -48,6 +49,8 @@ export function createProgram(ctx: CliContext): Command {
   registerAgentsList(program, ctx);
   registerHealth(program, ctx);
   registerCapabilities(program, ctx);
+  registerLogin(program, ctx);
+  registerLogout(program, ctx);
 
   const job = program.command("job").description("submit, inspect and manage jobs");
   registerJobSubmit(job, ctx);

@@ -10,6 +10,7 @@ import {
   type JobStatus,
   ListAgentsResponse,
   ListJobsResponse,
+  MeResponse,
   MQTT_WS_PATH,
   type SubmitJobRequest,
   SubmitJobsBatchResponse,
@@ -255,6 +256,17 @@ export class GantryClient {
   /** Resolves when each capability has `count` agents online; rejects with WorkerUnavailableError after `timeout`. */
   waitForWorkers(capabilities: readonly string[], opts: WaitForWorkersOptions = {}): Promise<CapabilitySummary[]> {
     return waitForWorkers(() => this.capabilities(opts), capabilities, opts);
+  }
+
+  /** `GET /v1/auth/me`: who the credential is (a user or an API key) and what it may do. */
+  me(opts: CallOptions = {}): Promise<MeResponse> {
+    return this.#http.request({
+      method: "GET",
+      path: "/v1/auth/me",
+      schema: MeResponse,
+      retryable: true,
+      signal: opts.signal,
+    });
   }
 
   /** The server base URL, without a trailing slash. */

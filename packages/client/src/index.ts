@@ -33,7 +33,12 @@ export {
 } from "./job-watcher.ts";
 export type { PluginCall, PluginCallOptions, PluginHelpers, PluginJob } from "./plugins/plugin-helpers.ts";
 export { isRetryableError } from "./retryable.ts";
-export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
+export {
+  SESSION_DEFAULTS,
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionTokens,
+} from "./session-manager.ts";
 export { sleep } from "./sleep.ts";
 export { type SseMessage, SseParser } from "./sse-parser.ts";
 export type { ClientEventMap, JobUpdateHandlers, SkippedTransport } from "./updates/job-updates.ts";
