@@ -51,7 +51,12 @@ interface AgentFlags {
   modelsDir?: string;
   gpu?: "auto" | "off";
   maxLoadedModels?: number;
+  json?: boolean;
 }
+
+/** The agent's printed lines: text, or with --json one `{"message": …}` object per line (NDJSON). */
+const printer = (io: AgentCliIo, json: boolean | undefined) => (line: string) =>
+  io.stdout(json ? `${JSON.stringify({ message: line })}\n` : `${line}\n`);
 
 const int = (min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -124,6 +129,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       "--executor <modules...>",
       "extra executor plugin modules (paths, file: URLs or package names exporting defineExecutor())",
     )
+    .option("--json", 'print the agent\'s messages as NDJSON, one {"message": …} object per line')
     .action(async (flags: AgentFlags) => {
       const env = readAgentEnv();
       try {
@@ -141,7 +147,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
           logFile: flags.logFile,
           tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
-          print: (line: string) => io.stdout(`${line}\n`),
+          print: printer(io, flags.json),
           ...(flags.allowShell ? { allowShell: true } : {}),
           ...(flags.maxExecutorMemory ? { maxExecutorMemoryMb: flags.maxExecutorMemory } : {}),
           ...(flags.modelsDir ? { modelsDir: resolve(flags.modelsDir) } : {}),
@@ -189,8 +195,9 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
   agent
     .command("init")
     .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
-    .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …]")
-    .action((_flags: unknown, cmd: Command) => {
+    .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …] [--json]")
+    .option("--json", "print the config file written as JSON")
+    .action((flags: { json?: boolean }, cmd: Command) => {
       // --server, --key, --name… are the parent's options (commander hands them to `agent`).
       const g = cmd.optsWithGlobals() as AgentFlags;
       const env = readAgentEnv();
@@ -215,7 +222,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         },
         env,
       );
-      io.stdout(`Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`);
+      if (flags.json) io.stdout(`${JSON.stringify({ configPath })}\n`);
+      else
+        io.stdout(
+          `Configuration written to ${configPath}\nStart the agent with: gantry agent --config ${configPath}\n`,
+        );
     });
 
   registerAgentExecutors(agent, io);
@@ -237,27 +248,30 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("stop")
     .description("send SIGTERM to the running agent (PID file in its data directory); it drains first")
     .option("--wait", "wait until it has exited")
-    .action(async (flags: { wait?: boolean }, cmd: Command) => {
+    .option("--json", 'print {"pid", "signalled", "stopped"} as JSON')
+    .action(async (flags: { wait?: boolean; json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const pid = readPid(where.dataDir);
       if (pid === null) {
-        io.stdout("not running\n");
+        io.stdout(flags.json ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n");
         io.exitCode = 3;
         return;
       }
       process.kill(pid, "SIGTERM");
-      io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
+      if (!flags.json) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
       if (flags.wait) {
         while (isAlive(pid)) await new Promise((r) => setTimeout(r, 200));
-        io.stdout("stopped\n");
+        if (!flags.json) io.stdout("stopped\n");
       }
+      if (flags.json) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
     });
 
   agent
     .command("unregister")
     .description("delete the saved agent identity; the next start registers again with the enrolment key")
-    .action((_flags: unknown, cmd: Command) => {
+    .option("--json", 'print {"removed", "configPath"} as JSON')
+    .action((flags: { json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       if (readPid(where.dataDir) !== null) {
@@ -266,7 +280,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         return;
       }
       const removed = forgetIdentity(where.configPath);
-      io.stdout(removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`);
+      if (flags.json) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
+      else
+        io.stdout(
+          removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`,
+        );
     });
 
   const service = agent
@@ -276,8 +294,9 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     c
       .option("--user", "per-user service (default): ~/.config/systemd/user or ~/Library/LaunchAgents")
       .option("--system", "system-wide service: /etc/systemd/system or /Library/LaunchDaemons (needs root)")
-      .option("--dry-run", "print the file and the commands instead of writing and running them");
-  type ServiceFlags = { user?: boolean; system?: boolean; dryRun?: boolean; runAs?: string };
+      .option("--dry-run", "print the file and the commands instead of writing and running them")
+      .option("--json", 'print each line as NDJSON, one {"message": …} object per line');
+  type ServiceFlags = { user?: boolean; system?: boolean; dryRun?: boolean; runAs?: string; json?: boolean };
   const request = (flags: ServiceFlags, cmd: Command) => {
     const g = cmd.optsWithGlobals() as AgentFlags & ServiceFlags;
     const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
@@ -286,7 +305,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     return {
       scope,
       dryRun: flags.dryRun,
-      print: (line: string) => io.stdout(`${line}\n`),
+      print: printer(io, flags.json),
       spec: {
         execPath: process.execPath,
         args: [process.argv[1] ?? "gantry", "agent", "--config", where.configPath, "--data", where.dataDir],
