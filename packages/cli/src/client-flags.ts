@@ -1,4 +1,4 @@
-import { GantryClient, type TokenSource } from "@gantry/client";
+import { type EventsTransport, GantryClient, type TokenSource } from "@gantry/client";
 import type { Command } from "commander";
 import type { CliContext } from "./cli-context.ts";
 import { checkProfileName, DEFAULT_PROFILE, profileCredential, readProfile } from "./profiles.ts";
@@ -49,10 +49,14 @@ export function resolveTarget(
 }
 
 /** Builds the SDK client from flags, falling back to the environment, then the saved profile. */
-export function clientFromFlags(flags: ClientFlags, ctx: CliContext, opts = { requireKey: true }): GantryClient {
+export function clientFromFlags(
+  flags: ClientFlags,
+  ctx: CliContext,
+  opts: { requireKey?: boolean; events?: EventsTransport | undefined } = {},
+): GantryClient {
   const { url, credential } = resolveTarget(flags, ctx, {
-    requireKey: opts.requireKey,
+    requireKey: opts.requireKey ?? true,
     hint: "the clientKey in <data>/bootstrap.json",
   });
-  return new GantryClient({ url, auth: credential });
+  return new GantryClient({ url, auth: credential, events: opts.events });
 }
