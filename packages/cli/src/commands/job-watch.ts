@@ -79,6 +79,7 @@ interface Sink {
 /** One job: its updates in order, its log lines once each, then the finished job. */
 function followOne(client: GantryClient, id: string, sink: Sink): Promise<Job> {
   let after = 0;
+  let lastStatus: Job["status"] | undefined;
   let fetching: Promise<void> = Promise.resolve();
   const fetchLogs = () => {
     fetching = fetching.then(async () => {
@@ -95,6 +96,7 @@ function followOne(client: GantryClient, id: string, sink: Sink): Promise<Job> {
   return new Promise<Job>((resolve, reject) => {
     client.subscribeJobUpdates(id, {
       onStatus: (s) => {
+        lastStatus = s;
         sink.status(s);
         void fetchLogs();
       },
@@ -102,6 +104,8 @@ function followOne(client: GantryClient, id: string, sink: Sink): Promise<Job> {
       onComplete: async (job) => {
         clearInterval(timer);
         await fetchLogs();
+        // A job that had ended before the watch began still shows its final status as an event.
+        if (lastStatus !== job.status) sink.status(job.status);
         resolve(job);
       },
       onError: (error) => {
