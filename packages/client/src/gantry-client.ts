@@ -241,11 +241,15 @@ export class GantryClient {
     this.#updates.close();
   }
 
-  /** `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes. */
-  async capabilities(opts: CallOptions = {}): Promise<CapabilitySummary[]> {
+  /**
+   * `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes.
+   * The server bounds the list (the busiest 500); pass `names` to ask about given ones.
+   */
+  async capabilities(opts: CallOptions & { names?: readonly string[] | undefined } = {}): Promise<CapabilitySummary[]> {
     const { capabilities } = await this.#http.request({
       method: "GET",
       path: "/v1/capabilities",
+      query: { name: opts.names?.join(",") || undefined },
       schema: CapabilitiesResponse,
       retryable: true,
       signal: opts.signal,
@@ -255,7 +259,7 @@ export class GantryClient {
 
   /** Resolves when each capability has `count` agents online; rejects with WorkerUnavailableError after `timeout`. */
   waitForWorkers(capabilities: readonly string[], opts: WaitForWorkersOptions = {}): Promise<CapabilitySummary[]> {
-    return waitForWorkers(() => this.capabilities(opts), capabilities, opts);
+    return waitForWorkers(() => this.capabilities({ ...opts, names: capabilities }), capabilities, opts);
   }
 
   /** `GET /v1/auth/me`: who the credential is (a user or an API key) and what it may do. */
