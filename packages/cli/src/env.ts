@@ -13,6 +13,10 @@ export const CliEnv = z.object({
   GANTRY_URL: optional(z.url({ protocol: /^https?$/, error: "GANTRY_URL must be an http(s) URL" })),
   /** Client API key or access token for client commands (`--key`). */
   GANTRY_API_KEY: optional(z.string()),
+  /** Which `gantry login` profile client commands use (`--profile`). */
+  GANTRY_PROFILE: optional(z.string()),
+  /** `gantry login --username`: the password (kept out of argv; else read from stdin). */
+  GANTRY_PASSWORD: optional(z.string()),
   /** `gantry admin users create|update --reset-password`: the password to set (kept out of argv). */
   GANTRY_NEW_PASSWORD: optional(z.string()),
   /** `gantry server` / `gantry dev`: port (`--port`). */

@@ -1,4 +1,4 @@
-import { SingleBar } from "cli-progress";
+import { MultiBar, SingleBar } from "cli-progress";
 
 /** Files smaller than this move too fast for a bar to help. */
 export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
@@ -46,4 +46,46 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
 
 function mb(bytes: number | undefined): string {
   return bytes === undefined ? "?" : (bytes / 1024 / 1024).toFixed(1);
+}
+
+/** Live job progress for `gantry job watch`: one bar per job with log lines printed above the bars. */
+export interface JobBars {
+  progress(jobId: string, percent: number, detail: string): void;
+  /** A line to print above the bars (or plainly, off a terminal). */
+  log(text: string): void;
+  stop(): void;
+}
+
+/**
+ * On a terminal, a cli-progress MultiBar on `stream` (stderr, so stdout stays the result). Off a
+ * terminal, one plain line per progress change on `plain` instead: a log file gets every step.
+ */
+export function jobBars(plain: (text: string) => void, stream: NodeJS.WriteStream = process.stderr): JobBars {
+  if (!stream.isTTY) {
+    return {
+      progress: (jobId, percent, detail) =>
+        plain(`${jobId} progress ${Math.round(percent)}%${detail ? ` ${detail}` : ""}\n`),
+      log: (text) => plain(text.endsWith("\n") ? text : `${text}\n`),
+      stop: () => {},
+    };
+  }
+  const multi = new MultiBar({
+    stream,
+    format: "{job} [{bar}] {percentage}% {detail}",
+    hideCursor: true,
+    clearOnComplete: false,
+  });
+  const bars = new Map<string, SingleBar>();
+  return {
+    progress(jobId, percent, detail) {
+      let bar = bars.get(jobId);
+      if (!bar) {
+        bar = multi.create(100, 0, { job: jobId, detail: "" });
+        bars.set(jobId, bar);
+      }
+      bar.update(Math.max(0, Math.min(100, percent)), { job: jobId, detail });
+    },
+    log: (text) => multi.log(text.endsWith("\n") ? text : `${text}\n`),
+    stop: () => multi.stop(),
+  };
 }

@@ -24,6 +24,7 @@ import { registerJobRetry } from "./commands/job-retry.ts";
 import { registerJobSubmit } from "./commands/job-submit.ts";
 import { registerJobWatch } from "./commands/job-watch.ts";
 import { registerLlm } from "./commands/llm.ts";
+import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerServer } from "./commands/server.ts";
@@ -52,6 +53,8 @@ export function createProgram(ctx: CliContext): Command {
   registerCapabilities(program, ctx);
   registerModels(program, ctx);
   registerLlm(program, ctx);
+  registerLogin(program, ctx);
+  registerLogout(program, ctx);
 
   const job = program.command("job").description("submit, inspect and manage jobs");
   registerJobSubmit(job, ctx);

@@ -6,8 +6,8 @@ import type { Job } from "@gantry/protocol";
  *
  * GantryApiError            any `{"error":{…}}` response
  *   ValidationError         400/413/415: the request was refused as malformed; nothing was written
- *   AuthError               401: missing, unknown or expired credential
- *   ForbiddenError          403: valid credential without the scope (or a revoked agent)
+ *   AuthError               401/403: the credential is the problem (catch this for both)
+ *     ForbiddenError        403: valid credential without the scope (or a revoked agent)
  *   NotFoundError           404
  *     JobNotFoundError      404 job_not_found
  *   ConflictError           409: not cancellable, not retryable, idempotency conflict, stale lease
@@ -37,10 +37,11 @@ export class GantryApiError extends Error {
 export class ValidationError extends GantryApiError {
   override readonly name = "ValidationError";
 }
+/** 401 (missing, unknown or expired credential) and, as its subclass ForbiddenError, 403. */
 export class AuthError extends GantryApiError {
-  override readonly name = "AuthError";
+  override readonly name: string = "AuthError";
 }
-export class ForbiddenError extends GantryApiError {
+export class ForbiddenError extends AuthError {
   override readonly name = "ForbiddenError";
 }
 export class NotFoundError extends GantryApiError {

@@ -108,8 +108,9 @@ export async function downloadJobFile(
   });
   const part = `${dest}.part`;
   try {
-    // biome-ignore lint/suspicious/noExplicitAny: web → Node stream bridge; the DOM and Node stream types differ.
-    await pipeline(Readable.fromWeb(response.body as any), meter, createWriteStream(part));
+    // Web → Node stream bridge: the DOM and Node ReadableStream types differ only in their typings.
+    const body = response.body as unknown as import("node:stream/web").ReadableStream<Uint8Array>;
+    await pipeline(Readable.fromWeb(body), meter, createWriteStream(part));
     const hash = hasher.digest("hex");
     const etag = response.headers.get("etag")?.replaceAll('"', "");
     if (etag && etag !== hash) throw new ProtocolError(`${name}: downloaded bytes hash to ${hash}, not ${etag}`);

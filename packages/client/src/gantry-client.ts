@@ -11,6 +11,7 @@ import {
   type JobStatus,
   ListAgentsResponse,
   ListJobsResponse,
+  MeResponse,
   MQTT_WS_PATH,
   type SubmitJobRequest,
   SubmitJobsBatchResponse,
@@ -34,7 +35,7 @@ import { JobWatcher, type JobWatcherOptions } from "./job-watcher.ts";
 import { type LlmHelpers, llmHelpers } from "./plugins/llm.ts";
 import { type PluginHelpers, pluginHelpers } from "./plugins/plugin-helpers.ts";
 import { SocketSubmitter } from "./socket-submitter.ts";
-import { type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
+import { type ClientEventMap, type JobUpdateHandlers, JobUpdates } from "./updates/job-updates.ts";
 import type { EventsTransport } from "./updates/update-source.ts";
 import { type WaitOptions, waitForJob } from "./wait-for-job.ts";
 import { type WaitForWorkersOptions, waitForWorkers } from "./wait-for-workers.ts";
@@ -63,7 +64,13 @@ export interface GantryClientOptions {
    * @defaultValue GANTRY_MQTT_URL, else the server's embedded broker at `<url>/mqtt` over WebSocket
    */
   mqttUrl?: string | undefined;
-  /** Told which transport subscribeJobUpdates uses, and why earlier ones were skipped. */
+  /**
+   * After falling back, how often to try the better transports again (exponential backoff); when one
+   * connects, subscriptions move up to it (`events:transport:changed`). `false` stays on the fallback.
+   * @defaultValue { baseMs: 1000, capMs: 60_000 }
+   */
+  upgrade?: BackoffPolicy | false | undefined;
+  /** Told which transport subscribeJobUpdates uses (also after moving back up), and why better ones were skipped. */
   onTransport?:
     | ((transport: EventsTransport, skipped: { transport: EventsTransport; error: string }[]) => void)
     | undefined;
@@ -119,11 +126,15 @@ export const CLIENT_DEFAULTS = {
   events: "mqtt",
   connectTimeoutMs: 5000,
   poll: { baseMs: 250, capMs: 5000 },
+  upgrade: { baseMs: 1000, capMs: 60_000 },
   timeoutMs: 30_000,
   retries: 3,
   retryBackoff: { baseMs: 250, capMs: 4000 },
 } as const satisfies Required<
-  Pick<GantryClientOptions, "url" | "events" | "connectTimeoutMs" | "poll" | "timeoutMs" | "retries" | "retryBackoff">
+  Pick<
+    GantryClientOptions,
+    "url" | "events" | "connectTimeoutMs" | "poll" | "upgrade" | "timeoutMs" | "retries" | "retryBackoff"
+  >
 >;
 
 /** Per-call options. */
@@ -217,6 +228,7 @@ export class GantryClient {
       WebSocket: opts.WebSocket ?? globalThis.WebSocket,
       connectTimeoutMs: opts.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
       poll: opts.poll ?? CLIENT_DEFAULTS.poll,
+      upgrade: opts.upgrade ?? CLIENT_DEFAULTS.upgrade,
       onTransport: (t, skipped) => {
         this.#transport = t;
         opts.onTransport?.(t, skipped);
@@ -224,7 +236,12 @@ export class GantryClient {
     });
   }
 
-  /** The transport subscribeJobUpdates uses once connected (undefined before the first subscription). */
+  /** Listens for the client's own events (`events:transport:changed`); returns the remover. */
+  on<K extends keyof ClientEventMap>(event: K, listener: (payload: ClientEventMap[K]) => void): () => void {
+    return this.#updates.on(event, listener);
+  }
+
+  /** The transport subscribeJobUpdates uses now (undefined before the first connection). */
   get eventsTransport(): EventsTransport | undefined {
     return this.#transport;
   }
@@ -248,11 +265,15 @@ export class GantryClient {
     this.#socketSubmits?.close();
   }
 
-  /** `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes. */
-  async capabilities(opts: CallOptions = {}): Promise<CapabilitySummary[]> {
+  /**
+   * `GET /v1/capabilities`: each capability with online agents, free slots, queued jobs, attributes.
+   * The server bounds the list (the busiest 500); pass `names` to ask about given ones.
+   */
+  async capabilities(opts: CallOptions & { names?: readonly string[] | undefined } = {}): Promise<CapabilitySummary[]> {
     const { capabilities } = await this.#http.request({
       method: "GET",
       path: "/v1/capabilities",
+      query: { name: opts.names?.join(",") || undefined },
       schema: CapabilitiesResponse,
       retryable: true,
       signal: opts.signal,
@@ -262,7 +283,18 @@ export class GantryClient {
 
   /** Resolves when each capability has `count` agents online; rejects with WorkerUnavailableError after `timeout`. */
   waitForWorkers(capabilities: readonly string[], opts: WaitForWorkersOptions = {}): Promise<CapabilitySummary[]> {
-    return waitForWorkers(() => this.capabilities(opts), capabilities, opts);
+    return waitForWorkers(() => this.capabilities({ ...opts, names: capabilities }), capabilities, opts);
+  }
+
+  /** `GET /v1/auth/me`: who the credential is (a user or an API key) and what it may do. */
+  me(opts: CallOptions = {}): Promise<MeResponse> {
+    return this.#http.request({
+      method: "GET",
+      path: "/v1/auth/me",
+      schema: MeResponse,
+      retryable: true,
+      signal: opts.signal,
+    });
   }
 
   /** The server base URL, without a trailing slash. */

@@ -34,10 +34,15 @@ export {
 export type { LlmCallOptions, LlmHelpers, LlmJob, LlmRun, LlmSettings } from "./plugins/llm.ts";
 export type { PluginCall, PluginCallOptions, PluginHelpers, PluginJob } from "./plugins/plugin-helpers.ts";
 export { isRetryableError } from "./retryable.ts";
-export { SESSION_DEFAULTS, SessionManager, type SessionManagerOptions } from "./session-manager.ts";
+export {
+  SESSION_DEFAULTS,
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionTokens,
+} from "./session-manager.ts";
 export { sleep } from "./sleep.ts";
 export { type SseMessage, SseParser } from "./sse-parser.ts";
-export type { JobUpdateHandlers } from "./updates/job-updates.ts";
+export type { ClientEventMap, JobUpdateHandlers, SkippedTransport } from "./updates/job-updates.ts";
 export type { EventsTransport, TokenChunk } from "./updates/update-source.ts";
 export { WAIT_DEFAULTS, type WaitOptions } from "./wait-for-job.ts";
 export { WAIT_FOR_WORKERS_DEFAULTS, type WaitForWorkersOptions } from "./wait-for-workers.ts";

@@ -5,6 +5,7 @@ import {
   TokenResponse,
   type User,
 } from "@gantry/protocol";
+import { z } from "zod";
 import { AdminApi, type PageOptions } from "./admin-api.ts";
 import { AuthError } from "./errors.ts";
 import { CLIENT_DEFAULTS, GantryClient, type GantryClientOptions } from "./gantry-client.ts";
@@ -33,13 +34,18 @@ export interface SessionManagerOptions {
    * (e.g. in sessionStorage) to resume() the session after a page load.
    */
   onRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
+  /** A session saved earlier (e.g. by `gantry login`): used, and refreshed, without logging in again. */
+  session?: SessionTokens | undefined;
+  /** Told each time the tokens change (login, refresh, logout), so they can be saved; refresh tokens rotate. */
+  onSession?: ((session: SessionTokens | undefined) => void) | undefined;
 }
 
 export const SESSION_DEFAULTS = { refreshMarginMs: 60_000 } as const satisfies Required<
   Pick<SessionManagerOptions, "refreshMarginMs">
 >;
 
-interface Session {
+/** The tokens of one login, as they can be saved and restored. */
+export interface SessionTokens {
   accessToken: string;
   refreshToken: string;
   /** Epoch ms at which the access token expires. */
@@ -55,12 +61,13 @@ export class SessionManager {
   readonly #http: HttpTransport;
   readonly #opts: SessionManagerOptions;
   readonly #marginMs: number;
-  #session: Session | undefined;
+  #session: SessionTokens | undefined;
   #refreshing: Promise<string> | undefined;
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
     this.#marginMs = opts.refreshMarginMs ?? SESSION_DEFAULTS.refreshMarginMs;
+    this.#session = opts.session;
     this.#http = new HttpTransport({
       baseUrl: opts.url,
       credential: undefined,
@@ -114,10 +121,32 @@ export class SessionManager {
     }
   }
 
+  /** The current tokens, to save them (undefined when logged out). */
+  get session(): SessionTokens | undefined {
+    return this.#session && { ...this.#session };
+  }
+
   /** Forgets the tokens locally. */
   logout(): void {
     this.#session = undefined;
     this.#opts.onRefreshToken?.(undefined);
+    this.#opts.onSession?.(undefined);
+  }
+
+  /** Ends the session on the server too (`POST /v1/auth/logout` revokes its refresh tokens), then forgets it. */
+  async revoke(): Promise<void> {
+    if (this.#session) {
+      const http = new HttpTransport({
+        baseUrl: this.#opts.url,
+        credential: () => this.getValidToken(),
+        fetch: this.#opts.fetch ?? globalThis.fetch.bind(globalThis),
+        timeoutMs: this.#opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+        retries: 0,
+        retryBackoff: CLIENT_DEFAULTS.retryBackoff,
+      });
+      await http.request({ method: "POST", path: "/v1/auth/logout", schema: z.null(), retryable: false });
+    }
+    this.logout();
   }
 
   /** User, key and audit management as this session's user (an admin for users and audit). */
@@ -183,5 +212,6 @@ export class SessionManager {
       expiresAt: Date.now() + tokens.expiresIn * 1000,
     };
     this.#opts.onRefreshToken?.(tokens.refreshToken);
+    this.#opts.onSession?.(this.session);
   }
 }

@@ -70,5 +70,9 @@ export const MqttCapabilities = z.object({
   v: z.literal(MQTT_PAYLOAD_VERSION),
   at: z.string(),
   capabilities: z.array(CapabilitySummary),
+  /** Some capabilities or attributes were left out to stay under CAPABILITY_SUMMARY_LIMITS.maxMqttBytes. */
+  truncated: z.boolean().optional(),
+  /** How many capabilities there are in all. */
+  total: z.number().int().nonnegative().optional(),
 });
 export type MqttCapabilities = z.infer<typeof MqttCapabilities>;

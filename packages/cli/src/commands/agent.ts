@@ -54,7 +54,12 @@ interface AgentFlags {
   modelsDir?: string;
   gpu?: "auto" | "off";
   maxLoadedModels?: number;
+  json?: boolean;
 }
+
+/** The agent's printed lines: text, or with --json one `{"message": …}` object per line (NDJSON). */
+const printer = (io: AgentCliIo, json: boolean | undefined) => (line: string) =>
+  io.stdout(json ? `${JSON.stringify({ message: line })}\n` : `${line}\n`);
 
 const int = (min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -136,6 +141,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       "--executor <modules...>",
       "extra executor plugin modules (paths, file: URLs or package names exporting defineExecutor())",
     )
+    .option("--json", 'print the agent\'s messages as NDJSON, one {"message": …} object per line')
     .action(async (flags: AgentFlags) => {
       const env = readAgentEnv();
       try {
@@ -154,7 +160,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
           logLevel: flags.logLevel ?? env.GANTRY_LOG_LEVEL,
           logFile: flags.logFile,
           tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey, caFile: flags.ca, insecure: flags.insecure },
-          print: (line: string) => io.stdout(`${line}\n`),
+          print: printer(io, flags.json),
           ...(flags.allowShell ? { allowShell: true } : {}),
           ...(flags.maxExecutorMemory ? { maxExecutorMemoryMb: flags.maxExecutorMemory } : {}),
           ...(flags.modelsDir ? { modelsDir: resolve(flags.modelsDir) } : {}),
@@ -202,8 +208,9 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
   agent
     .command("init")
     .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
-    .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …]")
-    .action(async (_flags: unknown, cmd: Command) => {
+    .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …] [--json]")
+    .option("--json", "print the files written as JSON")
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
       // --server, --key, --name… are the parent's options (commander hands them to `agent`).
       const g = cmd.optsWithGlobals() as AgentFlags;
       const env = readAgentEnv();
@@ -228,13 +235,19 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         },
         env,
       );
-      io.stdout(`Configuration written to ${configPath}\n`);
       // Over https without a certificate of its own, the agent makes its key and request now (seed 004);
       // a server running --agent-mtls signs the request when the agent first enrols.
-      if (server.startsWith("https:") && !config.tls?.certFile) {
-        const { keyFile, csrFile } = await prepareAgentCsr(configPath);
+      const csr = server.startsWith("https:") && !config.tls?.certFile ? await prepareAgentCsr(configPath) : undefined;
+      if (flags.json) {
         io.stdout(
-          `Key written to ${keyFile} (0600), certificate request to ${csrFile}\n` +
+          `${JSON.stringify({ configPath, ...(csr ? { keyFile: csr.keyFile, csrFile: csr.csrFile } : {}) })}\n`,
+        );
+        return;
+      }
+      io.stdout(`Configuration written to ${configPath}\n`);
+      if (csr) {
+        io.stdout(
+          `Key written to ${csr.keyFile} (0600), certificate request to ${csr.csrFile}\n` +
             `The server signs it at enrolment: the certificate goes to ${agentCertPaths(configPath).certFile}\n`,
         );
       }
@@ -260,27 +273,30 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("stop")
     .description("send SIGTERM to the running agent (PID file in its data directory); it drains first")
     .option("--wait", "wait until it has exited")
-    .action(async (flags: { wait?: boolean }, cmd: Command) => {
+    .option("--json", 'print {"pid", "signalled", "stopped"} as JSON')
+    .action(async (flags: { wait?: boolean; json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const pid = readPid(where.dataDir);
       if (pid === null) {
-        io.stdout("not running\n");
+        io.stdout(flags.json ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n");
         io.exitCode = 3;
         return;
       }
       process.kill(pid, "SIGTERM");
-      io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
+      if (!flags.json) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
       if (flags.wait) {
         while (isAlive(pid)) await new Promise((r) => setTimeout(r, 200));
-        io.stdout("stopped\n");
+        if (!flags.json) io.stdout("stopped\n");
       }
+      if (flags.json) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
     });
 
   agent
     .command("unregister")
     .description("delete the saved agent identity; the next start registers again with the enrolment key")
-    .action((_flags: unknown, cmd: Command) => {
+    .option("--json", 'print {"removed", "configPath"} as JSON')
+    .action((flags: { json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       if (readPid(where.dataDir) !== null) {
@@ -289,7 +305,11 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         return;
       }
       const removed = forgetIdentity(where.configPath);
-      io.stdout(removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`);
+      if (flags.json) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
+      else
+        io.stdout(
+          removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`,
+        );
     });
 
   const service = agent
@@ -299,8 +319,9 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     c
       .option("--user", "per-user service (default): ~/.config/systemd/user or ~/Library/LaunchAgents")
       .option("--system", "system-wide service: /etc/systemd/system or /Library/LaunchDaemons (needs root)")
-      .option("--dry-run", "print the file and the commands instead of writing and running them");
-  type ServiceFlags = { user?: boolean; system?: boolean; dryRun?: boolean; runAs?: string };
+      .option("--dry-run", "print the file and the commands instead of writing and running them")
+      .option("--json", 'print each line as NDJSON, one {"message": …} object per line');
+  type ServiceFlags = { user?: boolean; system?: boolean; dryRun?: boolean; runAs?: string; json?: boolean };
   const request = (flags: ServiceFlags, cmd: Command) => {
     const g = cmd.optsWithGlobals() as AgentFlags & ServiceFlags;
     const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
@@ -309,7 +330,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     return {
       scope,
       dryRun: flags.dryRun,
-      print: (line: string) => io.stdout(`${line}\n`),
+      print: printer(io, flags.json),
       spec: {
         execPath: process.execPath,
         args: [process.argv[1] ?? "gantry", "agent", "--config", where.configPath, "--data", where.dataDir],

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
 import { parsePort } from "../option-parsers.ts";
 import { shutdownSignal } from "../shutdown-signal.ts";
-import { serverOptions } from "./server.ts";
+import { listening, serverOptions } from "./server.ts";
 
 /** The CLI entry the local agent child runs (this process's Node, which strips types). */
 const CLI_MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -27,7 +27,8 @@ export function registerDev(parent: Command, ctx: CliContext): void {
       "data directory (default: $GANTRY_DATA_DIR or ./.gantry); the agent lives in <data>/local-agent",
     )
     .option("--log-level <level>", "server and agent log level (default: $GANTRY_LOG_LEVEL or info)")
-    .action(async (flags: { port?: number; data?: string; logLevel?: string }) => {
+    .option("--json", "once running, print one JSON line on stdout: url, MQTT, data dir, bootstrap file, agent pid")
+    .action(async (flags: { port?: number; data?: string; logLevel?: string; json?: boolean }) => {
       const { startServer } = await import("@gantry/server");
       const options = serverOptions(flags, ctx);
       const logLevel = options.logLevel;
@@ -67,6 +68,7 @@ export function registerDev(parent: Command, ctx: CliContext): void {
           `Try:\n  GANTRY_URL=${server.url} GANTRY_API_KEY=$(node -p 'require(${JSON.stringify(server.bootstrapPath)}).clientKey') npx gantry submit debug.echo --payload '{"x":1}' --wait --json\n\n` +
           `Press Ctrl+C to stop.\n`,
       );
+      if (flags.json) ctx.stdout(`${JSON.stringify({ ...listening(server), agentPid: agent.pid ?? null })}\n`);
       void announceAgent(
         new GantryClient({ url: server.url, apiKey: server.bootstrap.clientKey }),
         ctx,

@@ -6,6 +6,7 @@ import { StartupError } from "../startup-error.ts";
 interface MigrateFlags {
   from: string;
   to: string;
+  json?: boolean;
 }
 
 /** `gantry migrate --from sqlite:DIR --to postgres://…`: moves an embedded deployment to PostgreSQL. */
@@ -15,6 +16,7 @@ export function registerMigrate(parent: Command, ctx: CliContext): void {
     .description("copy an embedded deployment (SQLite in a data dir) into PostgreSQL, all or nothing")
     .requiredOption("--from <sqlite:DIR>", "the data directory of the embedded server, e.g. sqlite:./.gantry")
     .requiredOption("--to <url>", "postgres://user@host/db[?schema=NAME] (must hold no jobs yet)")
+    .option("--json", "print the rows copied per table as JSON")
     .action(async (flags: MigrateFlags) => {
       if (!flags.from.startsWith("sqlite:")) throw new StartupError("--from must be sqlite:DIR");
       if (!/^postgres(ql)?:\/\//.test(flags.to)) throw new StartupError("--to must be a postgres:// URL");
@@ -23,6 +25,10 @@ export function registerMigrate(parent: Command, ctx: CliContext): void {
       const report = await copySqliteToPostgres(dir, flags.to).catch((err: unknown) => {
         throw new StartupError(`migrate failed, nothing was written: ${(err as Error).message}`);
       });
+      if (flags.json) {
+        ctx.stdout(`${JSON.stringify({ rows: report.rows, dataDir: dir, blobDir: resolve(dir, "blobs") }, null, 2)}\n`);
+        return;
+      }
       for (const [table, n] of Object.entries(report.rows)) ctx.stdout(`${table.padEnd(16)} ${n}\n`);
       ctx.stdout(
         `done. Start the replicas with --db ${flags.to} and --data ${dir} (keys.json, bootstrap.json) ` +

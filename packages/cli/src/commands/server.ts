@@ -39,6 +39,7 @@ export interface ServerFlags {
   corsOrigin?: string[];
   rateLimit?: number;
   agentMtls?: boolean;
+  json?: boolean;
 }
 
 /** `gantry server`: runs the server in the foreground until SIGINT/SIGTERM. */
@@ -109,6 +110,7 @@ export function registerServer(parent: Command, ctx: CliContext): void {
       "requests per minute per credential, counted by each replica; 0 turns the limit off (default 6000)",
       parseNonNegativeInteger,
     )
+    .option("--json", "once listening, print one JSON line on stdout: url, MQTT, data dir, bootstrap file")
     .action(async (flags: ServerFlags) => {
       // Loaded here so client commands do not pay for the server's dependencies at startup.
       const { startServer, DataDirError } = await import("@gantry/server");
@@ -123,10 +125,27 @@ export function registerServer(parent: Command, ctx: CliContext): void {
           `  data dir:  ${server.dataDir}\n` +
           `  bootstrap: ${server.bootstrapPath} (admin login, clientKey, agentKey)\n`,
       );
+      if (flags.json) ctx.stdout(`${JSON.stringify(listening(server))}\n`);
       const signal = await shutdownSignal();
       ctx.stderr(`${signal}: shutting down\n`);
       await server.close();
     });
+}
+
+/** `--json`'s line: where a started server (or `gantry dev`'s) can be reached. No secrets. */
+export function listening(server: {
+  url: string;
+  dataDir: string;
+  bootstrapPath: string;
+  mqtt: { mode: string; tcpPort?: number | undefined };
+}) {
+  return {
+    event: "listening",
+    url: server.url,
+    mqtt: { mode: server.mqtt.mode, tcpPort: server.mqtt.tcpPort ?? null },
+    dataDir: server.dataDir,
+    bootstrapPath: server.bootstrapPath,
+  };
 }
 
 /** Flags > environment > the server's own defaults. */

@@ -1,4 +1,4 @@
-import { type CapabilitySummary, parseCapability } from "@gantry/protocol";
+import { CAPABILITY_SUMMARY_LIMITS, type CapabilitySummary, parseCapability } from "@gantry/protocol";
 import type { GantryContext } from "../context.ts";
 import { freeSlots } from "../dispatch/agent-link.ts";
 import { getOrCreate } from "../util/get-or-create.ts";
@@ -34,6 +34,44 @@ export async function summarizeCapabilities(
   }
   for (const [name, n] of await ctx.store.queuedCounts()) entry(name).queued = n;
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A bounded summary: what is listed, how many there are in all, and whether anything was cut. */
+export interface BoundedSummary {
+  capabilities: CapabilitySummary[];
+  total: number;
+  truncated: boolean;
+}
+
+/**
+ * Applies CAPABILITY_SUMMARY_LIMITS: the busiest `maxCapabilities` (most agents, then most queued),
+ * `maxAttributes` attributes each (by name), and with `maxBytes` as many of those as fit in that
+ * much JSON. The result stays sorted by name.
+ */
+export function boundSummary(
+  all: readonly CapabilitySummary[],
+  maxBytes: number = Number.POSITIVE_INFINITY,
+  limits: { maxCapabilities: number; maxAttributes: number } = CAPABILITY_SUMMARY_LIMITS,
+): BoundedSummary {
+  let truncated = all.length > limits.maxCapabilities;
+  const kept = [...all]
+    .sort((a, b) => b.agents - a.agents || b.queued - a.queued || a.name.localeCompare(b.name))
+    .slice(0, limits.maxCapabilities)
+    .map((c) => {
+      const keys = Object.keys(c.attributes);
+      if (keys.length <= limits.maxAttributes) return c;
+      truncated = true;
+      const attributes: CapabilitySummary["attributes"] = {};
+      for (const k of keys.sort().slice(0, limits.maxAttributes)) attributes[k] = c.attributes[k]!;
+      return { ...c, attributes };
+    });
+  // Drop the least busy until the JSON fits (each entry's size is counted once, plus a comma).
+  let bytes = 2 + kept.reduce((n, c) => n + JSON.stringify(c).length + 1, 0);
+  while (kept.length > 0 && bytes > maxBytes) {
+    bytes -= JSON.stringify(kept.pop()).length + 1;
+    truncated = true;
+  }
+  return { capabilities: kept.sort((a, b) => a.name.localeCompare(b.name)), total: all.length, truncated };
 }
 
 function safeParse(raw: string) {

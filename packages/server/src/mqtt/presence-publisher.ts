@@ -1,5 +1,11 @@
-import { MQTT_PAYLOAD_VERSION, type MqttAgentPresence, type MqttCapabilities, mqttTopics } from "@gantry/protocol";
-import { summarizeCapabilities } from "../capabilities/capability-summary.ts";
+import {
+  CAPABILITY_SUMMARY_LIMITS,
+  MQTT_PAYLOAD_VERSION,
+  type MqttAgentPresence,
+  type MqttCapabilities,
+  mqttTopics,
+} from "@gantry/protocol";
+import { boundSummary, summarizeCapabilities } from "../capabilities/capability-summary.ts";
 import type { GantryContext } from "../context.ts";
 import { freeSlots } from "../dispatch/agent-link.ts";
 import type { MqttSink } from "./mqtt-sink.ts";
@@ -48,11 +54,12 @@ export function publishPresence(
       published.delete(id);
       sink.publish(mqttTopics.agent(id), "", { qos: 1, retain: true });
     }
-    const capabilities = await summarizeCapabilities(ctx);
-    const next = JSON.stringify(capabilities);
+    // Bounded so the retained message stays well under the broker's packet limit.
+    const bounded = boundSummary(await summarizeCapabilities(ctx), CAPABILITY_SUMMARY_LIMITS.maxMqttBytes);
+    const next = JSON.stringify(bounded);
     if (next === summary) return;
     summary = next;
-    const m: MqttCapabilities = { v: MQTT_PAYLOAD_VERSION, at: new Date().toISOString(), capabilities };
+    const m: MqttCapabilities = { v: MQTT_PAYLOAD_VERSION, at: new Date().toISOString(), ...bounded };
     sink.publish(mqttTopics.capabilities, JSON.stringify(m), { qos: 1, retain: true });
   };
   const timer = setInterval(() => {
