@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { listExecutors } from "@gantry/agent";
 import type { Command } from "commander";
+import { wantsJson } from "../subcommand-json.ts";
 
 interface Io {
   stdout: (text: string) => void;
@@ -22,7 +23,7 @@ export function registerAgentExecutors(agent: Command, io: Io): void {
         executors: g.executor?.map((s) => (s.startsWith(".") || isAbsolute(s) ? pathToFileURL(resolve(s)).href : s)),
         allowShell: g.allowShell,
       });
-      if (flags.json) {
+      if (wantsJson(cmd)) {
         io.stdout(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }

@@ -21,6 +21,7 @@ import {
   uninstallService,
 } from "@gantry/agent";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { wantsJson } from "../subcommand-json.ts";
 import { registerAgentExecutors } from "./agent-executors.ts";
 
 /** Output and exit code; the CLI's CliContext fits. Without one, process streams and process.exitCode. */
@@ -238,7 +239,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       // Over https without a certificate of its own, the agent makes its key and request now (seed 004);
       // a server running --agent-mtls signs the request when the agent first enrols.
       const csr = server.startsWith("https:") && !config.tls?.certFile ? await prepareAgentCsr(configPath) : undefined;
-      if (flags.json) {
+      if (wantsJson(cmd)) {
         io.stdout(
           `${JSON.stringify({ configPath, ...(csr ? { keyFile: csr.keyFile, csrFile: csr.csrFile } : {}) })}\n`,
         );
@@ -264,7 +265,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const status = await fetchAgentStatus(where.dataDir);
-      if (flags.json) io.stdout(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
+      if (wantsJson(cmd)) io.stdout(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
       else io.stdout(status ? describeStatus(status) : `not running (config ${where.configPath})\n`);
       if (!status) io.exitCode = 3;
     });
@@ -279,17 +280,19 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const pid = readPid(where.dataDir);
       if (pid === null) {
-        io.stdout(flags.json ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n");
+        io.stdout(
+          wantsJson(cmd) ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n",
+        );
         io.exitCode = 3;
         return;
       }
       process.kill(pid, "SIGTERM");
-      if (!flags.json) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
+      if (!wantsJson(cmd)) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
       if (flags.wait) {
         while (isAlive(pid)) await new Promise((r) => setTimeout(r, 200));
-        if (!flags.json) io.stdout("stopped\n");
+        if (!wantsJson(cmd)) io.stdout("stopped\n");
       }
-      if (flags.json) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
+      if (wantsJson(cmd)) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
     });
 
   agent
@@ -305,7 +308,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         return;
       }
       const removed = forgetIdentity(where.configPath);
-      if (flags.json) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
+      if (wantsJson(cmd)) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
       else
         io.stdout(
           removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`,
@@ -330,7 +333,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     return {
       scope,
       dryRun: flags.dryRun,
-      print: printer(io, flags.json),
+      print: printer(io, wantsJson(cmd)),
       spec: {
         execPath: process.execPath,
         args: [process.argv[1] ?? "gantry", "agent", "--config", where.configPath, "--data", where.dataDir],
