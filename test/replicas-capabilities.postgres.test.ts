@@ -11,7 +11,7 @@ import { createConnection } from "node:net";
 import { after, before, test } from "node:test";
 import { GantryClient, WorkerUnavailableError } from "@gantry/client";
 import { type CapabilitySummary, type MqttCapabilities, mqttTopics } from "@gantry/protocol";
-import type { GantryServer } from "@gantry/server";
+import { type GantryServer, startServer } from "@gantry/server";
 import mqtt from "mqtt";
 import { Api } from "./helpers/api.ts";
 import { RawAgent } from "./helpers/raw-agent.ts";
@@ -125,5 +125,40 @@ test("an agent on one replica is counted by the other's capabilities, waitForWor
   const bodies = summaries.map((m) => JSON.stringify({ ...m, at: undefined }));
   for (let i = 1; i < bodies.length; i++)
     assert.notEqual(bodies[i], bodies[i - 1], `summary ${i} repeats the one before`);
+  await sub.endAsync();
+});
+
+test("a replica's embedded broker carries the cluster summary: an agent on another replica comes and goes in it", {
+  skip: !mqttUp,
+}, async () => {
+  const [r0] = servers;
+  // A third replica of the same deployment with its own embedded broker (no --mqtt-url).
+  const r2 = await startServer({
+    port: 0,
+    ...FAST,
+    presenceIntervalMs: 50,
+    db: d.db,
+    dataDir: d.dataDir,
+    replicaId: "r2",
+  });
+  servers.push(r2);
+  const cap = `caps.e${Math.random().toString(36).slice(2, 8)}`;
+  let latest: MqttCapabilities | undefined;
+  const sub = await mqtt.connectAsync(`${r2.url.replace("http", "ws")}/mqtt`, {
+    username: "gantry",
+    password: r2.bootstrap.clientKey,
+    reconnectPeriod: 0,
+  });
+  sub.on("message", (topic, payload) => {
+    if (topic === mqttTopics.capabilities) latest = JSON.parse(payload.toString()) as MqttCapabilities;
+  });
+  await sub.subscribeAsync(mqttTopics.capabilities, { qos: 1 });
+  const inSummary = async () => latest?.capabilities.find((c) => c.name === cap);
+  const agent = await RawAgent.enrol(r0!.url, r0!.bootstrap.agentKey, { capabilities: [cap], capacity: 2 });
+  await agent.connect();
+  agent.startHeartbeats(100);
+  await until(inSummary, (c) => c?.agents === 1 && c.freeSlots === 2, "agent on r0 in r2's embedded summary");
+  await agent.close();
+  await until(inSummary, (c) => c === undefined, "agent gone from r2's embedded summary");
   await sub.endAsync();
 });
