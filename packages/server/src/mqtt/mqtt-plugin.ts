@@ -71,7 +71,11 @@ export const mqttPlugin: FastifyPluginAsync<{ ctx: GantryContext; status: MqttSt
     return;
   }
   const offEvents = publishJobEvents(ctx.events, sink, { external: status.mode === "external" });
-  const presence = publishPresence(ctx, sink, { intervalMs: opts.presenceIntervalMs, onError });
+  const presence = publishPresence(ctx, sink, {
+    intervalMs: opts.presenceIntervalMs,
+    shared: status.mode === "external",
+    onError,
+  });
   app.addHook("onClose", async () => {
     offEvents();
     await presence.stop();

@@ -5,6 +5,7 @@ import {
   type MqttCapabilities,
   mqttTopics,
 } from "@gantry/protocol";
+import { aliveWithinMs } from "../agents/online-agents.ts";
 import { boundSummary, summarizeCapabilities } from "../capabilities/capability-summary.ts";
 import type { GantryContext } from "../context.ts";
 import { freeSlots } from "../dispatch/agent-link.ts";
@@ -14,12 +15,14 @@ import type { MqttSink } from "./mqtt-sink.ts";
  * Keeps `gantry/agents/{id}` (retained presence, cleared with an empty retained message when the
  * agent leaves) and `gantry/capabilities` (retained summary) in step with the agent registry. It
  * compares the registry with what it last published every `intervalMs` and publishes only changes,
- * so agent sessions need no hook and a burst of connects costs one summary.
+ * so agent sessions need no hook and a burst of connects costs one summary. The summary covers the
+ * whole cluster (summarizeCapabilities); on a broker the replicas share (`shared`), only the live
+ * replica with the lowest id publishes it, so it is published once per change, not once per replica.
  */
 export function publishPresence(
-  ctx: Pick<GantryContext, "registry" | "store">,
+  ctx: Pick<GantryContext, "registry" | "store" | "replicaId" | "options">,
   sink: MqttSink,
-  opts: { intervalMs: number; onError: (err: unknown) => void },
+  opts: { intervalMs: number; shared: boolean; onError: (err: unknown) => void },
 ): { stop(): Promise<void> } {
   const published = new Map<string, string>();
   let summary = "";
@@ -54,6 +57,10 @@ export function publishPresence(
       published.delete(id);
       sink.publish(mqttTopics.agent(id), "", { qos: 1, retain: true });
     }
+    if (opts.shared && !(await publishesSummary(ctx))) {
+      summary = ""; // so that on taking over it publishes at once
+      return;
+    }
     // Bounded so the retained message stays well under the broker's packet limit.
     const bounded = boundSummary(await summarizeCapabilities(ctx), CAPABILITY_SUMMARY_LIMITS.maxMqttBytes);
     const next = JSON.stringify(bounded);
@@ -75,4 +82,10 @@ export function publishPresence(
       published.clear();
     },
   };
+}
+
+/** Whether this replica is the live one with the lowest id (itself counted live even before its first sweep). */
+async function publishesSummary(ctx: Pick<GantryContext, "store" | "replicaId" | "options">): Promise<boolean> {
+  const live = await ctx.store.liveReplicas(Date.now() - aliveWithinMs(ctx.options));
+  return live.every((id) => id === ctx.replicaId || ctx.replicaId < id);
 }

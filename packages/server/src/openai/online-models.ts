@@ -1,4 +1,5 @@
 import { type OpenAiModel, parseCapability } from "@gantry/protocol";
+import { isOnline } from "../agents/online-agents.ts";
 import type { GantryContext } from "../context.ts";
 import { getOrCreate } from "../util/get-or-create.ts";
 
@@ -23,16 +24,10 @@ export function onlineModels(ctx: Ctx): Promise<Map<string, OpenAiModel>> {
 }
 
 async function read(ctx: Ctx): Promise<Map<string, OpenAiModel>> {
-  const aliveWithinMs = Math.max(5 * ctx.options.sweepIntervalMs, 2000);
   const byName = new Map<string, OpenAiModel>();
+  const now = Date.now();
   for (const agent of await ctx.store.listAgents()) {
-    if (agent.revokedAt !== null) continue;
-    const here = ctx.registry.get(agent.id);
-    const s = agent.session;
-    const online =
-      (here?.open === true && !here.superseded) ||
-      (s != null && s.replicaId !== ctx.replicaId && Date.now() - (s.replicaSeenAt ?? 0) < aliveWithinMs);
-    if (!online) continue;
+    if (agent.revokedAt !== null || !isOnline(ctx, agent, now)) continue;
     // The store holds what each agent last said in its hello (a rescan says it anew).
     for (const raw of agent.capabilities) {
       const cap = safeParse(raw);

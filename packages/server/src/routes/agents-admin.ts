@@ -10,6 +10,7 @@ import {
 } from "@gantry/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { commandView } from "../agents/command-service.ts";
+import { linkHere, onlineElsewhere } from "../agents/online-agents.ts";
 import { audit } from "../audit/audit-log.ts";
 import { principalOf, requireScope } from "../auth/require-scope.ts";
 import type { GantryContext } from "../context.ts";
@@ -20,17 +21,12 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The fleet as clients see it, and revocation for admins. */
 export const agentsAdminRoutes: FastifyPluginAsyncZod<{ ctx: GantryContext }> = async (app, { ctx }) => {
-  // A replica that has not swept for this long is down, and so are the links it held.
-  const aliveWithinMs = Math.max(5 * ctx.options.sweepIntervalMs, 2000);
   const view = async (a: AgentRecord): Promise<AgentView> => {
-    const here = ctx.registry.get(a.id);
-    const link = here?.open && !here.superseded ? here : undefined;
+    const link = linkHere(ctx, a.id);
     const held = await ctx.store.heldJobs(a.id);
     // Connected to another replica: what the store says (its session, the last persisted heartbeat).
     const s = a.session;
-    const elsewhere =
-      !link && s != null && s.replicaId !== ctx.replicaId && Date.now() - (s.replicaSeenAt ?? 0) < aliveWithinMs;
-    if (elsewhere) {
+    if (s && onlineElsewhere(ctx, a)) {
       return {
         id: a.id,
         name: a.name,

@@ -91,6 +91,10 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     );
     assert.deepEqual(await s.claimJobs("conf.cap", ["A"], t + 10, t + 1000), [], "nothing eligible is left");
     assert.equal((await s.heldJobs("A")).length, 1);
+    assert.deepEqual([...(await s.heldCounts())].sort(), [
+      ["A", 1],
+      ["B", 1],
+    ]);
     const attempts = await s.getAttempts([high.id]);
     assert.deepEqual(
       attempts.get(high.id)!.map((a) => [a.n, a.epoch, a.agentId]),
@@ -161,6 +165,8 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     assert.equal(await s.replicaAlive("r2", now + 10, 2000, { leaseExpiresAt: now + 5000 }), 0, "r1 is alive");
     assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 300);
     assert.equal(await s.replicaAlive("r1", now + 20, 2000, { leaseExpiresAt: now + 5000 }), 0, "r2 is alive");
+    assert.deepEqual(await s.liveReplicas(now + 5), ["r1", "r2"]);
+    assert.deepEqual(await s.liveReplicas(now + 15), ["r1"]);
     // r1 restarts after both were silent: the whole service was down.
     assert.equal(await s.replicaAlive("r1", now + 9000, 2000, { leaseExpiresAt: now + 15_000 }), 1);
     assert.equal((await s.getJob(j.id))!.leaseExpiresAt, now + 15_000);

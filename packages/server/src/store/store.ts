@@ -334,6 +334,8 @@ export interface Store extends FileStore, CredentialStore {
    */
   expireLeases(now: number, limit: number, decide: DecideEnd): Promise<EndedAttempt[]>;
   heldJobs(agentId: string): Promise<JobRecord[]>;
+  /** How many jobs each agent holds (assigned or running), for agents holding any: free slots of agents on other replicas. */
+  heldCounts(): Promise<Map<string, number>>;
   /**
    * queued → cancelled at once; held → cancel flag set (the agent must acknowledge); decided by
    * conditional updates. Returns the job as it stands after (a finished job unchanged).
@@ -373,6 +375,8 @@ export interface Store extends FileStore, CredentialStore {
     aliveWithinMs: number,
     restart: { leaseExpiresAt: number } | null,
   ): Promise<number>;
+  /** The replicas seen (replicaAlive) at or after `since`, by id: who publishes cluster-wide retained state. */
+  liveReplicas(since: number): Promise<string[]>;
   /** Capabilities with queued jobs (to kick dispatch on start). */
   queuedCapabilities(): Promise<string[]>;
   /** How many jobs are queued per base capability (for `GET /v1/capabilities`). */

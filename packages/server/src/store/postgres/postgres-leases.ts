@@ -15,6 +15,7 @@ const SQL = {
     RETURNING id, epoch`,
   quiet: `SELECT * FROM jobs WHERE agent_id = $1 AND ${HELD} AND updated_at < $2`,
   held: `SELECT * FROM jobs WHERE agent_id = $1 AND ${HELD}`,
+  heldCounts: `SELECT agent_id, COUNT(*)::int AS n FROM jobs WHERE ${HELD} GROUP BY agent_id`,
   // Contract (lease sweep, first half): locks at most $2 lapsed leases (jobs_lease) that no other
   // sweeper holds; the second half ends them under those locks, in the same transaction.
   expired: `SELECT * FROM jobs WHERE lease_expires_at < $1 AND ${HELD} ORDER BY lease_expires_at LIMIT $2
@@ -32,6 +33,7 @@ const SQL = {
         AND ${HELD} AND NOT EXISTS (SELECT 1 FROM replicas WHERE id <> $1 AND seen_at >= $3) RETURNING 1),
     seen AS (INSERT INTO replicas (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = EXCLUDED.seen_at)
     SELECT count(*)::int AS n FROM ext`,
+  live: "SELECT id FROM replicas WHERE seen_at >= $1 ORDER BY id",
 };
 
 /** The lease verbs of the PostgreSQL store; a renewal and an expiry racing each other cannot both win. */
@@ -96,6 +98,15 @@ export class PostgresLeases {
 
   async heldJobs(agentId: string): Promise<JobRecord[]> {
     return (await this.#pool.query<JobRow>(SQL.held, [agentId])).rows.map(jobFromRow);
+  }
+
+  async liveReplicas(since: number): Promise<string[]> {
+    return (await this.#pool.query<{ id: string }>(SQL.live, [since])).rows.map((r) => r.id);
+  }
+
+  async heldCounts(): Promise<Map<string, number>> {
+    const { rows } = await this.#pool.query<{ agent_id: string; n: number }>(SQL.heldCounts);
+    return new Map(rows.map((r) => [r.agent_id, Number(r.n)]));
   }
 
   async replicaAlive(

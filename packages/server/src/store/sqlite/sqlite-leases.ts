@@ -30,6 +30,9 @@ export class SqliteLeases {
       // Held jobs of the agent unchanged since @quiet (reads jobs_held_by_agent).
       quiet: p(`SELECT * FROM jobs INDEXED BY jobs_held_by_agent WHERE agent_id = ? AND ${HELD} AND updated_at < ?`),
       held: p(`SELECT * FROM jobs INDEXED BY jobs_held_by_agent WHERE agent_id = ? AND ${HELD}`),
+      heldCounts: p(
+        `SELECT agent_id, COUNT(*) AS n FROM jobs INDEXED BY jobs_held_by_agent WHERE ${HELD} GROUP BY agent_id`,
+      ),
       // Read inside the sweep's write (see expireLeases), walking jobs_lease.
       expired: p(
         `SELECT * FROM jobs INDEXED BY jobs_lease WHERE lease_expires_at < ? AND ${HELD} ORDER BY lease_expires_at LIMIT ?`,
@@ -48,6 +51,7 @@ export class SqliteLeases {
       attemptEnd: p(
         "UPDATE job_attempts SET ended_at = ?, error = ? WHERE job_id = ? AND epoch = ? AND ended_at IS NULL",
       ),
+      live: p("SELECT id FROM replicas WHERE seen_at >= ? ORDER BY id"),
       replicaSeen: p(`INSERT INTO replicas (id, seen_at) VALUES (?, ?)
         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`),
       // Contract: extends every held lease, only if no other replica was seen since @since (decided in
@@ -108,6 +112,15 @@ export class SqliteLeases {
 
   heldJobs(agentId: string): Promise<JobRecord[]> {
     return Promise.resolve((this.#s.held.all(agentId) as JobRow[]).map(jobFromRow));
+  }
+
+  liveReplicas(since: number): Promise<string[]> {
+    return Promise.resolve((this.#s.live.all(since) as { id: string }[]).map((r) => r.id));
+  }
+
+  heldCounts(): Promise<Map<string, number>> {
+    const rows = this.#s.heldCounts.all() as { agent_id: string; n: number }[];
+    return Promise.resolve(new Map(rows.map((r) => [r.agent_id, Number(r.n)])));
   }
 
   replicaAlive(
