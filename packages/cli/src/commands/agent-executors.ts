@@ -14,7 +14,7 @@ export function registerAgentExecutors(agent: Command, io: Io): void {
     .command("executors")
     .description("list the executors this agent would load: available or not, and why not")
     .option("--json", "print the list as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       // --config, --data, --executor and --allow-shell are the parent's options.
       const g = cmd.optsWithGlobals() as { config?: string; data?: string; executor?: string[]; allowShell?: boolean };
       const list = await listExecutors({

@@ -211,7 +211,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
     .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …] [--json]")
     .option("--json", "print the files written as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       // --server, --key, --name… are the parent's options (commander hands them to `agent`).
       const g = cmd.optsWithGlobals() as AgentFlags;
       const env = readAgentEnv();
@@ -261,7 +261,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("status")
     .description("is the agent running and what is it doing (asks its loopback status endpoint)")
     .option("--json", "print the status as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const status = await fetchAgentStatus(where.dataDir);
@@ -299,7 +299,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("unregister")
     .description("delete the saved agent identity; the next start registers again with the enrolment key")
     .option("--json", 'print {"removed", "configPath"} as JSON')
-    .action((flags: { json?: boolean }, cmd: Command) => {
+    .action((_flags: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       if (readPid(where.dataDir) !== null) {
