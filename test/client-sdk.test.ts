@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -228,6 +229,25 @@ describe("JobWatcher against a real server", () => {
     });
     assert.deepEqual(errors.sort(), ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-a-ulid"]);
     watcher.close();
+  });
+
+  it("a socket that never opens (the server accepts TCP but never answers the upgrade) is dropped and retried", async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    const c = new GantryClient({ url: `http://127.0.0.1:${port}`, apiKey: "gk_never_checked" });
+    const watcher = new JobWatcher({ client: c, reconnect: { baseMs: 10, capMs: 50 }, connectTimeoutMs: 200 });
+    const retries: number[] = [];
+    watcher.on("watcher:connection:retrying", ({ attempt }) => retries.push(attempt));
+    watcher.subscribe(["01J00000000000000000000000"], {});
+    const end = Date.now() + 30_000;
+    while (retries.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    watcher.close();
+    for (const s of held) s.destroy();
+    silent.close();
+    assert.ok(retries.length >= 2, `the watcher retried ${retries.length} time(s)`);
+    assert.ok(held.length >= 2, "each retry opened a new connection");
   });
 
   it("reconnects and resubscribes after the server restarts (and wait() keeps polling through it)", async () => {

@@ -247,7 +247,8 @@ test("runtimeSecs kills the process group too, and the job fails with a timeout"
   const pidFile = join(dir.path, "sleep2.pid");
   const job = await run({
     capability: "shell.bash",
-    runtimeSecs: 1,
+    // Long enough for bash to start and write the pid on a loaded machine.
+    runtimeSecs: 3,
     payload: { command: `trap '' TERM; sleep 1000 & echo $! > '${pidFile}'; wait` },
   });
   assert.equal(job.status, "failed");
@@ -336,6 +337,6 @@ test("a plugin that ends its thread on import stops the start with a clear error
       logLevel: "silent",
       print: () => {},
     }),
-    (err: unknown) => err instanceof AgentStartError && /detection thread exited \(code 3\)/.test(err.message),
+    (err: unknown) => err instanceof AgentStartError && /detection thread failed \(executor thread exited \(code 3\)\)/.test(err.message),
   );
 });

@@ -56,11 +56,18 @@ export interface JobWatcherOptions {
    * @defaultValue { baseMs: 500, capMs: 30_000 }
    */
   reconnect?: BackoffPolicy | undefined;
+  /**
+   * How long a socket may take to open before it is dropped and retried (a server that accepts the
+   * connection but never answers the upgrade, e.g. one shutting down, must not stall the watcher).
+   * @defaultValue 10_000
+   */
+  connectTimeoutMs?: number | undefined;
 }
 
 export const WATCHER_DEFAULTS = {
   reconnect: { baseMs: 500, capMs: 30_000 },
-} as const satisfies Required<Pick<JobWatcherOptions, "reconnect">>;
+  connectTimeoutMs: 10_000,
+} as const satisfies Required<Pick<JobWatcherOptions, "reconnect" | "connectTimeoutMs">>;
 
 /**
  * idle       → connecting (first subscribe)
@@ -98,6 +105,7 @@ export class JobWatcher {
   #ws: WebSocket | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #connectTimeoutMs: number;
   #nextSubId = 0;
 
   constructor(opts: JobWatcherOptions) {
@@ -106,6 +114,7 @@ export class JobWatcher {
     if (!WS) throw new Error("JobWatcher needs a WebSocket implementation (pass opts.WebSocket)");
     this.#WebSocket = WS;
     this.#reconnect = opts.reconnect ?? WATCHER_DEFAULTS.reconnect;
+    this.#connectTimeoutMs = opts.connectTimeoutMs ?? WATCHER_DEFAULTS.connectTimeoutMs;
   }
 
   get state(): WatcherState {
@@ -192,7 +201,19 @@ export class JobWatcher {
       return;
     }
     this.#ws = ws;
+    // A socket still not open is dropped and retried here: its own "close" may never come (the
+    // closing handshake waits on a server that does not answer).
+    const openTimer = setTimeout(() => {
+      if (this.#ws !== ws || ws.readyState === OPEN) return;
+      this.#ws = undefined;
+      ws.close();
+      if (this.#state === "closed") return;
+      const reason = `the socket did not open within ${this.#connectTimeoutMs} ms`;
+      this.#emitter.emit("watcher:connection:closed", { code: 1006, reason, action: "reconnect" });
+      this.#scheduleReconnect("reconnect", new Error(reason));
+    }, this.#connectTimeoutMs);
     ws.addEventListener("open", () => {
+      clearTimeout(openTimer);
       if (this.#ws !== ws) return;
       this.#state = "open";
       const attempt = this.#attempt;
@@ -204,6 +225,7 @@ export class JobWatcher {
       if (this.#ws === ws && typeof message.data === "string") this.#onFrame(message.data);
     });
     ws.addEventListener("close", (event) => {
+      clearTimeout(openTimer);
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       if (this.#state === "closed") return;

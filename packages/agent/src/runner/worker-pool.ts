@@ -402,7 +402,7 @@ export class WorkerPool {
       for (const msg of Array.isArray(batch) ? batch : [batch]) this.#receive(slot, msg);
     });
     worker.on("error", (err) => this.#replace(slot, `executor thread crashed: ${err.message}`));
-    worker.on("exit", () => this.#replace(slot, "executor thread exited"));
+    worker.on("exit", (code) => this.#replace(slot, `executor thread exited (code ${code})`));
     worker.unref();
     worker.postMessage({ t: "init", modules: this.#modules, settings: this.#settings } satisfies ToWorker);
     return slot;
