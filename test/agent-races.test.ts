@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { ServerToAgent } from "@gantry/protocol";
 import WebSocket from "ws";
 import { post, type RawAgent } from "./helpers/raw-agent.ts";
-import { type TestServer, testServer } from "./helpers/test-server.ts";
+import { FAST, type TestServer, testServer } from "./helpers/test-server.ts";
 
 /**
  * The agent path at its edges: cancels across a reconnect, slots of jobs the server ended, frames
@@ -148,7 +148,16 @@ describe("health and version", () => {
 });
 
 describe("large frames", () => {
+  // The big agent's heartbeats queue behind its own 10,000 messages: on a loaded machine working
+  // through them takes longer than FAST's 1 s lease, and the tail would be refused as stale.
+  let slow: TestServer;
+  before(async () => {
+    slow = await testServer({ ...FAST, leaseSecs: 30 });
+  });
+  after(() => slow.close());
+
   test("a frame of 10,000 messages is handled in slices: acks flow early and another link gets its turn", async () => {
+    const t = slow;
     const big = await t.agent({ capabilities: ["race.big"] });
     const other = await t.agent({ capabilities: ["race.other"] });
     big.startHeartbeats(100);

@@ -106,7 +106,7 @@ export class RawAgent {
   startHeartbeats(intervalMs: number): void {
     this.#beat = setInterval(() => {
       const running = [...this.held].map(([jobId, epoch]) => ({ jobId, epoch }));
-      if (this.ws?.readyState === this.ws?.OPEN) this.send({ type: "heartbeat", status: "busy", running });
+      if (this.ws && this.ws.readyState === this.ws.OPEN) this.send({ type: "heartbeat", status: "busy", running });
     }, intervalMs);
   }
 

@@ -88,6 +88,8 @@ export const agentWsRoutes: FastifyPluginAsync<{ ctx: GantryContext }> = async (
     const inbox = new MessageInbox(handle, (err) => request.log.error({ err }, "agent messages failed"));
 
     socket.on("message", (data: Buffer) => {
+      // Alive means heard from: a link working through a long backlog is not silent.
+      if (link) link.lastSeenAt = Date.now();
       let messages: unknown[];
       try {
         const parsed: unknown = JSON.parse(data.toString());
