@@ -13,16 +13,22 @@ export function registerAgentExecutors(agent: Command, io: Io): void {
     .command("executors")
     .description("list the executors this agent would load: available or not, and why not")
     .option("--json", "print the list as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       // --config, --data, --executor and --allow-shell are the parent's options.
-      const g = cmd.optsWithGlobals() as { config?: string; data?: string; executor?: string[]; allowShell?: boolean };
+      const g = cmd.optsWithGlobals() as {
+        config?: string;
+        data?: string;
+        executor?: string[];
+        allowShell?: boolean;
+        json?: boolean;
+      };
       const list = await listExecutors({
         configPath: g.config,
         dataDir: g.data,
         executors: g.executor?.map((s) => (s.startsWith(".") || isAbsolute(s) ? pathToFileURL(resolve(s)).href : s)),
         allowShell: g.allowShell,
       });
-      if (flags.json) {
+      if (g.json) {
         io.stdout(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }

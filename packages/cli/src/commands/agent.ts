@@ -210,7 +210,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .description("write the agent config (server, enrolment key) to the platform location, or to --config FILE")
     .usage("--server URL --key KEY [--name N] [--config FILE] [--tier N] [--capacity N] [--caps …] [--json]")
     .option("--json", "print the files written as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       // --server, --key, --name… are the parent's options (commander hands them to `agent`).
       const g = cmd.optsWithGlobals() as AgentFlags;
       const env = readAgentEnv();
@@ -238,7 +238,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       // Over https without a certificate of its own, the agent makes its key and request now (seed 004);
       // a server running --agent-mtls signs the request when the agent first enrols.
       const csr = server.startsWith("https:") && !config.tls?.certFile ? await prepareAgentCsr(configPath) : undefined;
-      if (flags.json) {
+      if (g.json) {
         io.stdout(
           `${JSON.stringify({ configPath, ...(csr ? { keyFile: csr.keyFile, csrFile: csr.csrFile } : {}) })}\n`,
         );
@@ -260,11 +260,13 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     .command("status")
     .description("is the agent running and what is it doing (asks its loopback status endpoint)")
     .option("--json", "print the status as JSON")
-    .action(async (flags: { json?: boolean }, cmd: Command) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
+      // `agent` has a --json of its own and commander hands it a subcommand's --json too: read it
+      // from the globals (here and in the other subcommands).
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const status = await fetchAgentStatus(where.dataDir);
-      if (flags.json) io.stdout(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
+      if (g.json) io.stdout(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
       else io.stdout(status ? describeStatus(status) : `not running (config ${where.configPath})\n`);
       if (!status) io.exitCode = 3;
     });
@@ -279,24 +281,24 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       const pid = readPid(where.dataDir);
       if (pid === null) {
-        io.stdout(flags.json ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n");
+        io.stdout(g.json ? `${JSON.stringify({ pid: null, signalled: false, stopped: true })}\n` : "not running\n");
         io.exitCode = 3;
         return;
       }
       process.kill(pid, "SIGTERM");
-      if (!flags.json) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
+      if (!g.json) io.stdout(`sent SIGTERM to agent pid ${pid}\n`);
       if (flags.wait) {
         while (isAlive(pid)) await new Promise((r) => setTimeout(r, 200));
-        if (!flags.json) io.stdout("stopped\n");
+        if (!g.json) io.stdout("stopped\n");
       }
-      if (flags.json) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
+      if (g.json) io.stdout(`${JSON.stringify({ pid, signalled: true, stopped: flags.wait === true })}\n`);
     });
 
   agent
     .command("unregister")
     .description("delete the saved agent identity; the next start registers again with the enrolment key")
     .option("--json", 'print {"removed", "configPath"} as JSON')
-    .action((flags: { json?: boolean }, cmd: Command) => {
+    .action((_flags: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as AgentFlags;
       const where = locateAgent({ configPath: g.config, dataDir: g.data }, readAgentEnv());
       if (readPid(where.dataDir) !== null) {
@@ -305,7 +307,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
         return;
       }
       const removed = forgetIdentity(where.configPath);
-      if (flags.json) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
+      if (g.json) io.stdout(`${JSON.stringify({ removed, configPath: where.configPath })}\n`);
       else
         io.stdout(
           removed ? `identity removed from ${where.configPath}\n` : `no saved identity in ${where.configPath}\n`,
@@ -330,7 +332,7 @@ export function registerAgentCommands(program: Command, io: AgentCliIo = process
     return {
       scope,
       dryRun: flags.dryRun,
-      print: printer(io, flags.json),
+      print: printer(io, g.json),
       spec: {
         execPath: process.execPath,
         args: [process.argv[1] ?? "gantry", "agent", "--config", where.configPath, "--data", where.dataDir],
