@@ -65,5 +65,9 @@ function execWithAgentFlags() {
   const flags = ["--max-semi-space-size=2"];
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
   if (typeof process.execve !== "function" || given.some((a) => a.startsWith("--max-semi-space-size"))) return;
-  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)]);
+  try {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)]);
+  } catch {
+    // could not replace the process: run here, without the flags
+  }
 }
