@@ -13,6 +13,7 @@ const canStripTypes = major > 22 || (major === 22 && minor >= 18);
 if (canStripTypes) {
   // `gantry agent` runs from one bundled file when there is one (a third of the sources' idle memory).
   const bundle = process.argv[2] === "agent" ? (await import("./agent-bundle.js")).agentBundle() : null;
+  if (bundle) execWithAgentFlags();
   await import(bundle ?? "../src/main.ts");
 } else {
   const self = realpathSync(fileURLToPath(import.meta.url));
@@ -50,5 +51,23 @@ function findRepoNode(start) {
       if (existsSync(path) && realpathSync(path) !== realpathSync(process.execPath)) return path;
     }
     if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * V8 flags for the agent process (and its executor threads, which share the process's flags): a
+ * young generation of 2 × 2 MB instead of growing to 2 × 8 MB per isolate, which start-up alone
+ * fills and V8 then keeps for good; see docs/agent.md "Memory". They must be given when the process
+ * starts, so the launcher replaces itself (same pid, stdio and signals) with `node <flags> gantry.js
+ * agent …` where process.execve exists (Linux, macOS); elsewhere the agent runs without them.
+ */
+function execWithAgentFlags() {
+  const flags = ["--max-semi-space-size=2"];
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
+  if (typeof process.execve !== "function" || given.some((a) => a.startsWith("--max-semi-space-size"))) return;
+  try {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)]);
+  } catch {
+    // could not replace the process: run here, without the flags
   }
 }

@@ -39,7 +39,7 @@ mkdirSync(out, { recursive: true });
 const t0 = Date.now();
 await esbuild.build({
   entryPoints: {
-    "gantry-agent": join(cli, "src", "main.ts"),
+    "gantry-agent": join(cli, "src", "agent-main.ts"),
     "agent-worker": join(agent, "runner", "worker-entry.ts"),
     "agent-child": join(agent, "runner", "child-entry.ts"),
   },

@@ -11,7 +11,7 @@ import {
   ServerError,
   ValidationError,
   WaitTimeoutError,
-} from "@gantry/client";
+} from "@gantry/client/errors"; // not the SDK's index: `gantry agent` loads this file and needs no SDK
 import type { Job } from "@gantry/protocol";
 import { CommanderError } from "commander";
 import { EnvError } from "./env.ts";

@@ -1,5 +1,4 @@
-import { Command } from "commander";
-import pkg from "../package.json" with { type: "json" };
+import type { Command } from "commander";
 import type { CliContext } from "./cli-context.ts";
 import { registerAdminAgentsRevoke } from "./commands/admin-agents-revoke.ts";
 import { registerAdminAudit } from "./commands/admin-audit.ts";
@@ -28,6 +27,7 @@ import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerModels } from "./commands/models.ts";
 import { registerServer } from "./commands/server.ts";
+import { createRootProgram } from "./root-program.ts";
 
 /**
  * The one registry of `gantry` subcommands. Settings made on the program before `.command()` (exit
@@ -35,13 +35,7 @@ import { registerServer } from "./commands/server.ts";
  * with `parent.command(…)`.
  */
 export function createProgram(ctx: CliContext): Command {
-  const program = new Command("gantry")
-    .description("Gantry: offload compute jobs to a fleet of agents")
-    .version(pkg.version, "-V, --version", "print the gantry version")
-    .helpOption("-h, --help", "show help")
-    .exitOverride()
-    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
-    .showHelpAfterError("(add --help for usage)");
+  const program = createRootProgram(ctx);
 
   registerServer(program, ctx);
   registerDev(program, ctx);

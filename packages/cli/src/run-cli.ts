@@ -1,34 +1,9 @@
-import { CommanderError } from "commander";
-import type { CliContext } from "./cli-context.ts";
-import { loadEnv } from "./env.ts";
-import { describeError, EXIT, exitCodeForError } from "./exit-codes.ts";
 import { createProgram } from "./registry.ts";
+import { type CliIo, processIo, runProgram } from "./run-program.ts";
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+export type { CliIo } from "./run-program.ts";
 
 /** Runs one `gantry` invocation (argv without node and script) and returns its exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  let ctx: CliContext;
-  try {
-    ctx = { env: loadEnv(), ...io, exitCode: EXIT.ok };
-  } catch (error) {
-    io.stderr(`${describeError(error)}\n`);
-    return exitCodeForError(error);
-  }
-  try {
-    await createProgram(ctx).parseAsync([...argv], { from: "user" });
-    return ctx.exitCode;
-  } catch (error) {
-    // Commander has already printed its own message (and help hint).
-    if (!(error instanceof CommanderError)) ctx.stderr(`${describeError(error)}\n`);
-    return exitCodeForError(error);
-  }
+export function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  return runProgram(argv, io, createProgram);
 }

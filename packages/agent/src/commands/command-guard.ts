@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CommandBody, CommandBody as CommandBodySchema } from "@gantry/protocol";
-import { compactVerify, decodeProtectedHeader, importJWK } from "jose";
 
 /** How far the server's clock may run ahead of ours. */
 const CLOCK_SKEW_MS = 60_000;
@@ -31,6 +30,8 @@ export class CommandGuard {
     const unverifiedId = peekId(jws);
     const refuse = (reason: string): Verdict => ({ ok: false, commandId: unverifiedId, reason });
     if (!this.#pinnedKey) return refuse("no command key was pinned at registration");
+    // jose on the first command only: an agent that is never sent one never holds it.
+    const { compactVerify, decodeProtectedHeader, importJWK } = await import("jose");
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(jws);

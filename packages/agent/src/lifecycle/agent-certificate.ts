@@ -1,9 +1,22 @@
 import { webcrypto } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import * as x509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type X509 = typeof import("@peculiar/x509");
+let x509Module: Promise<X509> | undefined;
+
+/**
+ * @peculiar/x509 on first use: only enrolment against an https server needs it, and an idle agent
+ * would otherwise hold its ASN.1 schemas for good (docs/agent.md "Memory").
+ */
+function loadX509(): Promise<X509> {
+  x509Module ??= import("@peculiar/x509").then((x509) => {
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return x509;
+  });
+  return x509Module;
+}
+
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 /** A fresh agent key and its certificate request, both PEM; the key never leaves this machine. */
@@ -14,6 +27,7 @@ export interface AgentCsr {
 
 /** Generates an ECDSA P-256 key and a PKCS#10 request for it (the server sets the subject: the agent id). */
 export async function newAgentCsr(): Promise<AgentCsr> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: "CN=gantry-agent",
@@ -56,7 +70,7 @@ function writeAtomic(file: string, text: string, mode: number): void {
  */
 export async function prepareAgentCsr(configPath: string): Promise<{ keyFile: string; csrFile: string }> {
   const p = agentCertPaths(configPath);
-  if (readPendingCsr(configPath)) return { keyFile: p.keyFile, csrFile: p.csrFile };
+  if (await readPendingCsr(configPath)) return { keyFile: p.keyFile, csrFile: p.csrFile };
   const csr = await newAgentCsr();
   fs.mkdirSync(path.dirname(p.csrFile), { recursive: true, mode: 0o700 });
   // Key first: a request never waits without its key.
@@ -66,8 +80,9 @@ export async function prepareAgentCsr(configPath: string): Promise<{ keyFile: st
 }
 
 /** The request (and key) `gantry agent init` left under `certs/`, if it is there and whole. */
-export function readPendingCsr(configPath: string): AgentCsr | undefined {
+export async function readPendingCsr(configPath: string): Promise<AgentCsr | undefined> {
   const p = agentCertPaths(configPath);
+  const x509 = await loadX509();
   try {
     const csr = fs.readFileSync(p.csrFile, "utf8");
     const keyPem = fs.readFileSync(p.keyFile, "utf8");

@@ -104,7 +104,7 @@ export async function enrol(input: EnrolInput): Promise<EnrolResult> {
     // The request `gantry agent init` prepared, else a fresh one.
     const csr =
       server.startsWith("https:") && !input.hasClientCert && input.useCertificate
-        ? (readPendingCsr(input.configPath) ?? (await newAgentCsr()))
+        ? ((await readPendingCsr(input.configPath)) ?? (await newAgentCsr()))
         : undefined;
     if (csr) body.csr = csr.csr;
     let res: Awaited<ReturnType<AgentApi["register"]>>;

@@ -16,7 +16,13 @@ export function registerAgentExecutors(agent: Command, io: Io): void {
     .option("--json", "print the list as JSON")
     .action(async (_flags: unknown, cmd: Command) => {
       // --config, --data, --executor and --allow-shell are the parent's options.
-      const g = cmd.optsWithGlobals() as { config?: string; data?: string; executor?: string[]; allowShell?: boolean };
+      const g = cmd.optsWithGlobals() as {
+        config?: string;
+        data?: string;
+        executor?: string[];
+        allowShell?: boolean;
+        json?: boolean;
+      };
       const list = await listExecutors({
         configPath: g.config,
         dataDir: g.data,
