@@ -337,6 +337,8 @@ test("a plugin that ends its thread on import stops the start with a clear error
       logLevel: "silent",
       print: () => {},
     }),
-    (err: unknown) => err instanceof AgentStartError && /detection thread failed \(executor thread exited \(code 3\)\)/.test(err.message),
+    (err: unknown) =>
+      err instanceof AgentStartError &&
+      /detection thread failed \(executor thread exited \(code 3\)\)/.test(err.message),
   );
 });
